@@ -1,0 +1,6 @@
+"""``python -m lossctl``."""
+
+from lossctl.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""The Typer app and the one place where exceptions become exit codes.
+
+``LossctlGroup.main`` runs every command in Click's non-standalone mode and
+maps what comes out: a command's return value is its exit code; a usage or
+input error is one line on stderr and exit 2; Ctrl-C is exit 130; anything
+else is a bug: exit 3 and a line asking for a rerun with ``--debug``, which
+prints the traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
+
+from lossctl import __version__
+from lossctl.errors import ExitCode, LossctlError
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, prefixed with the program name."""
+    sys.stderr.write(f"lossctl: {message}\n")
+    sys.stderr.flush()
+
+
+class LossctlGroup(TyperGroup):
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
+        code: int
+        try:
+            result = super().main(
+                args=argv,
+                prog_name=prog_name or "lossctl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) else ExitCode.OK
+        except ClickException as error:
+            error_line(f"error: {error.format_message()} (see 'lossctl --help')")
+            code = ExitCode.INPUT_ERROR
+        except LossctlError as error:
+            if debug:
+                traceback.print_exc()
+            error_line(f"error: {error}")
+            code = error.exit_code
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            code = ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            _silence_stdout()
+            code = ExitCode.OK
+        except Exception as error:
+            if debug:
+                traceback.print_exc()
+            error_line(
+                f"internal error: {type(error).__name__}: {error}. This is a bug in lossctl "
+                f"{__version__}: please rerun with --debug and report the traceback"
+            )
+            code = ExitCode.INTERNAL_ERROR
+        if standalone_mode:
+            sys.exit(int(code))
+        return int(code)
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe went away, send the rest of stdout nowhere, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+app = typer.Typer(
+    cls=LossctlGroup,
+    name="lossctl",
+    help="Evaluate predictions against targets: the right loss for the task, explained.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"lossctl {__version__}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Evaluate predictions against targets: the right loss for the task, explained."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script: ``lossctl ...``; returns the exit code."""
+    command = typer.main.get_command(app)
+    return command.main(args=argv, standalone_mode=False)  # type: ignore[no-any-return]

@@ -1,0 +1,49 @@
+"""Numerically stable activations, in float64, along the last axis.
+
+None of these functions form ``exp`` of a large positive number: every
+exponent is made non-positive first, so logits of any finite size give finite
+results without NumPy overflow warnings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def softplus(z: FloatArray) -> FloatArray:
+    """``log(1 + exp(z))`` without overflow: ``max(z, 0) + log1p(exp(-|z|))``.
+
+    >>> softplus(np.array([-1e4, 0.0, 1e4])).tolist()
+    [0.0, 0.6931471805599453, 10000.0]
+    """
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid(z: FloatArray) -> FloatArray:
+    """``log(sigmoid(z)) = -softplus(-z)``; note ``log(1 - sigmoid(z)) = log_sigmoid(-z)``."""
+    return -softplus(-z)
+
+
+def sigmoid(z: FloatArray) -> FloatArray:
+    """``1 / (1 + exp(-z))`` computed from ``exp(-|z|)`` so it never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_softmax(z: FloatArray) -> FloatArray:
+    """``z - logsumexp(z)`` along the last axis, with the row maximum subtracted first.
+
+    >>> log_softmax(np.array([[1e4, -1e4, 0.0]]))[0].tolist()
+    [0.0, -20000.0, -10000.0]
+    """
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def softmax(z: FloatArray) -> FloatArray:
+    """Row-wise softmax along the last axis; rows sum to 1."""
+    shifted = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)

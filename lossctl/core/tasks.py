@@ -1,0 +1,535 @@
+"""Task and prediction-kind detection, and the targets each task accepts.
+
+Detection reads *profiles*: small summaries of the prediction and target
+columns (ranges, counts of rows that break a rule and the first such row).
+A profile is built per chunk with ``of`` and combined with ``merge``, so the
+decision is always made over the whole input, never over one chunk.
+
+The rules (``SPEC.md``, "Auto-detection"), in order:
+
+1. Several target columns: one-hot rows, and predictions that are logits or
+   probability rows summing to 1 -> multiclass; 0/1 values -> multilabel;
+   anything else -> multi-output regression.
+2. One target column, several prediction columns -> multiclass.
+3. One target column, one prediction column: targets all 0/1 -> binary;
+   otherwise regression.
+
+Any prediction value outside [0, 1] means logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from lossctl.core.activations import FloatArray
+from lossctl.core.losses import TASKS, IntArray, PredictionKind, Task
+from lossctl.errors import BadValueError, DetectionError, UsageError
+
+#: How far a probability row may sum from 1 and still count as summing to 1.
+SUM_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Side:
+    """One input file, as messages name it, and the file row of each aligned sample."""
+
+    file: str
+    rows: IntArray | None = None
+
+    def row(self, index: int) -> int:
+        """The 1-based data row in the file of aligned sample ``index``."""
+        return int(self.rows[index]) if self.rows is not None else index + 1
+
+
+@dataclass(frozen=True)
+class TargetColumn:
+    """One target column: numbers, or text (codes into categories) for class names.
+
+    values : (n,) float64, the number each row holds; NaN where its text is not a number
+    codes, categories : text columns only; row i holds ``categories[codes[i]]``
+    """
+
+    name: str
+    values: FloatArray
+    codes: IntArray | None = None
+    categories: tuple[str, ...] = ()
+
+    def text(self, index: int) -> str:
+        """The value of row ``index`` as the file shows it."""
+        if self.codes is not None:
+            return self.categories[int(self.codes[index])]
+        value = float(self.values[index])
+        return str(int(value)) if value.is_integer() else repr(value)
+
+    def name_index(self, names: Sequence[str]) -> IntArray:
+        """For each row, the index of the prediction column named like the value; -1 if none."""
+        position = {name: i for i, name in enumerate(names)}
+        if self.codes is not None:
+            lookup = np.array([position.get(c, -1) for c in self.categories], dtype=np.intp)
+            result: IntArray = lookup[self.codes]
+            return result
+        index = np.full(self.values.shape, -1, dtype=np.intp)
+        for i, name in enumerate(names):
+            number = _as_number(name)
+            if number is not None:
+                index[self.values == number] = i
+        return index
+
+    def slice(self, start: int, stop: int) -> TargetColumn:
+        codes = None if self.codes is None else self.codes[start:stop]
+        return replace(self, values=self.values[start:stop], codes=codes)
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows break a rule, the first of them (aligned index) and its value."""
+
+    n: int = 0
+    first: int | None = None
+    value: str | None = None
+
+    @classmethod
+    def of(
+        cls, mask: np.ndarray, offset: int = 0, describe: Callable[[int], str] | None = None
+    ) -> Count:
+        n = int(np.count_nonzero(mask))
+        if not n:
+            return cls()
+        first = int(np.argmax(mask))
+        return cls(n, first + offset, describe(first) if describe else None)
+
+    def merge(self, other: Count) -> Count:
+        earlier = (
+            other
+            if self.first is None or (other.first is not None and other.first < self.first)
+            else self
+        )
+        return Count(self.n + other.n, earlier.first, earlier.value)
+
+
+@dataclass(frozen=True)
+class PredictionProfile:
+    """What detection needs to know of the prediction columns.
+
+    outside : rows with a value outside [0, 1] (so the values are logits)
+    not_summing : rows of several columns whose sum is not 1 (within SUM_TOLERANCE)
+    """
+
+    n_rows: int = 0
+    min: float = np.inf
+    max: float = -np.inf
+    outside: Count = field(default_factory=Count)
+    first_outside_column: int | None = None
+    not_summing: Count = field(default_factory=Count)
+
+    @classmethod
+    def of(cls, pred: FloatArray, offset: int = 0) -> PredictionProfile:
+        """pred : (n,) or (n, K) float64, finite."""
+        if pred.shape[0] == 0:
+            return cls()
+        matrix = pred.reshape(pred.shape[0], -1)
+        bad = (matrix < 0.0) | (matrix > 1.0)
+        outside = Count.of(np.any(bad, axis=1), offset)
+        column = None
+        if outside.first is not None:
+            column = int(np.argmax(bad[outside.first - offset]))
+            value = float(matrix[outside.first - offset, column])
+            outside = replace(outside, value=repr(value))
+        not_summing = Count()
+        if matrix.shape[1] > 1:
+            not_summing = Count.of(np.abs(np.sum(matrix, axis=1) - 1.0) > SUM_TOLERANCE, offset)
+        return cls(
+            n_rows=matrix.shape[0],
+            min=float(np.min(matrix)),
+            max=float(np.max(matrix)),
+            outside=outside,
+            first_outside_column=column,
+            not_summing=not_summing,
+        )
+
+    def merge(self, other: PredictionProfile) -> PredictionProfile:
+        first_self = self.outside.first is not None and (
+            other.outside.first is None or self.outside.first <= other.outside.first
+        )
+        return PredictionProfile(
+            n_rows=self.n_rows + other.n_rows,
+            min=min(self.min, other.min),
+            max=max(self.max, other.max),
+            outside=self.outside.merge(other.outside),
+            first_outside_column=(
+                self.first_outside_column if first_self else other.first_outside_column
+            ),
+            not_summing=self.not_summing.merge(other.not_summing),
+        )
+
+    @property
+    def in_unit_interval(self) -> bool:
+        return self.outside.n == 0
+
+
+@dataclass(frozen=True)
+class TargetColumnProfile:
+    """What detection needs to know of one target column.
+
+    non_numeric : rows whose text is not a number
+    non_binary : rows not equal to 0 or 1
+    non_index : rows that are not an integer >= 0
+    too_large : rows whose value is at least the number of prediction columns
+    unnamed : rows whose value is not a prediction column name
+    """
+
+    name: str
+    is_text: bool
+    min: float = np.inf
+    max: float = -np.inf
+    non_numeric: Count = field(default_factory=Count)
+    non_binary: Count = field(default_factory=Count)
+    non_index: Count = field(default_factory=Count)
+    too_large: Count = field(default_factory=Count)
+    unnamed: Count = field(default_factory=Count)
+
+    @classmethod
+    def of(
+        cls, column: TargetColumn, pred_names: Sequence[str], offset: int = 0
+    ) -> TargetColumnProfile:
+        v = column.values
+        numeric = ~np.isnan(v)
+        finite = v[numeric]
+
+        def count(mask: np.ndarray) -> Count:
+            return Count.of(mask, offset, column.text)
+
+        return cls(
+            name=column.name,
+            is_text=column.codes is not None,
+            min=float(np.min(finite)) if finite.size else np.inf,
+            max=float(np.max(finite)) if finite.size else -np.inf,
+            non_numeric=count(~numeric),
+            non_binary=count(~((v == 0.0) | (v == 1.0))),
+            non_index=count(~((v >= 0.0) & (np.floor(v) == v))),
+            too_large=count(v >= len(pred_names)),
+            unnamed=count(column.name_index(pred_names) < 0),
+        )
+
+    def merge(self, other: TargetColumnProfile) -> TargetColumnProfile:
+        return replace(
+            self,
+            min=min(self.min, other.min),
+            max=max(self.max, other.max),
+            non_numeric=self.non_numeric.merge(other.non_numeric),
+            non_binary=self.non_binary.merge(other.non_binary),
+            non_index=self.non_index.merge(other.non_index),
+            too_large=self.too_large.merge(other.too_large),
+            unnamed=self.unnamed.merge(other.unnamed),
+        )
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    """Profiles of every target column, and for several columns the rows that are not one-hot."""
+
+    columns: tuple[TargetColumnProfile, ...]
+    not_one_hot: Count = field(default_factory=Count)
+
+    @classmethod
+    def of(
+        cls, columns: Sequence[TargetColumn], pred_names: Sequence[str], offset: int = 0
+    ) -> TargetProfile:
+        profiles = tuple(TargetColumnProfile.of(c, pred_names, offset) for c in columns)
+        not_one_hot = Count()
+        if len(columns) > 1:
+            matrix = np.column_stack([c.values for c in columns])
+            binary = np.all((matrix == 0.0) | (matrix == 1.0), axis=1)
+            not_one_hot = Count.of(~(binary & (np.sum(matrix, axis=1) == 1.0)), offset)
+        return cls(profiles, not_one_hot)
+
+    def merge(self, other: TargetProfile) -> TargetProfile:
+        return TargetProfile(
+            tuple(a.merge(b) for a, b in zip(self.columns, other.columns, strict=True)),
+            self.not_one_hot.merge(other.not_one_hot),
+        )
+
+    @property
+    def all_binary(self) -> bool:
+        return all(c.non_binary.n == 0 for c in self.columns)
+
+
+#: How multiclass targets are encoded, as the report names it.
+TargetEncoding = str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What lossctl decided, and why, in words."""
+
+    task: Task
+    prediction_kind: PredictionKind
+    target_encoding: TargetEncoding
+    reasons: tuple[str, ...]
+
+    @property
+    def activation(self) -> str:
+        return "identity" if self.task == "regression" else TASKS[self.task].activation
+
+    @property
+    def loss(self) -> str:
+        return TASKS[self.task].loss
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def detect(
+    pred: PredictionProfile,
+    targets: TargetProfile,
+    *,
+    pred_names: Sequence[str],
+    pred_side: Side,
+    target_side: Side,
+    task: str = "auto",
+    kind: PredictionKind | None = None,
+) -> Detection:
+    """Decide the task, the prediction kind and the target encoding, with reasons.
+
+    ``task`` and ``kind`` override the rules; a contradiction between them and
+    the data is an input error that names the file, the column and the row.
+    """
+    reasons: list[str] = []
+    n_pred, n_target = len(pred_names), len(targets.columns)
+    chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons)
+    _check_shape(chosen, n_pred, n_target, pred_side, targets)
+    prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
+    encoding = _check_targets(chosen, targets, pred_names, target_side, reasons)
+    if chosen == "multiclass" and prediction_kind == "probabilities" and pred.not_summing.n:
+        reasons.append(
+            f"{pred.not_summing.n} probability rows do not sum to 1 (first: row "
+            f"{pred_side.row(pred.not_summing.first or 0)}); used as given"
+        )
+    return Detection(chosen, prediction_kind, encoding, tuple(reasons))
+
+
+def _detect_task(
+    pred: PredictionProfile,
+    targets: TargetProfile,
+    n_pred: int,
+    n_target: int,
+    task: str,
+    reasons: list[str],
+) -> Task:
+    if task != "auto":
+        if task not in TASKS:
+            raise UsageError(
+                f"unknown task {task!r}",
+                hint="Use --task auto, binary, multiclass, multilabel or regression",
+            )
+        reasons.append(f"task {task} set by --task")
+        return task  # type: ignore[return-value]
+    if n_target > 1:
+        one_hot = targets.not_one_hot.n == 0
+        rows_are_distributions = not pred.in_unit_interval or pred.not_summing.n == 0
+        if one_hot and rows_are_distributions and n_pred == n_target:
+            reasons.append(
+                f"{n_target} target columns are one-hot and the {n_pred} prediction columns "
+                + ("hold logits" if not pred.in_unit_interval else "are rows summing to 1")
+            )
+            return "multiclass"
+        if targets.all_binary:
+            why = "" if not one_hot else " (one-hot, but prediction rows do not sum to 1)"
+            reasons.append(f"{n_target} target columns hold only 0/1{why}")
+            return "multilabel"
+        reasons.append(f"{n_target} target columns hold values other than 0/1")
+        return "regression"
+    if n_pred > 1:
+        reasons.append(f"one target column and {n_pred} prediction columns")
+        return "multiclass"
+    (column,) = targets.columns
+    if column.non_binary.n == 0:
+        reasons.append(f"one target column {column.name!r} holding only 0/1")
+        return "binary"
+    reasons.append(f"one target column {column.name!r} holding values other than 0/1")
+    return "regression"
+
+
+def _check_shape(
+    task: Task, n_pred: int, n_target: int, pred_side: Side, targets: TargetProfile
+) -> None:
+    if task == "binary" and (n_pred != 1 or n_target != 1):
+        raise DetectionError(
+            f"binary needs one prediction and one target column, got {n_pred} and {n_target}",
+            file=pred_side.file,
+            hint="Pick the columns with --pred-col and --target-col",
+        )
+    if task == "multiclass" and n_pred < 2:
+        raise DetectionError(
+            "multiclass needs one prediction column per class, got 1",
+            file=pred_side.file,
+            hint="Use --task binary for a single probability or logit",
+        )
+    if task == "multiclass" and n_target not in (1, n_pred):
+        raise DetectionError(
+            f"multiclass needs one target column (class) or {n_pred} one-hot target columns, "
+            f"got {n_target}",
+            hint="Pick the target with --target-col",
+        )
+    if task in ("multilabel", "regression") and n_target != n_pred:
+        raise DetectionError(
+            f"{task} needs one target column per prediction column, "
+            f"got {n_target} target and {n_pred} prediction columns",
+            hint="Pick matching columns with --pred-col and --target-col",
+        )
+
+
+def _detect_kind(
+    task: Task,
+    pred: PredictionProfile,
+    kind: PredictionKind | None,
+    pred_names: Sequence[str],
+    side: Side,
+    reasons: list[str],
+) -> PredictionKind:
+    if task == "regression":
+        if kind == "logits" or kind == "probabilities":
+            raise UsageError(
+                f"--from-{'logits' if kind == 'logits' else 'probs'} does not apply to "
+                "regression, whose predictions are plain values",
+                hint="Leave it out, or choose another --task",
+            )
+        return "values"
+    span = f"[{_fmt(pred.min)}, {_fmt(pred.max)}]"
+    if kind == "probabilities":
+        if not pred.in_unit_interval:
+            raise _bad_value(
+                pred.outside,
+                "is outside [0, 1], but --from-probs was given",
+                side,
+                pred_names[pred.first_outside_column or 0],
+                hint="Drop --from-probs if these are logits",
+            )
+        reasons.append("probabilities, set by --from-probs")
+        return "probabilities"
+    if kind == "logits":
+        reasons.append("logits, set by --from-logits")
+        return "logits"
+    if pred.in_unit_interval:
+        reasons.append(f"every prediction lies in [0, 1] ({span}), so probabilities")
+        return "probabilities"
+    reasons.append(f"predictions span {span}, outside [0, 1], so logits")
+    return "logits"
+
+
+def _bad_value(
+    count: Count, what: str, side: Side, column: str | None, *, hint: str
+) -> BadValueError:
+    """An error for the first of ``count``'s rows: ``'<value>' <what>``."""
+    value = "this row" if count.value is None else repr(count.value)
+    return BadValueError(
+        f"{value} {what}",
+        file=side.file,
+        column=column,
+        row=side.row(count.first or 0),
+        count=count.n,
+        hint=hint,
+    )
+
+
+def _check_targets(
+    task: Task,
+    targets: TargetProfile,
+    pred_names: Sequence[str],
+    side: Side,
+    reasons: list[str],
+) -> TargetEncoding:
+    """Check that every target suits the task; return how they are encoded."""
+    k = len(pred_names)
+    if task == "multiclass" and len(targets.columns) == 1:
+        (column,) = targets.columns
+        names = ", ".join(pred_names)
+        if column.unnamed.n == 0:
+            reasons.append("every target is a prediction column name, so class names")
+            return "class name"
+        if column.is_text or column.non_numeric.n:
+            raise _bad_value(
+                column.unnamed,
+                "is not a class: no prediction column has that name",
+                side,
+                column.name,
+                hint=f"Class names are: {names}",
+            )
+        if column.non_index.n:
+            raise _bad_value(
+                column.non_index,
+                "is not a class index (an integer >= 0)",
+                side,
+                column.name,
+                hint=f"Use class indices 0..{k - 1} or the names {names}",
+            )
+        if column.too_large.n:
+            raise _bad_value(
+                column.too_large,
+                f"is out of range for {k} classes (indices 0..{k - 1})",
+                side,
+                column.name,
+                hint=f"Check --pred-col: the prediction columns are {names}",
+            )
+        reasons.append(f"targets are class indices 0..{k - 1}")
+        return "class index"
+    for column in targets.columns:
+        if column.non_numeric.n:
+            raise _bad_value(
+                column.non_numeric,
+                "is not a number",
+                side,
+                column.name,
+                hint=f"{task} targets must be numeric",
+            )
+    if task == "multiclass":
+        if targets.not_one_hot.n:
+            raise _bad_value(
+                targets.not_one_hot,
+                "of targets is not one-hot (exactly one 1, the rest 0)",
+                side,
+                None,
+                hint="Give one class column, or one-hot rows",
+            )
+        return "one-hot"
+    if task in ("binary", "multilabel"):
+        for column in targets.columns:
+            if column.non_binary.n:
+                raise _bad_value(
+                    column.non_binary,
+                    "is not 0 or 1",
+                    side,
+                    column.name,
+                    hint=f"{task} targets must be 0/1 or true/false; "
+                    "use --task regression for other values",
+                )
+        return "0/1" if task == "binary" else "0/1 per label"
+    return "numeric"
+
+
+def encode_targets(
+    detection: Detection,
+    columns: Sequence[TargetColumn],
+    pred_names: Sequence[str],
+) -> FloatArray | IntArray:
+    """The target array the loss expects, from validated target columns."""
+    if detection.task == "multiclass":
+        if detection.target_encoding == "class name":
+            return columns[0].name_index(pred_names)
+        if detection.target_encoding == "class index":
+            return columns[0].values.astype(np.intp)
+        return np.argmax(np.column_stack([c.values for c in columns]), axis=1)
+    if len(columns) == 1 and detection.task != "multilabel":
+        return columns[0].values
+    return np.column_stack([c.values for c in columns])

@@ -1,0 +1,536 @@
+"""One evaluation, from inputs to report: the engine behind the CLI and the Python API.
+
+Steps: open both inputs -> choose the columns -> read only those -> align the
+rows (by id or by order) -> check for missing values -> profile the whole
+input and detect the task -> compute the per-sample losses chunk by chunk ->
+build the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossctl import __version__
+from lossctl.core.accumulate import LossAccumulator
+from lossctl.core.activations import FloatArray, sigmoid, softmax
+from lossctl.core.losses import (
+    DEFAULT_EPS,
+    IntArray,
+    LabelReduction,
+    PredictionKind,
+    sample_losses,
+)
+from lossctl.core.tasks import (
+    Detection,
+    PredictionProfile,
+    Side,
+    TargetColumn,
+    TargetProfile,
+    detect,
+    encode_targets,
+)
+from lossctl.errors import AlignmentError, BadValueError, ColumnError, SourceError, UsageError
+from lossctl.io.columns import align_ids, to_float, to_target
+from lossctl.io.readers import InputTable, open_table
+from lossctl.report.model import Gate, Inputs, Report, SampleRow
+
+#: Rows per chunk of the loss computation: large enough for NumPy to be fast,
+#: small enough that the temporaries stay a few MiB.
+DEFAULT_CHUNK_ROWS = 65_536
+
+TASK_CHOICES = ("auto", "binary", "multiclass", "multilabel", "regression")
+
+Columns = str | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which columns of which input play which part."""
+
+    pred: tuple[str, ...]
+    target: tuple[str, ...]
+    pred_id: str | None
+    target_id: str | None
+    weight: str | None
+    weight_in_targets: bool
+    join: bool
+    alignment: str
+
+
+def _names(value: Columns) -> list[str] | None:
+    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c']."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    names = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+    return names or None
+
+
+def _require(
+    names: Sequence[str], available: Sequence[str], table: InputTable, option: str
+) -> None:
+    for name in names:
+        if name not in available:
+            import difflib
+
+            close = difflib.get_close_matches(name, available, n=1)
+            hint = f"Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(repr(a) for a in available[:20])
+            raise ColumnError(
+                f"no such column (named by {option}); the columns are {shown}",
+                file=table.label,
+                column=name,
+                hint=hint,
+            )
+
+
+def _id_like(names: Sequence[str]) -> str | None:
+    return next((n for n in names if n.lower() == "id"), None)
+
+
+def plan_columns(
+    preds: InputTable,
+    targets: InputTable | None,
+    *,
+    pred_cols: Columns = None,
+    target_cols: Columns = None,
+    weight_col: str | None = None,
+    id_col: str | None = None,
+    no_id: bool = False,
+) -> ColumnPlan:
+    """Apply the SPEC's column rules (see README, "How detection works")."""
+    if id_col is not None and no_id:
+        raise UsageError("--id and --no-id contradict each other", hint="Give one of them")
+    p_names = preds.names
+    t_names = targets.names if targets is not None else []
+    chosen_pred, chosen_target = _names(pred_cols), _names(target_cols)
+
+    pred_id = target_id = None
+    if id_col is not None:
+        _require([id_col], p_names, preds, "--id")
+        if targets is not None:
+            _require([id_col], t_names, targets, "--id")
+            target_id = id_col
+        pred_id = id_col
+    elif not no_id:
+        pred_id = _id_like(p_names)
+        target_id = _id_like(t_names) if targets is not None else None
+        if targets is not None and (pred_id is None or target_id is None):
+            pred_id = target_id = None
+    join = targets is not None and pred_id is not None
+    excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
+
+    weight_in_targets = False
+    if weight_col is not None:
+        if weight_col in t_names:
+            weight_in_targets = True
+        else:
+            _require([weight_col], [*p_names, *t_names], preds, "--weight-col")
+        excluded.add(weight_col)
+
+    if targets is None:
+        if chosen_target is None:
+            raise UsageError(
+                "no TARGETS file and no --target-col",
+                hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
+                "with --target-col",
+            )
+        _require(chosen_target, p_names, preds, "--target-col")
+        target = chosen_target
+    elif chosen_target is not None:
+        _require(chosen_target, t_names, targets, "--target-col")
+        target = chosen_target
+    else:
+        target = [n for n in t_names if n not in excluded]
+    if chosen_pred is not None:
+        _require(chosen_pred, p_names, preds, "--pred-col")
+        pred = chosen_pred
+    else:
+        taken = excluded | (set(target) if targets is None else set())
+        pred = [n for n in p_names if n not in taken]
+    for names, table, what, option in (
+        (pred, preds, "prediction", "--pred-col"),
+        (target, targets or preds, "target", "--target-col"),
+    ):
+        if not names:
+            raise ColumnError(
+                f"has no {what} columns left once ids and weights are set aside",
+                file=table.label,
+                hint=f"Name the {what} columns with {option}",
+            )
+    overlap = set(pred) & set(target) if targets is None else set()
+    if overlap:
+        raise UsageError(
+            f"column {sorted(overlap)[0]!r} is both a prediction and a target column",
+            file=preds.label,
+            hint="Give different columns to --pred-col and --target-col",
+        )
+    if len(target) == len(pred) > 1 and set(target) == set(pred):
+        target = list(pred)  # several columns: matched by name when the names agree
+    if targets is None:
+        alignment = f"single file: the targets are columns of {preds.label}"
+    elif join:
+        how = "set by --id" if id_col is not None else "found in both files"
+        alignment = f"rows matched by the id column {pred_id!r} ({how})"
+    else:
+        why = "--no-id" if no_id else "no id column in both files"
+        alignment = f"rows matched by position ({why})"
+    return ColumnPlan(
+        tuple(pred),
+        tuple(target),
+        pred_id,
+        target_id,
+        weight_col,
+        weight_in_targets,
+        join,
+        alignment,
+    )
+
+
+@dataclass
+class _Aligned:
+    """The inputs row-aligned in PREDICTIONS order, as NumPy arrays."""
+
+    pred: list[FloatArray]
+    targets: list[TargetColumn]
+    weights: FloatArray | None
+    ids: object  # pa.ChunkedArray | None, in PREDICTIONS order
+    pred_side: Side
+    target_side: Side
+    n_dropped: int
+
+
+def _read_aligned(
+    preds: InputTable, targets: InputTable | None, plan: ColumnPlan, drop_missing: bool
+) -> _Aligned:
+    weight_numeric = [plan.weight] if plan.weight is not None else []
+    single = targets is None
+    p_data = preds.read(
+        numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
+        other=[
+            *([plan.pred_id] if plan.pred_id else []),
+            *(plan.target if single else []),
+        ],
+    )
+    t_data = (
+        targets.read(
+            numeric=weight_numeric if plan.weight_in_targets else [],
+            other=[*plan.target, *([plan.target_id] if plan.target_id else [])],
+        )
+        if targets is not None
+        else p_data
+    )
+    target_table = targets if targets is not None else preds
+    n_pred = len(p_data[plan.pred[0]])
+    n_target = len(t_data[plan.target[0]])
+    for n, table in ((n_pred, preds), (n_target, target_table)):
+        if n == 0:
+            raise SourceError(
+                "has a header but no data rows", file=table.label, hint="Give at least one row"
+            )
+
+    take: IntArray | None = None
+    if plan.join:
+        assert plan.pred_id is not None and plan.target_id is not None
+        take = align_ids(
+            p_data[plan.pred_id],
+            t_data[plan.target_id],
+            column=plan.pred_id,
+            pred_label=preds.label,
+            target_label=target_table.label,
+        )
+    elif n_pred != n_target:
+        raise AlignmentError(
+            f"{preds.label} has {n_pred} rows but {target_table.label} has {n_target}",
+            hint="Aligned by row order, both files need the same rows; or align them by an "
+            "id column with --id",
+        )
+
+    def aligned(values: np.ndarray) -> np.ndarray:
+        return values if take is None else values[take]
+
+    pred = [to_float(p_data.pop(name)) for name in plan.pred]
+    target_columns, missing_masks = [], []
+    for name in plan.target:
+        column, missing = to_target(name, t_data[name], target_table.label)
+        if take is not None:
+            codes = None if column.codes is None else column.codes[take]
+            column = TargetColumn(column.name, column.values[take], codes, column.categories)
+        target_columns.append(column)
+        missing_masks.append(aligned(missing))
+    weight_data = t_data if plan.weight_in_targets else p_data
+    weights = aligned(to_float(weight_data[plan.weight])) if plan.weight is not None else None
+    ids = p_data.get(plan.pred_id) if plan.pred_id else None
+    pred_side = Side(preds.label)
+    target_side = Side(target_table.label, None if take is None else take + 1)
+
+    checks: list[tuple[str, str, np.ndarray, Side]] = [
+        (preds.label, name, ~np.isfinite(values), pred_side)
+        for name, values in zip(plan.pred, pred, strict=True)
+    ]
+    checks += [
+        (target_table.label, name, mask, target_side)
+        for name, mask in zip(plan.target, missing_masks, strict=True)
+    ]
+    if weights is not None:
+        label = target_table.label if plan.weight_in_targets else preds.label
+        side = target_side if plan.weight_in_targets else pred_side
+        checks.append((label, plan.weight or "", ~np.isfinite(weights), side))
+    missing_any = np.zeros(n_pred, dtype=bool)
+    for label, name, mask, side in checks:
+        if not drop_missing and mask.any():
+            first = int(np.argmax(mask))
+            raise BadValueError(
+                "this value is missing (empty, NaN or infinite)",
+                file=label,
+                column=name,
+                row=side.row(first),
+                count=int(np.count_nonzero(mask)),
+                hint="Fill or remove those rows, or pass --drop-missing to skip them",
+            )
+        missing_any |= mask
+    n_dropped = int(np.count_nonzero(missing_any))
+    if n_dropped:
+        if n_dropped == n_pred:
+            raise BadValueError(
+                "every row has a missing value, so none is left to evaluate",
+                file=preds.label,
+                hint="Check the columns chosen",
+            )
+        keep = np.flatnonzero(~missing_any)
+        pred = [values[keep] for values in pred]
+        target_columns = [
+            TargetColumn(
+                c.name, c.values[keep], None if c.codes is None else c.codes[keep], c.categories
+            )
+            for c in target_columns
+        ]
+        weights = weights[keep] if weights is not None else None
+        if ids is not None:
+            import pyarrow as pa
+
+            ids = ids.take(pa.array(keep))  # type: ignore[attr-defined]
+        pred_side = Side(preds.label, keep + 1)
+        target_side = Side(target_table.label, keep + 1 if take is None else take[keep] + 1)
+    if weights is not None:
+        label = target_table.label if plan.weight_in_targets else preds.label
+        side = target_side if plan.weight_in_targets else pred_side
+        negative = weights < 0
+        if negative.any():
+            raise BadValueError(
+                "this weight is negative",
+                file=label,
+                column=plan.weight,
+                row=side.row(int(np.argmax(negative))),
+                count=int(np.count_nonzero(negative)),
+                hint="Weights must be >= 0",
+            )
+        if not np.any(weights > 0):
+            raise BadValueError(
+                "every weight is zero", file=label, column=plan.weight, hint="Check --weight-col"
+            )
+    return _Aligned(pred, target_columns, weights, ids, pred_side, target_side, n_dropped)
+
+
+def _matrix(columns: list[FloatArray], start: int, stop: int) -> FloatArray:
+    """Rows ``start:stop`` of the prediction columns: (n,) for one column, else (n, K)."""
+    if len(columns) == 1:
+        return columns[0][start:stop]
+    return np.column_stack([c[start:stop] for c in columns])
+
+
+def _chunks(n: int, chunk_rows: int) -> range:
+    return range(0, n, chunk_rows)
+
+
+def _describe_prediction(detection: Detection, values: FloatArray, names: Sequence[str]) -> str:
+    """A short text for one sample's prediction, as the table shows it."""
+    if detection.task == "multiclass":
+        probs = softmax(values) if detection.prediction_kind == "logits" else values
+        top = int(np.argmax(probs))
+        return f"{names[top]} ({probs[top]:.3f})"
+    if detection.task == "binary" and detection.prediction_kind == "logits":
+        return f"{float(values):.4g} (p={float(sigmoid(values)):.3f})"
+    return _numbers(np.atleast_1d(values))
+
+
+def _numbers(values: np.ndarray, limit: int = 4) -> str:
+    text = " ".join(f"{v:.4g}" for v in values[:limit])
+    return text + (" …" if values.size > limit else "")
+
+
+def evaluate(
+    predictions: object,
+    targets: object = None,
+    *,
+    task: str = "auto",
+    from_logits: bool | None = None,
+    pred_cols: Columns = None,
+    target_cols: Columns = None,
+    weight_col: str | None = None,
+    id_col: str | None = None,
+    no_id: bool = False,
+    eps: float = DEFAULT_EPS,
+    label_reduction: LabelReduction = "sum",
+    drop_missing: bool = False,
+    max_loss: float | None = None,
+    head: int = 10,
+    worst: int = 5,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Report:
+    """Evaluate predictions against targets and return the :class:`Report`.
+
+    predictions, targets : a path (CSV, TSV, Parquet, compressed CSV), ``"-"``
+        for CSV on stdin, a pandas DataFrame or Series, a pyarrow Table, or a
+        NumPy array (1-D: one column; 2-D: one column per class or label,
+        named ``"0"``, ``"1"``, ...). ``targets`` may be None when
+        ``target_cols`` names the target columns inside ``predictions``.
+    task : ``"auto"`` (detect), ``"binary"``, ``"multiclass"``, ``"multilabel"``
+        or ``"regression"``.
+    from_logits : True for logits, False for probabilities, None to detect.
+
+    The other options are the command line's, with the same names and meaning.
+    Errors are :class:`lossctl.errors.LossctlError` subclasses.
+
+    >>> import numpy as np
+    >>> report = evaluate(np.array([0.9, 0.2]), np.array([1, 0]))
+    >>> report.task, report.prediction_kind, round(report.mean_loss, 6)
+    ('binary', 'probabilities', 0.164252)
+    """
+    if task not in TASK_CHOICES:
+        raise UsageError(f"unknown task {task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}")
+    if not 0.0 < eps < 0.5:
+        raise UsageError(f"--eps {eps} is not in (0, 0.5)", hint="The default is 2.22e-16")
+    if label_reduction not in ("sum", "mean"):
+        raise UsageError(f"unknown --label-reduction {label_reduction!r}", hint="Use sum or mean")
+    if chunk_rows < 1 or head < 0 or worst < 0:
+        raise UsageError("--chunk-rows must be >= 1, --head and --worst >= 0")
+    if isinstance(predictions, str) and isinstance(targets, str) and predictions == targets == "-":
+        raise UsageError(
+            "PREDICTIONS and TARGETS cannot both be - (standard input)",
+            hint="Give one of them as a file",
+        )
+    kind: PredictionKind | None = (
+        None if from_logits is None else "logits" if from_logits else "probabilities"
+    )
+
+    pred_table = open_table(predictions, "predictions")
+    target_table = open_table(targets, "targets") if targets is not None else None
+    plan = plan_columns(
+        pred_table,
+        target_table,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        weight_col=weight_col,
+        id_col=id_col,
+        no_id=no_id,
+    )
+    data = _read_aligned(pred_table, target_table, plan, drop_missing)
+    n = data.pred[0].size
+    names = plan.pred
+
+    pred_profile = PredictionProfile()
+    target_profile = TargetProfile.of([c.slice(0, 0) for c in data.targets], names)
+    for start in _chunks(n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        pred_profile = pred_profile.merge(
+            PredictionProfile.of(_matrix(data.pred, start, stop), start)
+        )
+        target_profile = target_profile.merge(
+            TargetProfile.of([c.slice(start, stop) for c in data.targets], names, start)
+        )
+    detection = detect(
+        pred_profile,
+        target_profile,
+        pred_names=names,
+        pred_side=data.pred_side,
+        target_side=data.target_side,
+        task=task,
+        kind=kind,
+    )
+    reasons = (plan.alignment, *detection.reasons)
+
+    y = encode_targets(detection, data.targets, names)
+    groups = names if detection.task in ("multiclass", "multilabel") else ()
+    accumulator = LossAccumulator(groups, worst_k=worst)
+    losses = np.empty(n)
+    for start in _chunks(n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        y_chunk = y[start:stop]
+        chunk = sample_losses(
+            detection.task,
+            detection.prediction_kind,
+            y_chunk,
+            _matrix(data.pred, start, stop),
+            eps=eps,
+            label_reduction=label_reduction,
+        )
+        losses[start:stop] = chunk.loss
+        accumulator.update(
+            chunk.loss,
+            offset=start,
+            weights=None if data.weights is None else data.weights[start:stop],
+            clipped=chunk.clipped,
+            y_index=y_chunk if detection.task == "multiclass" else None,  # type: ignore[arg-type]
+            per_label=chunk.per_label,
+        )
+    summary = accumulator.result()
+
+    def row(i: int) -> SampleRow:
+        values = np.array([c[i] for c in data.pred]) if len(names) > 1 else data.pred[0][i]
+        return SampleRow(
+            row=data.pred_side.row(i),
+            id=None if data.ids is None else str(data.ids[i].as_py()),  # type: ignore[attr-defined]
+            target=_describe_target(detection, y, i, names),
+            prediction=_describe_prediction(detection, values, names),
+            loss=float(losses[i]),
+        )
+
+    gates = ()
+    if max_loss is not None:
+        gates = (Gate("max_loss", max_loss, summary.mean_loss, summary.mean_loss <= max_loss),)
+    return Report(
+        version=__version__,
+        task=detection.task,
+        activation=detection.activation,
+        prediction_kind=detection.prediction_kind,
+        loss=detection.loss,
+        target_encoding=detection.target_encoding,
+        reasons=reasons,
+        inputs=Inputs(
+            predictions=pred_table.label,
+            targets=target_table.label if target_table is not None else None,
+            pred_columns=names,
+            target_columns=plan.target,
+            id_column=plan.pred_id,
+            weight_column=plan.weight,
+            alignment=plan.alignment,
+        ),
+        summary=summary,
+        eps=eps,
+        label_reduction=label_reduction if detection.task == "multilabel" else None,
+        weighted=data.weights is not None,
+        n_dropped=data.n_dropped,
+        n_not_summing=(
+            pred_profile.not_summing.n
+            if detection.task == "multiclass" and detection.prediction_kind == "probabilities"
+            else 0
+        ),
+        head=tuple(row(i) for i in range(min(head, n))),
+        worst=tuple(row(i) for i, _ in summary.worst),
+        gates=gates,
+        losses=losses,
+        ids=data.ids,  # type: ignore[arg-type]
+    )
+
+
+def _describe_target(
+    detection: Detection, y: FloatArray | IntArray, i: int, names: Sequence[str]
+) -> str:
+    if detection.task == "multiclass":
+        return names[int(y[i])]
+    value = y[i]
+    return _numbers(np.atleast_1d(value))

@@ -1,0 +1,1 @@
+"""Reading inputs and writing per-sample losses: the only place pyarrow and pandas are used."""

@@ -1,0 +1,272 @@
+"""Read only the needed columns of an input, with pyarrow, into Arrow columns.
+
+An :class:`InputTable` is an opened input that knows its column names. Its
+``read`` returns the named columns: prediction and weight columns as float64
+(``numeric``), the others (targets, ids) with their types inferred. The fast
+path asks pyarrow for exactly that; when pyarrow refuses the data, a slow path
+finds the first offending row and raises an error that names it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lossctl.errors import ColumnError, InputError, SourceError
+from lossctl.io.sources import Source
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
+NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
+
+
+class InputTable:
+    """An opened input: its column names, and a way to read some of them."""
+
+    def __init__(self, label: str, names: Sequence[str]) -> None:
+        self.label = label
+        self.names = list(names)
+        _check_unique(self.names, label)
+
+    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        """Read the ``numeric`` columns as float64 and the ``other`` ones as they are."""
+        raise NotImplementedError
+
+    def _as_float(self, column: str, data: pa.ChunkedArray) -> pa.ChunkedArray:
+        """Cast a column to float64, or name its first value that is not a number."""
+        if pa.types.is_dictionary(data.type):
+            data = data.cast(data.type.value_type)
+        if (
+            pa.types.is_floating(data.type)
+            or pa.types.is_integer(data.type)
+            or (pa.types.is_boolean(data.type) or pa.types.is_decimal(data.type))
+        ):
+            return data.cast(pa.float64())
+        if pa.types.is_null(data.type):
+            return data.cast(pa.float64())
+        if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
+            try:
+                return data.cast(pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                _raise_first_non_number(self.label, column, data.to_pylist())
+        raise ColumnError(
+            f"holds {data.type} values, not numbers",
+            file=self.label,
+            column=column,
+            hint="Pick numeric columns with --pred-col",
+        )
+
+
+def _check_unique(names: Sequence[str], label: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ColumnError(
+                "this column name appears more than once",
+                file=label,
+                column=name,
+                hint="Give every column a unique name",
+            )
+        seen.add(name)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | list[Any]) -> NoReturn:
+    bad = [
+        (row, value)
+        for row, value in enumerate(values, start=1)
+        if value is not None and value not in NULL_VALUES and not _is_number(str(value))
+    ]
+    if not bad:  # pragma: no cover - pyarrow refused a value Python accepts
+        raise InputError("cannot read this column as numbers", file=label, column=column)
+    row, value = bad[0]
+    raise InputError(
+        f"{value!r} is not a number",
+        file=label,
+        column=column,
+        row=row,
+        count=len(bad),
+        hint="Fix the value, or pick numeric prediction columns with --pred-col",
+    )
+
+
+class CsvTable(InputTable):
+    """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.delimiter = "\t" if source.format == "tsv" else ","
+        self._stdin: pa.Buffer | None = None
+        if source.is_stdin:
+            self._stdin = pa.py_buffer(sys.stdin.buffer.read())
+        try:
+            reader = pacsv.open_csv(self._input(), parse_options=self._parse_options())
+            names = reader.schema.names
+        except pa.ArrowInvalid as error:
+            raise self._explain(error, []) from None
+        except OSError as error:
+            raise SourceError(f"cannot be read: {error}", file=source.label) from None
+        super().__init__(source.label, names)
+
+    def _input(self) -> Any:
+        if self._stdin is not None:
+            return pa.BufferReader(self._stdin)
+        return str(self.source.path)
+
+    def _parse_options(self) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(delimiter=self.delimiter)
+
+    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        columns = [*numeric, *other]
+        convert = pacsv.ConvertOptions(
+            include_columns=columns,
+            column_types={name: pa.float64() for name in numeric},
+            strings_can_be_null=True,
+        )
+        try:
+            table = pacsv.read_csv(
+                self._input(), parse_options=self._parse_options(), convert_options=convert
+            )
+        except pa.ArrowInvalid as error:
+            raise self._explain(error, columns) from None
+        except OSError as error:
+            raise SourceError(f"cannot be read: {error}", file=self.label) from None
+        return {name: table.column(name) for name in columns}
+
+    def _text_rows(self) -> Iterator[list[str]]:
+        """Every record of the file, header first, parsed by Python's csv (slow path)."""
+        if self._stdin is not None:
+            data = self._stdin.to_pybytes()
+        else:
+            with pa.input_stream(str(self.source.path), compression="detect") as stream:
+                data = stream.read()
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+
+    def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
+        """Turn pyarrow's message into one that names the row and says what to do."""
+        message = str(error)
+        if "Empty CSV file" in message:
+            return SourceError("is empty", file=self.label, hint="Give a file with a header row")
+        rows = self._text_rows()
+        header = next(rows, [])
+        if "Expected" in message and "columns, got" in message:
+            ragged = [
+                (row, len(record))
+                for row, record in enumerate(rows, start=1)
+                if record and len(record) != len(header)
+            ]
+            if ragged:
+                row, got = ragged[0]
+                return InputError(
+                    f"has {got} fields where the header has {len(header)}",
+                    file=self.label,
+                    row=row,
+                    count=len(ragged),
+                    hint="Fix the row, or check the delimiter and quoting",
+                )
+        if "conversion error" in message and "column #" in message:
+            index = int(message.split("column #", 1)[1].split(":", 1)[0])
+            column = columns[index] if index < len(columns) else header[index]
+            position = header.index(column)
+            _raise_first_non_number(
+                self.label, column, (r[position] if position < len(r) else "" for r in rows)
+            )
+        if "invalid UTF8" in message:
+            return SourceError(
+                "is not valid UTF-8 text",
+                file=self.label,
+                hint="Save the file as UTF-8",
+            )
+        return SourceError(f"cannot be parsed as CSV: {message}", file=self.label)
+
+
+class ParquetTable(InputTable):
+    """A Parquet file."""
+
+    def __init__(self, source: Source) -> None:
+        import pyarrow.parquet as pq
+
+        self.source = source
+        try:
+            self._file = pq.ParquetFile(str(source.path))
+        except (pa.ArrowInvalid, OSError) as error:
+            raise SourceError(
+                f"is not a readable Parquet file ({error})",
+                file=source.label,
+                hint="Check that the file is complete and really Parquet",
+            ) from None
+        super().__init__(source.label, self._file.schema_arrow.names)
+
+    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        try:
+            table = self._file.read(columns=[*numeric, *other])
+        except (pa.ArrowInvalid, OSError) as error:
+            raise SourceError(
+                f"cannot be read as Parquet ({error})",
+                file=self.label,
+                hint="Check that the file is complete",
+            ) from None
+        result = {name: self._as_float(name, table.column(name)) for name in numeric}
+        result.update({name: table.column(name) for name in other})
+        return result
+
+
+class ArrowTable(InputTable):
+    """An in-memory table: a pandas DataFrame, a pyarrow Table or a NumPy array."""
+
+    def __init__(self, label: str, table: pa.Table) -> None:
+        self.table = table
+        super().__init__(label, [str(name) for name in table.column_names])
+
+    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        result = {name: self._as_float(name, self.table.column(name)) for name in numeric}
+        result.update({name: self.table.column(name) for name in other})
+        return result
+
+
+def open_table(data: object, label: str) -> InputTable:
+    """Open a path, ``-``, a DataFrame, a pyarrow Table, or an array as an InputTable."""
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        from lossctl.io.sources import resolve
+
+        source = resolve(str(data if not isinstance(data, bytes) else data.decode()))
+        return ParquetTable(source) if source.format == "parquet" else CsvTable(source)
+    return ArrowTable(label, _to_arrow(data, label))
+
+
+def _to_arrow(data: object, label: str) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if type(data).__module__.startswith("pandas"):
+        frame: pd.DataFrame | pd.Series[Any] = data  # type: ignore[assignment]
+        if hasattr(frame, "to_frame"):
+            frame = frame.to_frame()  # a Series
+        return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+    import numpy as np
+
+    array = np.asarray(data)
+    if array.ndim == 1:
+        return pa.table({label: array})
+    if array.ndim == 2:
+        return pa.table({str(i): array[:, i] for i in range(array.shape[1])})
+    raise InputError(
+        f"is an array of {array.ndim} dimensions",
+        file=label,
+        hint="Give a 1-D array (one column) or a 2-D array (one column per class or label)",
+    )

@@ -1,0 +1,102 @@
+"""Per-sample losses out: CSV or Parquet, written to a temporary file and renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from lossctl.errors import UsageError
+from lossctl.io.sources import split_suffix
+
+OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
+
+
+def check_output(path: str, inputs: Sequence[str]) -> None:
+    """Before any work, refuse an output of unknown type, or one that would replace an input."""
+    fmt, _ = split_suffix(Path(path))
+    if fmt is None:
+        raise UsageError(
+            "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
+        )
+    target = Path(path).resolve()
+    for name in inputs:
+        if name != "-" and Path(name).resolve() == target:
+            raise UsageError(
+                "--output names an input file", file=path, hint="Write the losses elsewhere"
+            )
+    if not target.parent.is_dir():
+        raise UsageError("the output's directory does not exist", file=path, hint="Create it first")
+
+
+def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str | None) -> pa.Table:
+    """The per-sample table: the id column when there is one, then ``loss``."""
+    columns: dict[str, pa.ChunkedArray | np.ndarray] = {}
+    if ids is not None and id_name is not None:
+        columns[id_name if id_name != "loss" else "id"] = ids
+    columns["loss"] = losses
+    return pa.table(columns)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_losses(path: str, table: pa.Table) -> None:
+    """Write ``table`` to ``path`` (CSV, TSV or Parquet by extension) atomically."""
+    fmt, compression = split_suffix(Path(path))
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, tmp)
+        else:
+            with pa.output_stream(tmp, compression=compression) as stream:
+                _write_csv(table, stream, "\t" if fmt == "tsv" else ",")
+
+
+def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str) -> None:
+    """CSV with shortest-repr floats, quoting only the values that need it.
+
+    pyarrow quotes every string (and every header name) unless told not to, and
+    refuses "none" when a value holds a delimiter, quote or newline: then quote.
+    """
+    import pyarrow.csv as pacsv
+
+    for style in ("none", "needed"):
+        sink = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(
+            delimiter=delimiter, quoting_style=style, quoting_header=style
+        )
+        try:
+            pacsv.write_csv(table, sink, write_options=options)
+        except pa.ArrowInvalid:
+            continue
+        stream.write(sink.getvalue())
+        return
+
+
+def write_csv_stdout(table: pa.Table) -> None:
+    """The per-sample table as CSV on stdout."""
+    sys.stdout.flush()
+    sink = pa.BufferOutputStream()
+    _write_csv(table, sink, ",")
+    sys.stdout.buffer.write(sink.getvalue().to_pybytes())
+    sys.stdout.buffer.flush()

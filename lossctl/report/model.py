@@ -1,0 +1,224 @@
+"""The report: everything one evaluation found, as data. Renderers only draw it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lossctl.core.accumulate import LossSummary
+from lossctl.errors import ExitCode
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One sample as the table shows it: ``row`` counts data rows of PREDICTIONS from 1."""
+
+    row: int
+    id: str | None
+    target: str
+    prediction: str
+    loss: float
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A CI gate: ``passed`` is False when ``observed`` breaks ``threshold``."""
+
+    name: str
+    threshold: float
+    observed: float
+    passed: bool
+
+    @property
+    def message(self) -> str:
+        verdict = "passed" if self.passed else "failed"
+        return (
+            f"gate {self.name} {verdict}: mean loss {self.observed:.6g} "
+            f"{'<=' if self.passed else '>'} {self.threshold:g}"
+        )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What was read: files, columns, and how the rows were aligned."""
+
+    predictions: str
+    targets: str | None
+    pred_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    id_column: str | None
+    weight_column: str | None
+    alignment: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`lossctl.evaluate`.
+
+    ``losses`` holds the per-sample losses in the order of PREDICTIONS and
+    ``ids`` their ids (or None); neither is part of :meth:`to_dict`.
+    """
+
+    version: str
+    task: str
+    activation: str
+    prediction_kind: str
+    loss: str
+    target_encoding: str
+    reasons: tuple[str, ...]
+    inputs: Inputs
+    summary: LossSummary
+    eps: float
+    label_reduction: str | None
+    weighted: bool
+    n_dropped: int
+    n_not_summing: int
+    head: tuple[SampleRow, ...]
+    worst: tuple[SampleRow, ...]
+    gates: tuple[Gate, ...] = ()
+    losses: np.ndarray | None = field(default=None, repr=False, compare=False)
+    ids: pa.ChunkedArray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_samples(self) -> int:
+        return self.summary.n_samples
+
+    @property
+    def mean_loss(self) -> float:
+        return self.summary.mean_loss
+
+    @property
+    def n_clipped(self) -> int:
+        return self.summary.n_clipped
+
+    @property
+    def passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.passed else ExitCode.GATE_FAILED
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a careful reader should know about these numbers."""
+        notes = []
+        if self.n_clipped:
+            notes.append(
+                f"{self.n_clipped} samples had a probability clipped to [eps, 1 - eps] "
+                f"(eps = {self.eps:g})"
+            )
+        if self.n_not_summing:
+            notes.append(
+                f"{self.n_not_summing} probability rows do not sum to 1 (tolerance 1e-6); "
+                "used as given"
+            )
+        if self.n_dropped:
+            notes.append(f"{self.n_dropped} rows with missing values were dropped")
+        return tuple(notes)
+
+    @property
+    def detection_text(self) -> str:
+        """One sentence: what was decided and why."""
+        return (
+            f"{self.task} ({self.activation} + {self.loss}) from {self.prediction_kind}: "
+            + "; ".join(self.reasons)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report (``--format json``); every float is finite or None."""
+        s = self.summary
+        group_key = "per_class" if self.task == "multiclass" else "per_label"
+        doc: dict[str, Any] = {
+            "version": self.version,
+            "task": self.task,
+            "activation": self.activation,
+            "prediction_kind": self.prediction_kind,
+            "loss": self.loss,
+            "n_samples": s.n_samples,
+            "mean_loss": _num(s.mean_loss),
+            "weighted": self.weighted,
+            "sum_weights": _num(s.sum_weights),
+            "unweighted_mean_loss": _num(s.unweighted_mean_loss),
+            "min_loss": _num(s.min_loss),
+            "max_loss": _num(s.max_loss),
+            "detection": {
+                "task": self.task,
+                "prediction_kind": self.prediction_kind,
+                "target_encoding": self.target_encoding,
+                "alignment": self.inputs.alignment,
+                "reasons": list(self.reasons),
+                "text": self.detection_text,
+            },
+            "inputs": {
+                "predictions": self.inputs.predictions,
+                "targets": self.inputs.targets,
+                "pred_columns": list(self.inputs.pred_columns),
+                "target_columns": list(self.inputs.target_columns),
+                "id_column": self.inputs.id_column,
+                "weight_column": self.inputs.weight_column,
+            },
+            "eps": self.eps,
+            "label_reduction": self.label_reduction,
+            "n_clipped": s.n_clipped,
+            "n_dropped": self.n_dropped,
+            "n_not_summing_to_one": self.n_not_summing,
+            "warnings": list(self.warnings),
+            "histogram": {
+                "edges": [_num(e) for e in s.histogram_edges],
+                "counts": list(s.histogram_counts),
+            },
+            "worst": [_row(r) for r in self.worst],
+            "gates": [
+                {
+                    "name": g.name,
+                    "threshold": g.threshold,
+                    "observed": _num(g.observed),
+                    "passed": g.passed,
+                }
+                for g in self.gates
+            ],
+            "passed": self.passed,
+        }
+        if s.groups:
+            doc[group_key] = [
+                {
+                    "name": g.name,
+                    "n_samples": g.n_samples,
+                    "sum_weights": _num(g.sum_weights),
+                    "mean_loss": _num(g.mean_loss),
+                }
+                for g in s.groups
+            ]
+        return doc
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-sample losses as a pandas DataFrame (id column when there is one, then ``loss``)."""
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        if self.ids is not None and self.inputs.id_column is not None:
+            data[self.inputs.id_column] = self.ids.to_pandas()
+        data["loss"] = self.losses
+        return pd.DataFrame(data)
+
+
+def _num(value: float) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    return value if math.isfinite(value) else None
+
+
+def _row(row: SampleRow) -> dict[str, Any]:
+    return {
+        "row": row.row,
+        "id": row.id,
+        "target": row.target,
+        "prediction": row.prediction,
+        "loss": _num(row.loss),
+    }

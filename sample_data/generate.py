@@ -1,0 +1,111 @@
+"""Regenerate the sample files: ``python sample_data/generate.py`` (deterministic).
+
+Each task has a small, realistic pair of files: predictions from a model that
+is good but not perfect, and targets drawn from the truth that model tries to
+learn. Ids are shared, so lossctl matches rows by id automatically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).parent
+rng = np.random.default_rng(20261125)
+
+
+def write(name: str, columns: dict[str, np.ndarray | list[str]]) -> None:
+    table = pa.table(columns)
+    if name.endswith(".parquet"):
+        pq.write_table(table, HERE / name)
+        return
+    options = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
+    with pa.output_stream(HERE / name, compression="detect") as stream:
+        pacsv.write_csv(table, stream, write_options=options)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def rows_summing_to_one(p: np.ndarray, decimals: int = 6) -> np.ndarray:
+    """Round every column but the last, which takes what is left, so rows sum to 1."""
+    head = np.round(p[:, :-1], decimals)
+    return np.column_stack([head, np.round(1.0 - head.sum(axis=1), decimals)])
+
+
+def ids(n: int, prefix: str) -> list[str]:
+    return [f"{prefix}{i:04d}" for i in range(1, n + 1)]
+
+
+def binary(n: int = 200) -> None:
+    truth = rng.normal(0.0, 1.6, n) - 0.6
+    churned = (rng.random(n) < sigmoid(truth)).astype(np.int64)
+    score = np.round(0.8 * truth + rng.normal(0.0, 0.7, n), 4)
+    key = ids(n, "c")
+    write("binary_logits.csv", {"id": key, "score": score})
+    write("binary_probs.csv", {"id": key, "p_churn": np.round(sigmoid(score), 6)})
+    write("binary_labels.csv", {"id": key, "churned": churned})
+    weight = np.round(rng.uniform(0.5, 3.0, n), 2)
+    write(
+        "binary_single.csv",
+        {"id": key, "p_churn": np.round(sigmoid(score), 6), "churned": churned, "weight": weight},
+    )
+
+
+def multiclass(n: int = 150) -> None:
+    classes = ["cat", "dog", "bird"]
+    truth = rng.normal(0.0, 1.5, (n, 3)) + np.array([0.4, 0.2, -0.5])
+    label = np.array([rng.choice(3, p=p) for p in softmax(truth)])
+    logits = np.round(truth + rng.normal(0.0, 0.8, (n, 3)), 4)
+    probs = rows_summing_to_one(softmax(logits))
+    key = ids(n, "img")
+    write("multiclass_logits.csv", {"id": key, **dict(zip(classes, logits.T, strict=True))})
+    write("multiclass_probs.csv", {"id": key, **dict(zip(classes, probs.T, strict=True))})
+    write(
+        "multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))}
+    )
+    order = rng.permutation(n)  # the labels file lists the images in another order
+    names = [classes[i] for i in label[order]]
+    write("multiclass_labels.csv", {"id": [key[i] for i in order], "label": names})
+    write("multiclass_labels.parquet", {"id": [key[i] for i in order], "label": names})
+
+
+def multilabel(n: int = 120) -> None:
+    genres = ["action", "comedy", "drama", "horror"]
+    truth = rng.normal(0.0, 1.8, (n, 4)) + np.array([-0.3, 0.1, 0.5, -1.2])
+    labels = (rng.random((n, 4)) < sigmoid(truth)).astype(np.int64)
+    logits = np.round(0.9 * truth + rng.normal(0.0, 0.7, (n, 4)), 4)
+    key = ids(n, "m")
+    write("multilabel_logits.csv", {"id": key, **dict(zip(genres, logits.T, strict=True))})
+    write(
+        "multilabel_probs.csv",
+        {"id": key, **dict(zip(genres, np.round(sigmoid(logits), 6).T, strict=True))},
+    )
+    write("multilabel_labels.csv", {"id": key, **dict(zip(genres, labels.T, strict=True))})
+
+
+def regression(n: int = 180) -> None:
+    size = rng.uniform(40.0, 220.0, n)
+    price = np.round(1.1 * size + 30.0 + rng.normal(0.0, 18.0, n), 1)
+    predicted = np.round(1.05 * size + 36.0 + rng.normal(0.0, 9.0, n), 1)
+    key = ids(n, "h")
+    write("regression_preds.csv", {"id": key, "price": predicted})
+    write("regression_preds.csv.gz", {"id": key, "price": predicted})
+    write("regression_targets.csv", {"id": key, "price": price})
+
+
+if __name__ == "__main__":
+    binary()
+    multiclass()
+    multilabel()
+    regression()
