@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from lossctl.core.tasks import (
     encode_targets,
 )
 from lossctl.errors import AlignmentError, BadValueError, ColumnError, SourceError, UsageError
-from lossctl.io.columns import align_ids, to_float, to_target
+from lossctl.io.columns import align_ids, from_numpy, to_float, to_target
 from lossctl.io.readers import InputTable, open_table
 from lossctl.report.model import Gate, Inputs, Report, SampleRow
 
@@ -197,7 +198,7 @@ class _Aligned:
     pred: list[FloatArray]
     targets: list[TargetColumn]
     weights: FloatArray | None
-    ids: object  # pa.ChunkedArray | None, in PREDICTIONS order
+    ids: Any  # pa.ChunkedArray | None, in PREDICTIONS order
     pred_side: Side
     target_side: Side
     n_dropped: int
@@ -310,9 +311,7 @@ def _read_aligned(
         ]
         weights = weights[keep] if weights is not None else None
         if ids is not None:
-            import pyarrow as pa
-
-            ids = ids.take(pa.array(keep))  # type: ignore[attr-defined]
+            ids = ids.take(from_numpy(keep))
         pred_side = Side(preds.label, keep + 1)
         target_side = Side(target_table.label, keep + 1 if take is None else take[keep] + 1)
     if weights is not None:
@@ -483,13 +482,13 @@ def evaluate(
         values = np.array([c[i] for c in data.pred]) if len(names) > 1 else data.pred[0][i]
         return SampleRow(
             row=data.pred_side.row(i),
-            id=None if data.ids is None else str(data.ids[i].as_py()),  # type: ignore[attr-defined]
+            id=None if data.ids is None else str(data.ids[i].as_py()),
             target=_describe_target(detection, y, i, names),
             prediction=_describe_prediction(detection, values, names),
             loss=float(losses[i]),
         )
 
-    gates = ()
+    gates: tuple[Gate, ...] = ()
     if max_loss is not None:
         gates = (Gate("max_loss", max_loss, summary.mean_loss, summary.mean_loss <= max_loss),)
     return Report(
@@ -523,7 +522,7 @@ def evaluate(
         worst=tuple(row(i) for i, _ in summary.worst),
         gates=gates,
         losses=losses,
-        ids=data.ids,  # type: ignore[arg-type]
+        ids=data.ids,
     )
 
 

@@ -194,7 +194,7 @@ def eval_command(
         id_col=id_col,
         no_id=no_id,
         eps=eps,
-        label_reduction=label_reduction.value,  # type: ignore[arg-type]
+        label_reduction=label_reduction.value,
         drop_missing=drop_missing,
         max_loss=max_loss,
         head=head if output_format is Format.table else 0,

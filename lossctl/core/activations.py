@@ -40,10 +40,12 @@ def log_softmax(z: FloatArray) -> FloatArray:
     [0.0, -20000.0, -10000.0]
     """
     shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    result: FloatArray = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return result
 
 
 def softmax(z: FloatArray) -> FloatArray:
     """Row-wise softmax along the last axis; rows sum to 1."""
     shifted = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+    result: FloatArray = shifted / np.sum(shifted, axis=-1, keepdims=True)
+    return result

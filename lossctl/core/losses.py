@@ -133,7 +133,8 @@ def softmax_cross_entropy(y_index: IntArray, logits: FloatArray) -> FloatArray:
     m = _take_class(logits, top)
     e = np.exp(logits - m[:, None])
     np.put_along_axis(e, top[:, None], 0.0, axis=1)
-    return (m - _take_class(logits, y_index)) + np.log1p(np.sum(e, axis=1))
+    result: FloatArray = (m - _take_class(logits, y_index)) + np.log1p(np.sum(e, axis=1))
+    return result
 
 
 def squared_error(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:

@@ -529,7 +529,8 @@ def encode_targets(
             return columns[0].name_index(pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
-        return np.argmax(np.column_stack([c.values for c in columns]), axis=1)
+        one_hot: IntArray = np.argmax(np.column_stack([c.values for c in columns]), axis=1)
+        return one_hot
     if len(columns) == 1 and detection.task != "multilabel":
         return columns[0].values
     return np.column_stack([c.values for c in columns])

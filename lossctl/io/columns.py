@@ -11,9 +11,51 @@ from lossctl.core.tasks import TargetColumn
 from lossctl.errors import AlignmentError, ColumnError
 
 
+def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    """An Arrow bitmap (validity or booleans) as a NumPy bool array."""
+    bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return bits[offset : offset + n].astype(bool)
+
+
+def _chunk_to_numpy(chunk: pa.Array) -> np.ndarray:
+    n, offset = len(chunk), chunk.offset
+    if pa.types.is_null(chunk.type):
+        return np.full(n, np.nan)
+    validity, data = chunk.buffers()[:2]
+    if pa.types.is_boolean(chunk.type):
+        values = _bits(data, offset, n)
+    else:
+        dtype = np.dtype(chunk.type.to_pandas_dtype())
+        values = np.frombuffer(data, dtype=dtype)[offset : offset + n]
+    if chunk.null_count:
+        values = np.where(_bits(validity, offset, n), values, np.nan)
+    return values
+
+
+def to_numpy(data: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of numbers or booleans as one NumPy array; nulls become NaN.
+
+    Read straight from the Arrow buffers: pyarrow's own ``to_numpy`` imports
+    pandas, which alone costs more than evaluating a small file.
+    """
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    parts = [_chunk_to_numpy(chunk) for chunk in chunks]
+    if not parts:
+        return np.empty(0)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def from_numpy(values: np.ndarray) -> pa.Array:
+    """A float64 or int64 NumPy array as an Arrow array, without going through pandas."""
+    values = np.ascontiguousarray(values)
+    kind = pa.float64() if values.dtype.kind == "f" else pa.int64()
+    values = values.astype(kind.to_pandas_dtype(), copy=False)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
 def to_float(data: pa.ChunkedArray) -> FloatArray:
     """A float64 column as NumPy; nulls become NaN."""
-    result: FloatArray = np.asarray(data.to_numpy(), dtype=np.float64)
+    result: FloatArray = np.asarray(to_numpy(data), dtype=np.float64)
     return result
 
 
@@ -29,8 +71,8 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         encoded = data.combine_chunks().dictionary_encode()
         categories = tuple(str(c) for c in encoded.dictionary.to_pylist())
-        missing = np.asarray(encoded.indices.is_null().to_numpy(zero_copy_only=False))
-        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+        missing = to_numpy(encoded.indices.is_null())
+        codes = to_numpy(encoded.indices)
         codes = np.where(missing, 0, np.nan_to_num(codes)).astype(np.intp)
         numbers = np.array([_number(c) for c in categories] or [np.nan], dtype=np.float64)
         values = np.where(missing, np.nan, numbers[codes])
@@ -74,7 +116,7 @@ def align_ids(
     """
     for ids, label in ((pred_ids, pred_label), (target_ids, target_label)):
         if ids.null_count:
-            first = int(np.argmax(np.asarray(ids.is_null().to_numpy(zero_copy_only=False))))
+            first = int(np.argmax(to_numpy(ids.is_null())))
             raise AlignmentError(
                 "this id is empty",
                 file=label,
@@ -93,7 +135,7 @@ def align_ids(
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             example = repeated[0]["values"].as_py()
             rows = np.flatnonzero(
-                np.asarray(pc.equal(ids, pa.scalar(example, ids.type)).to_numpy(False))
+                to_numpy(pc.equal(ids, pa.scalar(example, ids.type)))
             )
             raise AlignmentError(
                 f"{len(repeated)} ids appear more than once; the first, {example!r}, "
@@ -110,14 +152,14 @@ def align_ids(
     if n_missing_targets or n_missing_preds:
         parts = []
         if n_missing_targets:
-            row = int(np.argmax(np.asarray(index.is_null().to_numpy(zero_copy_only=False))))
+            row = int(np.argmax(to_numpy(index.is_null())))
             parts.append(
                 f"{n_missing_targets} ids of {pred_label} are not in {target_label} "
                 f"(first: {pred_ids[row].as_py()!r}, row {row + 1})"
             )
         if n_missing_preds:
             back = pc.is_in(target_ids, value_set=pred_ids)
-            row = int(np.argmin(np.asarray(back.to_numpy(zero_copy_only=False))))
+            row = int(np.argmin(to_numpy(back)))
             parts.append(
                 f"{n_missing_preds} ids of {target_label} are not in {pred_label} "
                 f"(first: {target_ids[row].as_py()!r}, row {row + 1})"
@@ -128,5 +170,5 @@ def align_ids(
             hint="Every id must appear exactly once in each file; or align by row order "
             "with --no-id",
         )
-    result: IntArray = np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.intp)
+    result: IntArray = np.asarray(to_numpy(index), dtype=np.intp)
     return result

@@ -13,16 +13,13 @@ import csv
 import io
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from lossctl.errors import ColumnError, InputError, SourceError
 from lossctl.io.sources import Source
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
 NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
@@ -254,10 +251,11 @@ def _to_arrow(data: object, label: str) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if type(data).__module__.startswith("pandas"):
-        frame: pd.DataFrame | pd.Series[Any] = data  # type: ignore[assignment]
-        if hasattr(frame, "to_frame"):
-            frame = frame.to_frame()  # a Series
-        return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+        import pandas as pd
+
+        frame = data.to_frame() if isinstance(data, pd.Series) else data
+        if isinstance(frame, pd.DataFrame):
+            return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
     import numpy as np
 
     array = np.asarray(data)

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.errors import UsageError
+from lossctl.io.columns import from_numpy
 from lossctl.io.sources import split_suffix
 
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
@@ -37,10 +38,10 @@ def check_output(path: str, inputs: Sequence[str]) -> None:
 
 def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str | None) -> pa.Table:
     """The per-sample table: the id column when there is one, then ``loss``."""
-    columns: dict[str, pa.ChunkedArray | np.ndarray] = {}
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     if ids is not None and id_name is not None:
         columns[id_name if id_name != "loss" else "id"] = ids
-    columns["loss"] = losses
+    columns["loss"] = from_numpy(losses)
     return pa.table(columns)
 
 

@@ -44,8 +44,8 @@ def _table(title: str, *columns: str) -> Table:
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in columns:
-        justify = "right" if name in ("row", "samples", "mean loss", "loss", "count") else "left"
-        table.add_column(name, justify=justify)
+        numeric = name in ("row", "samples", "mean loss", "loss", "count")
+        table.add_column(name, justify="right" if numeric else "left")
     return table
 
 
