@@ -8,7 +8,7 @@ build the report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from lossctl.core.tasks import (
     encode_targets,
 )
 from lossctl.errors import AlignmentError, BadValueError, ColumnError, SourceError, UsageError
-from lossctl.io.columns import align_ids, from_numpy, to_float, to_target
+from lossctl.io.columns import align_ids, from_numpy, to_float, to_float_blocks, to_target
 from lossctl.io.readers import InputTable, open_table
 from lossctl.report.model import Gate, Inputs, Report, SampleRow
 
@@ -191,11 +191,71 @@ def plan_columns(
     )
 
 
+class Blocks:
+    """The prediction columns in row blocks, as NumPy views of the Arrow data.
+
+    blocks : one list of K arrays (one per prediction column) per block of rows
+    """
+
+    def __init__(self, blocks: list[list[FloatArray]]) -> None:
+        self.blocks = blocks
+        self.starts = np.cumsum([0] + [b[0].size for b in blocks])
+        self.n = int(self.starts[-1])
+
+    def __iter__(self) -> Iterator[tuple[int, FloatArray]]:
+        """(first row, predictions): (n,) for one column, else (n, K)."""
+        for start, columns in zip(self.starts, self.blocks, strict=False):
+            yield int(start), columns[0] if len(columns) == 1 else np.column_stack(columns)
+
+    def missing(self) -> list[np.ndarray]:
+        """Per column, which rows are empty, NaN or infinite."""
+        k = len(self.blocks[0])
+        return [np.concatenate([~np.isfinite(b[j]) for b in self.blocks]) for j in range(k)]
+
+    def row(self, i: int) -> FloatArray:
+        block = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return np.array([c[i - self.starts[block]] for c in self.blocks[block]])
+
+    def keep(self, mask: np.ndarray) -> Blocks:
+        """Only the rows where ``mask`` is True (a copy)."""
+        kept = []
+        for start, columns in zip(self.starts, self.blocks, strict=False):
+            m = mask[start : start + columns[0].size]
+            if m.any():
+                kept.append([c[m] for c in columns])
+        return Blocks(kept)
+
+
+class _Background:
+    """Run ``function(**kwargs)`` in a thread; ``result()`` returns or raises what it did."""
+
+    def __init__(self, function: Callable[..., Any], **kwargs: Any) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(**kwargs)
+            except BaseException as error:  # handed over to the caller in result()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 @dataclass
 class _Aligned:
-    """The inputs row-aligned in PREDICTIONS order, as NumPy arrays."""
+    """The inputs row-aligned in PREDICTIONS order."""
 
-    pred: list[FloatArray]
+    pred: Blocks
     targets: list[TargetColumn]
     weights: FloatArray | None
     ids: Any  # pa.ChunkedArray | None, in PREDICTIONS order
@@ -205,10 +265,23 @@ class _Aligned:
 
 
 def _read_aligned(
-    preds: InputTable, targets: InputTable | None, plan: ColumnPlan, drop_missing: bool
+    preds: InputTable,
+    targets: InputTable | None,
+    plan: ColumnPlan,
+    *,
+    drop_missing: bool,
+    chunk_rows: int,
 ) -> _Aligned:
     weight_numeric = [plan.weight] if plan.weight is not None else []
     single = targets is None
+    t_read = None
+    if targets is not None:
+        # pyarrow parses without the GIL: read the targets while the predictions stream.
+        t_read = _Background(
+            targets.read,
+            numeric=weight_numeric if plan.weight_in_targets else [],
+            other=[*plan.target, *([plan.target_id] if plan.target_id else [])],
+        )
     p_data = preds.read(
         numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
         other=[
@@ -216,14 +289,7 @@ def _read_aligned(
             *(plan.target if single else []),
         ],
     )
-    t_data = (
-        targets.read(
-            numeric=weight_numeric if plan.weight_in_targets else [],
-            other=[*plan.target, *([plan.target_id] if plan.target_id else [])],
-        )
-        if targets is not None
-        else p_data
-    )
+    t_data = t_read.result() if t_read is not None else p_data
     target_table = targets if targets is not None else preds
     n_pred = len(p_data[plan.pred[0]])
     n_target = len(t_data[plan.target[0]])
@@ -253,7 +319,7 @@ def _read_aligned(
     def aligned(values: np.ndarray) -> np.ndarray:
         return values if take is None else values[take]
 
-    pred = [to_float(p_data.pop(name)) for name in plan.pred]
+    pred = Blocks(to_float_blocks([p_data.pop(name) for name in plan.pred], chunk_rows))
     target_columns, missing_masks = [], []
     for name in plan.target:
         column, missing = to_target(name, t_data[name], target_table.label)
@@ -269,8 +335,8 @@ def _read_aligned(
     target_side = Side(target_table.label, None if take is None else take + 1)
 
     checks: list[tuple[str, str, np.ndarray, Side]] = [
-        (preds.label, name, ~np.isfinite(values), pred_side)
-        for name, values in zip(plan.pred, pred, strict=True)
+        (preds.label, name, mask, pred_side)
+        for name, mask in zip(plan.pred, pred.missing(), strict=True)
     ]
     checks += [
         (target_table.label, name, mask, target_side)
@@ -302,7 +368,7 @@ def _read_aligned(
                 hint="Check the columns chosen",
             )
         keep = np.flatnonzero(~missing_any)
-        pred = [values[keep] for values in pred]
+        pred = pred.keep(~missing_any)
         target_columns = [
             TargetColumn(
                 c.name, c.values[keep], None if c.codes is None else c.codes[keep], c.categories
@@ -334,17 +400,6 @@ def _read_aligned(
     return _Aligned(pred, target_columns, weights, ids, pred_side, target_side, n_dropped)
 
 
-def _matrix(columns: list[FloatArray], start: int, stop: int) -> FloatArray:
-    """Rows ``start:stop`` of the prediction columns: (n,) for one column, else (n, K)."""
-    if len(columns) == 1:
-        return columns[0][start:stop]
-    return np.column_stack([c[start:stop] for c in columns])
-
-
-def _chunks(n: int, chunk_rows: int) -> range:
-    return range(0, n, chunk_rows)
-
-
 def _describe_prediction(detection: Detection, values: FloatArray, names: Sequence[str]) -> str:
     """A short text for one sample's prediction, as the table shows it."""
     if detection.task == "multiclass":
@@ -352,7 +407,7 @@ def _describe_prediction(detection: Detection, values: FloatArray, names: Sequen
         top = int(np.argmax(probs))
         return f"{names[top]} ({probs[top]:.3f})"
     if detection.task == "binary" and detection.prediction_kind == "logits":
-        return f"{float(values):.4g} (p={float(sigmoid(values)):.3f})"
+        return f"{values[0]:.4g} (p={sigmoid(values)[0]:.3f})"
     return _numbers(np.atleast_1d(values))
 
 
@@ -427,17 +482,17 @@ def evaluate(
         id_col=id_col,
         no_id=no_id,
     )
-    data = _read_aligned(pred_table, target_table, plan, drop_missing)
-    n = data.pred[0].size
+    data = _read_aligned(
+        pred_table, target_table, plan, drop_missing=drop_missing, chunk_rows=chunk_rows
+    )
+    n = data.pred.n
     names = plan.pred
 
     pred_profile = PredictionProfile()
     target_profile = TargetProfile.of([c.slice(0, 0) for c in data.targets], names)
-    for start in _chunks(n, chunk_rows):
-        stop = min(start + chunk_rows, n)
-        pred_profile = pred_profile.merge(
-            PredictionProfile.of(_matrix(data.pred, start, stop), start)
-        )
+    for start, block in data.pred:
+        stop = start + block.shape[0]
+        pred_profile = pred_profile.merge(PredictionProfile.of(block, start))
         target_profile = target_profile.merge(
             TargetProfile.of([c.slice(start, stop) for c in data.targets], names, start)
         )
@@ -456,14 +511,14 @@ def evaluate(
     groups = names if detection.task in ("multiclass", "multilabel") else ()
     accumulator = LossAccumulator(groups, worst_k=worst)
     losses = np.empty(n)
-    for start in _chunks(n, chunk_rows):
-        stop = min(start + chunk_rows, n)
+    for start, block in data.pred:
+        stop = start + block.shape[0]
         y_chunk = y[start:stop]
         chunk = sample_losses(
             detection.task,
             detection.prediction_kind,
             y_chunk,
-            _matrix(data.pred, start, stop),
+            block,
             eps=eps,
             label_reduction=label_reduction,
         )
@@ -479,7 +534,7 @@ def evaluate(
     summary = accumulator.result()
 
     def row(i: int) -> SampleRow:
-        values = np.array([c[i] for c in data.pred]) if len(names) > 1 else data.pred[0][i]
+        values = data.pred.row(i)
         return SampleRow(
             row=data.pred_side.row(i),
             id=None if data.ids is None else str(data.ids[i].as_py()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -53,6 +55,20 @@ def from_numpy(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
+def to_float_blocks(columns: list[pa.ChunkedArray], rows: int) -> list[list[FloatArray]]:
+    """Float64 columns as blocks of at most ``rows`` rows, each a list of NumPy views.
+
+    No column is copied: each block's arrays view the Arrow buffers (only a
+    block with nulls is copied, to hold NaN).
+    """
+    table = pa.Table.from_arrays(columns, names=[str(i) for i in range(len(columns))])
+    return [
+        [_chunk_to_numpy(batch.column(i)) for i in range(len(columns))]
+        for batch in table.to_batches(max_chunksize=rows)
+        if batch.num_rows
+    ]
+
+
 def to_float(data: pa.ChunkedArray) -> FloatArray:
     """A float64 column as NumPy; nulls become NaN."""
     result: FloatArray = np.asarray(to_numpy(data), dtype=np.float64)
@@ -102,6 +118,15 @@ def _number(text: str) -> float:
         return np.nan
 
 
+def _unique(ids: pa.ChunkedArray, pc: Any) -> bool:
+    """Whether no id repeats: at once for increasing integers, else by hashing."""
+    if pa.types.is_integer(ids.type):
+        values = to_numpy(ids)
+        if values.size < 2 or bool(np.all(values[1:] > values[:-1])):
+            return True
+    return bool(pc.count_distinct(ids).as_py() == len(ids))
+
+
 def align_ids(
     pred_ids: pa.ChunkedArray,
     target_ids: pa.ChunkedArray,
@@ -130,13 +155,11 @@ def align_ids(
     import pyarrow.compute as pc
 
     for ids, label in ((pred_ids, pred_label), (target_ids, target_label)):
-        if pc.count_distinct(ids).as_py() != len(ids):
+        if not _unique(ids, pc):
             counts = pc.value_counts(ids)
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             example = repeated[0]["values"].as_py()
-            rows = np.flatnonzero(
-                to_numpy(pc.equal(ids, pa.scalar(example, ids.type)))
-            )
+            rows = np.flatnonzero(to_numpy(pc.equal(ids, pa.scalar(example, ids.type))))
             raise AlignmentError(
                 f"{len(repeated)} ids appear more than once; the first, {example!r}, "
                 f"is on rows {', '.join(str(r + 1) for r in rows[:5])}",

@@ -129,21 +129,43 @@ class CsvTable(InputTable):
         return pacsv.ParseOptions(delimiter=self.delimiter)
 
     def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+        """Stream the file block by block: memory holds the columns read, not the file.
+
+        Types of the ``other`` columns are inferred from the first block; when a
+        later block disagrees (a class name after numbers), that column is read
+        again as text.
+        """
         columns = [*numeric, *other]
-        convert = pacsv.ConvertOptions(
-            include_columns=columns,
-            column_types={name: pa.float64() for name in numeric},
-            strings_can_be_null=True,
-        )
-        try:
-            table = pacsv.read_csv(
-                self._input(), parse_options=self._parse_options(), convert_options=convert
+        types = {name: pa.float64() for name in numeric}
+        while True:
+            convert = pacsv.ConvertOptions(
+                include_columns=columns, column_types=types, strings_can_be_null=True
             )
-        except pa.ArrowInvalid as error:
-            raise self._explain(error, columns) from None
-        except OSError as error:
-            raise SourceError(f"cannot be read: {error}", file=self.label) from None
-        return {name: table.column(name) for name in columns}
+            try:
+                reader = pacsv.open_csv(
+                    self._input(), parse_options=self._parse_options(), convert_options=convert
+                )
+                table = pa.Table.from_batches(list(reader), schema=reader.schema)
+            except pa.ArrowInvalid as error:
+                retry = self._conversion_column(error)
+                if retry is not None and retry in other and retry not in types:
+                    types[retry] = pa.string()
+                    continue
+                raise self._explain(error, columns) from None
+            except OSError as error:
+                raise SourceError(f"cannot be read: {error}", file=self.label) from None
+            return {name: table.column(name) for name in columns}
+
+    def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
+        """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.
+
+        ``i`` counts the columns of the file, not the ones read.
+        """
+        message = str(error)
+        if "conversion error" not in message or "column #" not in message:
+            return None
+        index = int(message.split("column #", 1)[1].split(":", 1)[0])
+        return self.names[index] if index < len(self.names) else None
 
     def _text_rows(self) -> Iterator[list[str]]:
         """Every record of the file, header first, parsed by Python's csv (slow path)."""
@@ -177,9 +199,8 @@ class CsvTable(InputTable):
                     count=len(ragged),
                     hint="Fix the row, or check the delimiter and quoting",
                 )
-        if "conversion error" in message and "column #" in message:
-            index = int(message.split("column #", 1)[1].split(":", 1)[0])
-            column = columns[index] if index < len(columns) else header[index]
+        column = self._conversion_column(error)
+        if column is not None and column in header:
             position = header.index(column)
             _raise_first_non_number(
                 self.label, column, (r[position] if position < len(r) else "" for r in rows)

@@ -83,9 +83,7 @@ def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str) -> None:
 
     for style in ("none", "needed"):
         sink = pa.BufferOutputStream()
-        options = pacsv.WriteOptions(
-            delimiter=delimiter, quoting_style=style, quoting_header=style
-        )
+        options = pacsv.WriteOptions(delimiter=delimiter, quoting_style=style, quoting_header=style)
         try:
             pacsv.write_csv(table, sink, write_options=options)
         except pa.ArrowInvalid:
