@@ -123,6 +123,7 @@ def plan_columns(
             pred_id = target_id = None
     join = targets is not None and pred_id is not None
     excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
+    excluded |= {name for name in (pred_id, target_id) if name is not None}
 
     weight_in_targets = False
     if weight_col is not None:

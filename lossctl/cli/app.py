@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from lossctl import __version__
@@ -51,6 +51,8 @@ class LossctlGroup(TyperGroup):
                 **extra,
             )
             code = result if isinstance(result, int) else ExitCode.OK
+        except NoArgsIsHelpError:
+            code = ExitCode.INPUT_ERROR  # the help has been printed: no more to say
         except ClickException as error:
             error_line(f"error: {error.format_message()} (see 'lossctl --help')")
             code = ExitCode.INPUT_ERROR
@@ -63,7 +65,7 @@ class LossctlGroup(TyperGroup):
             error_line("interrupted")
             code = ExitCode.INTERRUPTED
         except BrokenPipeError:
-            _silence_stdout()
+            silence_stdout()
             code = ExitCode.OK
         except Exception as error:
             if debug:
@@ -78,7 +80,7 @@ class LossctlGroup(TyperGroup):
         return int(code)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """After the reader of a pipe went away, send the rest of stdout nowhere, quietly."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     with contextlib.suppress(OSError, ValueError):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.cli.app import app, error_line
+from lossctl.cli.app import app, error_line, silence_stdout
 from lossctl.errors import UsageError
 
 DEFAULT_EPS = 2.220446049250313e-16  # float64 machine epsilon; see lossctl.core.losses
@@ -117,7 +117,7 @@ def eval_command(
     ] = False,
     eps: Annotated[
         float,
-        typer.Option(help="Clip probabilities to [eps, 1 - eps].", rich_help_panel=NUMERICS),
+        typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS),
     ] = DEFAULT_EPS,
     label_reduction: Annotated[
         Reduction,
@@ -208,23 +208,26 @@ def eval_command(
     if output is not None and per_sample is not None:
         write_losses(output, per_sample)
 
-    if output_format is Format.table:
-        from rich.console import Console
+    try:
+        if output_format is Format.table:
+            from rich.console import Console
 
-        from lossctl.report.table import render_table
+            from lossctl.report.table import render_table
 
-        render_table(report, Console(highlight=False))
-    elif output_format is Format.json:
-        from lossctl.report.render import render_json
+            render_table(report, Console(highlight=False))
+        elif output_format is Format.json:
+            from lossctl.report.render import render_json
 
-        sys.stdout.write(render_json(report) + "\n")
-    elif output_format is Format.value:
-        from lossctl.report.render import render_value
+            sys.stdout.write(render_json(report) + "\n")
+        elif output_format is Format.value:
+            from lossctl.report.render import render_value
 
-        sys.stdout.write(render_value(report) + "\n")
-    elif per_sample is not None:
-        write_csv_stdout(per_sample)
-    sys.stdout.flush()
+            sys.stdout.write(render_value(report) + "\n")
+        elif per_sample is not None:
+            write_csv_stdout(per_sample)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()  # the reader (`| head`) has what it wanted; the exit code stands
     for gate in report.gates:
         if not gate.passed:
             error_line(gate.message)

@@ -102,11 +102,34 @@ def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | lis
     )
 
 
+def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
+    """pyarrow reads text that is not UTF-8 as bytes: say so instead of failing later."""
+    if not (pa.types.is_binary(data.type) or pa.types.is_large_binary(data.type)):
+        return
+    bad = []
+    for row, value in enumerate(data.to_pylist(), start=1):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append((row, value))
+    row, value = bad[0] if bad else (None, b"")
+    raise SourceError(
+        f"{value!r} is not UTF-8 text",
+        file=label,
+        column=column,
+        row=row,
+        count=len(bad),
+        hint="Save the file as UTF-8",
+    )
+
+
 class CsvTable(InputTable):
     """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self.label = source.label
         self.delimiter = "\t" if source.format == "tsv" else ","
         self._stdin: pa.Buffer | None = None
         if source.is_stdin:
@@ -154,6 +177,8 @@ class CsvTable(InputTable):
                 raise self._explain(error, columns) from None
             except OSError as error:
                 raise SourceError(f"cannot be read: {error}", file=self.label) from None
+            for name in other:
+                _check_utf8(self.label, name, table.column(name))
             return {name: table.column(name) for name in columns}
 
     def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
@@ -205,7 +230,7 @@ class CsvTable(InputTable):
             _raise_first_non_number(
                 self.label, column, (r[position] if position < len(r) else "" for r in rows)
             )
-        if "invalid UTF8" in message:
+        if "utf8" in message.lower():
             return SourceError(
                 "is not valid UTF-8 text",
                 file=self.label,

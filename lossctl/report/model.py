@@ -39,7 +39,7 @@ class Gate:
     def message(self) -> str:
         verdict = "passed" if self.passed else "failed"
         return (
-            f"gate {self.name} {verdict}: mean loss {self.observed:.6g} "
+            f"gate {self.name} {verdict}: mean loss {self.observed:.10g} "
             f"{'<=' if self.passed else '>'} {self.threshold:g}"
         )
 

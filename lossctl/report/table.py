@@ -112,7 +112,9 @@ def _histogram(report: Report) -> Table:
     edges = s.histogram_edges
     for lo, hi, count in zip(edges[:-1], edges[1:], s.histogram_counts, strict=True):
         bar = "█" * round(BAR_WIDTH * count / peak) if peak else ""
-        table.add_row(Text(_fmt(lo)), Text(_fmt(hi)), Text(str(count)), Text(bar, style="cyan"))
+        table.add_row(
+            Text(f"{lo:.3g}"), Text(f"{hi:.3g}"), Text(str(count)), Text(bar, style="cyan")
+        )
     return table
 
 
