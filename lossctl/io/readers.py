@@ -106,7 +106,7 @@ def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
     """pyarrow reads text that is not UTF-8 as bytes: say so instead of failing later."""
     if not (pa.types.is_binary(data.type) or pa.types.is_large_binary(data.type)):
         return
-    bad = []
+    bad: list[tuple[int | None, bytes]] = []
     for row, value in enumerate(data.to_pylist(), start=1):
         try:
             if value is not None:
