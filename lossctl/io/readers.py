@@ -106,19 +106,19 @@ def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
     """pyarrow reads text that is not UTF-8 as bytes: say so instead of failing later."""
     if not (pa.types.is_binary(data.type) or pa.types.is_large_binary(data.type)):
         return
-    bad: list[tuple[int | None, bytes]] = []
-    for row, value in enumerate(data.to_pylist(), start=1):
+    bad: list[tuple[int, bytes]] = []
+    for index, raw in enumerate(data.to_pylist(), start=1):
         try:
-            if value is not None:
-                value.decode("utf-8")
+            if raw is not None:
+                raw.decode("utf-8")
         except UnicodeDecodeError:
-            bad.append((row, value))
-    row, value = bad[0] if bad else (None, b"")
+            bad.append((index, raw))
+    first, value = bad[0] if bad else (None, b"")
     raise SourceError(
         f"{value!r} is not UTF-8 text",
         file=label,
         column=column,
-        row=row,
+        row=first,
         count=len(bad),
         hint="Save the file as UTF-8",
     )
