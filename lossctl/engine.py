@@ -130,7 +130,7 @@ def plan_columns(
         if weight_col in t_names:
             weight_in_targets = True
         else:
-            _require([weight_col], [*p_names, *t_names], preds, "--weight-col")
+            _require([weight_col], list(dict.fromkeys([*p_names, *t_names])), preds, "--weight-col")
         excluded.add(weight_col)
 
     if targets is None:

@@ -186,6 +186,7 @@ class TargetColumnProfile:
     non_index : rows that are not an integer >= 0
     too_large : rows whose value is at least the number of prediction columns
     unnamed : rows whose value is not a prediction column name
+    unusable : rows that are neither a column name nor a class index 0..K-1
     """
 
     name: str
@@ -197,6 +198,7 @@ class TargetColumnProfile:
     non_index: Count = field(default_factory=Count)
     too_large: Count = field(default_factory=Count)
     unnamed: Count = field(default_factory=Count)
+    unusable: Count = field(default_factory=Count)
 
     @classmethod
     def of(
@@ -204,6 +206,7 @@ class TargetColumnProfile:
     ) -> TargetColumnProfile:
         v = column.values
         numeric = ~np.isnan(v)
+        unnamed = column.name_index(pred_names) < 0
         finite = v[numeric]
 
         def count(mask: np.ndarray) -> Count:
@@ -218,7 +221,8 @@ class TargetColumnProfile:
             non_binary=count(~((v == 0.0) | (v == 1.0))),
             non_index=count(~((v >= 0.0) & (np.floor(v) == v))),
             too_large=count(v >= len(pred_names)),
-            unnamed=count(column.name_index(pred_names) < 0),
+            unnamed=count(unnamed),
+            unusable=count(unnamed & ~((v >= 0.0) & (np.floor(v) == v) & (v < len(pred_names)))),
         )
 
     def merge(self, other: TargetColumnProfile) -> TargetColumnProfile:
@@ -231,6 +235,7 @@ class TargetColumnProfile:
             non_index=self.non_index.merge(other.non_index),
             too_large=self.too_large.merge(other.too_large),
             unnamed=self.unnamed.merge(other.unnamed),
+            unusable=self.unusable.merge(other.unusable),
         )
 
 
@@ -458,29 +463,29 @@ def _check_targets(
         if column.unnamed.n == 0:
             reasons.append("every target is a prediction column name, so class names")
             return "class name"
-        if column.is_text or column.non_numeric.n:
-            raise _bad_value(
-                column.unnamed,
-                "is not a class: no prediction column has that name",
-                side,
-                column.name,
-                hint=f"Class names are: {names}",
-            )
-        if column.non_index.n:
-            raise _bad_value(
-                column.non_index,
-                "is not a class index (an integer >= 0)",
-                side,
-                column.name,
-                hint=f"Use class indices 0..{k - 1} or the names {names}",
-            )
-        if column.too_large.n:
+        if column.non_index.n == 0 and column.too_large.n:
             raise _bad_value(
                 column.too_large,
                 f"is out of range for {k} classes (indices 0..{k - 1})",
                 side,
                 column.name,
                 hint=f"Check --pred-col: the prediction columns are {names}",
+            )
+        if column.unusable.n:
+            raise _bad_value(
+                column.unusable,
+                f"is neither a class name nor a class index 0..{k - 1}",
+                side,
+                column.name,
+                hint=f"The classes are the prediction columns: {names}",
+            )
+        if column.non_index.n:
+            raise _bad_value(
+                column.unnamed,
+                "is a class index, but other targets are class names",
+                side,
+                column.name,
+                hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
             )
         reasons.append(f"targets are class indices 0..{k - 1}")
         return "class index"
