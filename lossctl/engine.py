@@ -17,8 +17,8 @@ import numpy as np
 from lossctl import __version__
 from lossctl.core.accumulate import LossAccumulator
 from lossctl.core.activations import FloatArray, sigmoid, softmax
+from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.core.losses import (
-    DEFAULT_EPS,
     IntArray,
     LabelReduction,
     PredictionKind,
@@ -37,12 +37,6 @@ from lossctl.errors import AlignmentError, BadValueError, ColumnError, SourceErr
 from lossctl.io.columns import align_ids, from_numpy, to_float, to_float_blocks, to_target
 from lossctl.io.readers import InputTable, open_table
 from lossctl.report.model import Gate, Inputs, Report, SampleRow
-
-#: Rows per chunk of the loss computation: large enough for NumPy to be fast,
-#: small enough that the temporaries stay a few MiB.
-DEFAULT_CHUNK_ROWS = 65_536
-
-TASK_CHOICES = ("auto", "binary", "multiclass", "multilabel", "regression")
 
 Columns = str | Sequence[str] | None
 

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from lossctl.cli.app import app, error_line, silence_stdout
+from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS
 from lossctl.errors import UsageError
-
-DEFAULT_EPS = 2.220446049250313e-16  # float64 machine epsilon; see lossctl.core.losses
 
 
 class TaskChoice(str, Enum):
@@ -135,7 +134,7 @@ def eval_command(
             help="Rows per chunk of the computation.",
             rich_help_panel=NUMERICS,
         ),
-    ] = 65_536,
+    ] = DEFAULT_CHUNK_ROWS,
     output_format: Annotated[
         Format,
         typer.Option(

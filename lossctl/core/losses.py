@@ -18,12 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lossctl.core.activations import FloatArray, softplus
+from lossctl.core.defaults import DEFAULT_EPS
 
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
-
-#: float64 machine epsilon: scikit-learn's default clip, so the largest BCE is -log(eps).
-DEFAULT_EPS: float = float(np.finfo(np.float64).eps)
 
 Task = Literal["binary", "multiclass", "multilabel", "regression"]
 PredictionKind = Literal["probabilities", "logits", "values"]

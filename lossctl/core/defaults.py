@@ -1,0 +1,11 @@
+"""Defaults shared by the engine and the command line, importable without NumPy."""
+
+#: float64 machine epsilon (``np.finfo(np.float64).eps``): scikit-learn's clip, so the
+#: largest binary cross-entropy from probabilities is -log(eps) = 36.04365338911715.
+DEFAULT_EPS = 2.220446049250313e-16
+
+#: Rows per chunk of the computation: large enough for NumPy to be fast, small
+#: enough that the temporaries stay a few MiB.
+DEFAULT_CHUNK_ROWS = 65_536
+
+TASK_CHOICES = ("auto", "binary", "multiclass", "multilabel", "regression")

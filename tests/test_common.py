@@ -1,0 +1,406 @@
+"""Checks every task and prediction kind gets for free (scikit-learn's ``test_common`` idea).
+
+``CASES`` lists one data generator per task x prediction kind; every test in
+this module runs on every case. A task added to ``lossctl.core.losses.TASKS``
+without a case here fails ``test_cases_cover_the_registry``.
+
+The checks: row order does not matter; weights of 1 are no weights; the
+logits path equals the probability path inside (eps, 1 - eps); chunked
+equals whole; the task and prediction kind are detected without hints;
+weights are scale-invariant and give ``np.average``'s weighted mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+from scipy.special import softmax as scipy_softmax
+
+import lossctl
+from lossctl.core.losses import TASKS
+
+N = 60
+K = 3
+SEEDS = (0, 1)
+SAME = 1e-12  # "equal" for two computations of the same numbers in a different order
+
+Data = tuple[np.ndarray, np.ndarray]
+
+
+def _binary_probs(rng: np.random.Generator) -> Data:
+    return rng.uniform(0.01, 0.99, N), rng.integers(0, 2, N)
+
+
+def _binary_logits(rng: np.random.Generator) -> Data:
+    z = rng.uniform(-5.0, 5.0, N)
+    z[0] = -2.5  # at least one value outside [0, 1]
+    return z, rng.integers(0, 2, N)
+
+
+def _multiclass_probs(rng: np.random.Generator) -> np.ndarray:
+    return rng.dirichlet(np.full(K, 2.0), N)
+
+
+def _multiclass_logits(rng: np.random.Generator) -> np.ndarray:
+    z = rng.uniform(-5.0, 5.0, (N, K))
+    z[0, 0] = 3.0
+    return z
+
+
+def _index(rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, K, N)
+
+
+def _one_hot(rng: np.random.Generator) -> np.ndarray:
+    return np.eye(K, dtype=np.int64)[rng.integers(0, K, N)]
+
+
+def _multi_hot(rng: np.random.Generator) -> np.ndarray:
+    y = rng.integers(0, 2, (N, K))
+    y[0] = 1  # not one-hot, so never read as classes
+    return y
+
+
+def _regression(outputs: int) -> Callable[[np.random.Generator], Data]:
+    def make(rng: np.random.Generator) -> Data:
+        shape = (N,) if outputs == 1 else (N, outputs)
+        y = rng.normal(0.0, 5.0, shape)
+        return y + rng.normal(0.0, 1.0, shape), y
+
+    return make
+
+
+@dataclass(frozen=True)
+class Case:
+    """One task x prediction kind: how to make data, and what lossctl should detect."""
+
+    id: str
+    task: str
+    kind: str
+    make: Callable[[np.random.Generator], Data]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def link(self) -> str | None:
+        """How probabilities follow from logits for this task (None for regression)."""
+        return {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"}.get(
+            self.task
+        )
+
+
+CASES = [
+    Case("binary-probs", "binary", "probabilities", _binary_probs),
+    Case("binary-logits", "binary", "logits", _binary_logits),
+    Case(
+        "multiclass-probs-index",
+        "multiclass",
+        "probabilities",
+        lambda rng: (_multiclass_probs(rng), _index(rng)),
+    ),
+    Case(
+        "multiclass-probs-onehot",
+        "multiclass",
+        "probabilities",
+        lambda rng: (_multiclass_probs(rng), _one_hot(rng)),
+    ),
+    Case(
+        "multiclass-logits-index",
+        "multiclass",
+        "logits",
+        lambda rng: (_multiclass_logits(rng), _index(rng)),
+    ),
+    Case(
+        "multiclass-logits-onehot",
+        "multiclass",
+        "logits",
+        lambda rng: (_multiclass_logits(rng), _one_hot(rng)),
+    ),
+    *(
+        Case(
+            f"multilabel-probs-{reduction}",
+            "multilabel",
+            "probabilities",
+            lambda rng: (rng.uniform(0.01, 0.99, (N, K)), _multi_hot(rng)),
+            {"label_reduction": reduction},
+        )
+        for reduction in ("sum", "mean")
+    ),
+    *(
+        Case(
+            f"multilabel-logits-{reduction}",
+            "multilabel",
+            "logits",
+            lambda rng: (_multiclass_logits(rng), _multi_hot(rng)),
+            {"label_reduction": reduction},
+        )
+        for reduction in ("sum", "mean")
+    ),
+    Case("regression-single", "regression", "values", _regression(1)),
+    Case("regression-multi-output", "regression", "values", _regression(3)),
+]
+
+ACTIVATION = {
+    "binary": "sigmoid",
+    "multiclass": "softmax",
+    "multilabel": "sigmoid",
+    "regression": "identity",
+}
+
+cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+seeds = pytest.mark.parametrize("seed", SEEDS)
+
+
+def _frame(values: np.ndarray, name: str) -> pd.DataFrame:
+    if values.ndim == 1:
+        return pd.DataFrame({name: values})
+    return pd.DataFrame({str(j): values[:, j] for j in range(values.shape[1])})
+
+
+def _run(
+    case: Case,
+    pred: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray | None = None,
+    **options: Any,
+) -> lossctl.Report:
+    """Evaluate one case's data; weights go in as a column ``w`` of a targets DataFrame."""
+    options = {**case.options, **options}
+    if weights is None:
+        return lossctl.evaluate(pred, target, **options)
+    targets = _frame(target, "targets")
+    targets["w"] = weights
+    return lossctl.evaluate(pred, targets, weight_col="w", **options)
+
+
+def _losses(report: lossctl.Report) -> np.ndarray:
+    assert report.losses is not None
+    assert report.losses.shape == (report.n_samples,)
+    return report.losses
+
+
+def _weights(rng: np.random.Generator) -> np.ndarray:
+    w = rng.uniform(0.0, 4.0, N)
+    w[::9] = 0.0
+    return w
+
+
+def test_cases_cover_the_registry() -> None:
+    assert {c.task for c in CASES} == set(TASKS)
+    for task in TASKS:
+        kinds = {c.kind for c in CASES if c.task == task}
+        assert kinds == ({"values"} if task == "regression" else {"probabilities", "logits"})
+    assert {c.options.get("label_reduction") for c in CASES if c.task == "multilabel"} == {
+        "sum",
+        "mean",
+    }
+
+
+# (e) detection without hints ------------------------------------------------------------
+
+
+@seeds
+@cases
+def test_task_and_kind_are_detected_without_hints(case: Case, seed: int) -> None:
+    pred, target = case.make(np.random.default_rng(seed))
+    report = _run(case, pred, target)
+    assert (report.task, report.prediction_kind) == (case.task, case.kind)
+    assert report.activation == ACTIVATION[case.task]
+    assert report.loss == TASKS[case.task].loss
+    assert report.n_samples == N
+    assert report.exit_code == 0
+    doc = report.to_dict()
+    assert (doc["task"], doc["prediction_kind"], doc["activation"]) == (
+        case.task,
+        case.kind,
+        ACTIVATION[case.task],
+    )
+    assert doc["detection"]["reasons"]
+
+
+# (a) row order --------------------------------------------------------------------------
+
+
+@seeds
+@cases
+def test_row_order_does_not_matter(case: Case, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred, target = case.make(rng)
+    w = _weights(rng)
+    perm = rng.permutation(N)
+
+    for weights in (None, w):
+        base = _run(case, pred, target, weights)
+        shuffled = _run(case, pred[perm], target[perm], None if weights is None else weights[perm])
+
+        np.testing.assert_allclose(_losses(shuffled), _losses(base)[perm], rtol=SAME, atol=0)
+        assert shuffled.mean_loss == pytest.approx(base.mean_loss, rel=SAME)
+        assert (shuffled.task, shuffled.prediction_kind) == (base.task, base.prediction_kind)
+        assert shuffled.summary.histogram_counts == base.summary.histogram_counts
+        assert shuffled.n_clipped == base.n_clipped
+        for a, b in zip(shuffled.summary.groups, base.summary.groups, strict=True):
+            assert (a.name, a.n_samples) == (b.name, b.n_samples)
+            assert a.mean_loss == pytest.approx(b.mean_loss, rel=SAME)
+
+
+# (b) unit weights -----------------------------------------------------------------------
+
+
+@seeds
+@cases
+def test_unit_weights_are_no_weights(case: Case, seed: int) -> None:
+    pred, target = case.make(np.random.default_rng(seed))
+    plain = _run(case, pred, target)
+    ones = _run(case, pred, target, np.ones(N))
+
+    assert ones.weighted and not plain.weighted
+    np.testing.assert_allclose(_losses(ones), _losses(plain), rtol=SAME, atol=0)
+    assert ones.mean_loss == pytest.approx(plain.mean_loss, rel=SAME)
+    assert ones.summary.unweighted_mean_loss == pytest.approx(ones.mean_loss, rel=SAME)
+    assert (ones.task, ones.prediction_kind) == (plain.task, plain.prediction_kind)
+    for a, b in zip(ones.summary.groups, plain.summary.groups, strict=True):
+        assert a.mean_loss == pytest.approx(b.mean_loss, rel=SAME)
+
+
+# weights: scale invariance and np.average -----------------------------------------------
+
+
+@seeds
+@cases
+def test_weighted_mean_is_numpys_weighted_average(case: Case, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred, target = case.make(rng)
+    w = _weights(rng)
+
+    plain = _run(case, pred, target)
+    weighted = _run(case, pred, target, w)
+    tripled = _run(case, pred, target, 3.0 * w)
+
+    losses = _losses(plain)
+    np.testing.assert_allclose(_losses(weighted), losses, rtol=SAME, atol=0)
+    assert weighted.mean_loss == pytest.approx(np.average(losses, weights=w), rel=SAME)
+    assert tripled.mean_loss == pytest.approx(weighted.mean_loss, rel=SAME)
+    assert weighted.summary.unweighted_mean_loss == pytest.approx(np.mean(losses), rel=SAME)
+    assert weighted.summary.sum_weights == pytest.approx(np.sum(w), rel=SAME)
+    assert plain.mean_loss == pytest.approx(np.mean(losses), rel=SAME)
+    # weights change the mean (the test would not notice weights being ignored otherwise)
+    assert weighted.mean_loss != pytest.approx(plain.mean_loss, rel=1e-6)
+
+
+# (c) logits path == probability path ----------------------------------------------------
+
+classification = pytest.mark.parametrize(
+    "case", [c for c in CASES if c.link], ids=[c.id for c in CASES if c.link]
+)
+
+
+def _both_forms(case: Case, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, probabilities) for the same predictions, via SciPy."""
+    if case.kind == "logits":
+        probs = expit(pred) if case.link == "sigmoid" else scipy_softmax(pred, axis=1)
+        return pred, probs
+    logits = logit(pred) if case.link == "sigmoid" else np.log(pred)
+    return logits, pred
+
+
+@seeds
+@classification
+def test_logits_path_equals_probability_path(case: Case, seed: int) -> None:
+    pred, target = case.make(np.random.default_rng(seed))
+    logits, probs = _both_forms(case, pred)
+    eps = float(np.finfo(np.float64).eps)
+    assert np.all((probs > eps) & (probs < 1.0 - eps))  # inside the clip: no clipping either way
+
+    from_logits = _run(case, logits, target, from_logits=True)
+    from_probs = _run(case, probs, target, from_logits=False)
+
+    assert (from_logits.prediction_kind, from_probs.prediction_kind) == (
+        "logits",
+        "probabilities",
+    )
+    assert from_logits.task == from_probs.task == case.task
+    np.testing.assert_allclose(_losses(from_logits), _losses(from_probs), rtol=1e-9, atol=0)
+    assert from_logits.mean_loss == pytest.approx(from_probs.mean_loss, rel=1e-9)
+    assert from_logits.n_clipped == from_probs.n_clipped == 0
+
+
+# (d) chunked == whole -------------------------------------------------------------------
+
+
+def _assert_same_summary(chunked: lossctl.Report, whole: lossctl.Report) -> None:
+    a, b = chunked.summary, whole.summary
+    np.testing.assert_allclose(_losses(chunked), _losses(whole), rtol=SAME, atol=0)
+    assert a.n_samples == b.n_samples
+    assert a.mean_loss == pytest.approx(b.mean_loss, rel=SAME)
+    assert a.unweighted_mean_loss == pytest.approx(b.unweighted_mean_loss, rel=SAME)
+    assert a.sum_weights == pytest.approx(b.sum_weights, rel=SAME)
+    assert (a.min_loss, a.max_loss) == (b.min_loss, b.max_loss)
+    assert a.n_clipped == b.n_clipped
+    assert a.histogram_edges == b.histogram_edges
+    assert a.histogram_counts == b.histogram_counts
+    assert [i for i, _ in a.worst] == [i for i, _ in b.worst]
+    np.testing.assert_allclose([v for _, v in a.worst], [v for _, v in b.worst], rtol=SAME)
+    assert [r.row for r in chunked.worst] == [r.row for r in whole.worst]
+    assert len(a.groups) == len(b.groups)
+    for ga, gb in zip(a.groups, b.groups, strict=True):
+        assert (ga.name, ga.n_samples) == (gb.name, gb.n_samples)
+        assert ga.sum_weights == pytest.approx(gb.sum_weights, rel=SAME)
+        assert ga.mean_loss == pytest.approx(gb.mean_loss, rel=SAME)
+    assert (chunked.task, chunked.prediction_kind) == (whole.task, whole.prediction_kind)
+    assert chunked.reasons == whole.reasons
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("chunk_rows", [1, 7])
+@seeds
+@cases
+def test_chunked_equals_whole(case: Case, seed: int, chunk_rows: int, weighted: bool) -> None:
+    rng = np.random.default_rng(seed)
+    pred, target = case.make(rng)
+    w = _weights(rng) if weighted else None
+
+    whole = _run(case, pred, target, w)
+    chunked = _run(case, pred, target, w, chunk_rows=chunk_rows)
+
+    _assert_same_summary(chunked, whole)
+
+
+@seeds
+@cases
+def test_summary_agrees_with_the_per_sample_losses(case: Case, seed: int) -> None:
+    """Worst rows, extremes and histogram follow from ``losses`` (checked with NumPy)."""
+    pred, target = case.make(np.random.default_rng(seed))
+    report = _run(case, pred, target, chunk_rows=7, worst=4)
+    losses = _losses(report)
+    s = report.summary
+
+    expected_worst = np.argsort(-losses, kind="stable")[:4]
+    assert [i for i, _ in s.worst] == expected_worst.tolist()
+    assert [v for _, v in s.worst] == losses[expected_worst].tolist()
+    assert (s.min_loss, s.max_loss) == (losses.min(), losses.max())
+    assert sum(s.histogram_counts) == N
+    edges = np.asarray(s.histogram_edges)
+    expected_counts, _ = np.histogram(losses, bins=edges)
+    assert list(s.histogram_counts) == expected_counts.tolist()
+    if case.task == "multiclass":
+        y = target if target.ndim == 1 else np.argmax(target, axis=1)
+        for k, group in enumerate(s.groups):
+            assert group.n_samples == int(np.count_nonzero(y == k))
+            assert group.mean_loss == pytest.approx(np.mean(losses[y == k]), rel=SAME)
+
+
+def test_worst_rows_keep_the_earliest_of_ties_in_every_chunking() -> None:
+    """Many equal losses: the worst rows are the earliest ones, however the input is chunked."""
+    p = np.array([0.5, 0.0, 0.9, 0.0, 0.0, 0.3, 0.0, 0.0, 0.0, 0.5, 0.0])
+    y = np.ones(p.size, dtype=np.int64)
+    y[0] = 0
+    expected = [1, 3, 4, 6, 7]  # the first five rows whose loss is -log(eps)
+    for chunk_rows in (1, 2, 3, 4, 7, 65536):
+        report = lossctl.evaluate(p, y, chunk_rows=chunk_rows)
+        assert [i for i, _ in report.summary.worst] == expected, chunk_rows
+        assert [r.row for r in report.worst] == [i + 1 for i in expected]
