@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from lossctl import __version__
-from lossctl.core.accumulate import LossAccumulator
+from lossctl._version import __version__
+from lossctl.core.accumulate import LossAccumulator, LossSummary
 from lossctl.core.activations import FloatArray, sigmoid, softmax
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.core.losses import (
@@ -449,23 +449,10 @@ def evaluate(
     >>> report.task, report.prediction_kind, round(report.mean_loss, 6)
     ('binary', 'probabilities', 0.164252)
     """
-    if task not in TASK_CHOICES:
-        raise UsageError(f"unknown task {task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}")
-    if not 0.0 < eps < 0.5:
-        raise UsageError(f"--eps {eps} is not in (0, 0.5)", hint="The default is 2.22e-16")
-    if label_reduction not in ("sum", "mean"):
-        raise UsageError(f"unknown --label-reduction {label_reduction!r}", hint="Use sum or mean")
-    if chunk_rows < 1 or head < 0 or worst < 0:
-        raise UsageError("--chunk-rows must be >= 1, --head and --worst >= 0")
-    if isinstance(predictions, str) and isinstance(targets, str) and predictions == targets == "-":
-        raise UsageError(
-            "PREDICTIONS and TARGETS cannot both be - (standard input)",
-            hint="Give one of them as a file",
-        )
+    _check_options(predictions, targets, task, eps, label_reduction, chunk_rows, head, worst)
     kind: PredictionKind | None = (
         None if from_logits is None else "logits" if from_logits else "probabilities"
     )
-
     pred_table = open_table(predictions, "predictions")
     target_table = open_table(targets, "targets") if targets is not None else None
     plan = plan_columns(
@@ -480,9 +467,83 @@ def evaluate(
     data = _read_aligned(
         pred_table, target_table, plan, drop_missing=drop_missing, chunk_rows=chunk_rows
     )
-    n = data.pred.n
-    names = plan.pred
+    detection, n_not_summing = _detect(data, plan.pred, task, kind)
+    y = encode_targets(detection, data.targets, plan.pred)
+    losses, summary = _losses(data, detection, y, eps, label_reduction, worst, plan.pred)
 
+    def row(i: int) -> SampleRow:
+        return SampleRow(
+            row=data.pred_side.row(i),
+            id=None if data.ids is None else str(data.ids[i].as_py()),
+            target=_describe_target(detection, y, i, plan.pred),
+            prediction=_describe_prediction(detection, data.pred.row(i), plan.pred),
+            loss=float(losses[i]),
+        )
+
+    gates: tuple[Gate, ...] = ()
+    if max_loss is not None:
+        gates = (Gate("max_loss", max_loss, summary.mean_loss, summary.mean_loss <= max_loss),)
+    return Report(
+        version=__version__,
+        task=detection.task,
+        activation=detection.activation,
+        prediction_kind=detection.prediction_kind,
+        loss=detection.loss,
+        target_encoding=detection.target_encoding,
+        reasons=(plan.alignment, *detection.reasons),
+        inputs=Inputs(
+            predictions=pred_table.label,
+            targets=target_table.label if target_table is not None else None,
+            pred_columns=plan.pred,
+            target_columns=plan.target,
+            id_column=plan.pred_id,
+            weight_column=plan.weight,
+            alignment=plan.alignment,
+        ),
+        summary=summary,
+        eps=eps,
+        label_reduction=label_reduction if detection.task == "multilabel" else None,
+        weighted=data.weights is not None,
+        n_dropped=data.n_dropped,
+        n_not_summing=n_not_summing,
+        head=tuple(row(i) for i in range(min(head, data.pred.n))),
+        worst=tuple(row(i) for i, _ in summary.worst),
+        gates=gates,
+        losses=losses,
+        ids=data.ids,
+    )
+
+
+def _check_options(
+    predictions: object,
+    targets: object,
+    task: str,
+    eps: float,
+    label_reduction: str,
+    chunk_rows: int,
+    head: int,
+    worst: int,
+) -> None:
+    """Refuse option values that make no sense, before reading anything."""
+    if task not in TASK_CHOICES:
+        raise UsageError(f"unknown task {task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}")
+    if not 0.0 < eps < 0.5:
+        raise UsageError(f"--eps {eps} is not in (0, 0.5)", hint="The default is 2.22e-16")
+    if label_reduction not in ("sum", "mean"):
+        raise UsageError(f"unknown --label-reduction {label_reduction!r}", hint="Use sum or mean")
+    if chunk_rows < 1 or head < 0 or worst < 0:
+        raise UsageError("--chunk-rows must be >= 1, --head and --worst >= 0")
+    if isinstance(predictions, str) and isinstance(targets, str) and predictions == targets == "-":
+        raise UsageError(
+            "PREDICTIONS and TARGETS cannot both be - (standard input)",
+            hint="Give one of them as a file",
+        )
+
+
+def _detect(
+    data: _Aligned, names: Sequence[str], task: str, kind: PredictionKind | None
+) -> tuple[Detection, int]:
+    """Profile every row, then decide; also the count of rows not summing to 1 worth a warning."""
     pred_profile = PredictionProfile()
     target_profile = TargetProfile.of([c.slice(0, 0) for c in data.targets], names)
     for start, block in data.pred:
@@ -500,12 +561,23 @@ def evaluate(
         task=task,
         kind=kind,
     )
-    reasons = (plan.alignment, *detection.reasons)
+    warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
+    return detection, pred_profile.not_summing.n if warn else 0
 
-    y = encode_targets(detection, data.targets, names)
-    groups = names if detection.task in ("multiclass", "multilabel") else ()
+
+def _losses(
+    data: _Aligned,
+    detection: Detection,
+    y: FloatArray | IntArray,
+    eps: float,
+    label_reduction: LabelReduction,
+    worst: int,
+    names: Sequence[str],
+) -> tuple[FloatArray, LossSummary]:
+    """Per-sample losses, block by block, and the running totals over them."""
+    groups = tuple(names) if detection.task in ("multiclass", "multilabel") else ()
     accumulator = LossAccumulator(groups, worst_k=worst)
-    losses = np.empty(n)
+    losses = np.empty(data.pred.n)
     for start, block in data.pred:
         stop = start + block.shape[0]
         y_chunk = y[start:stop]
@@ -526,54 +598,7 @@ def evaluate(
             y_index=y_chunk if detection.task == "multiclass" else None,  # type: ignore[arg-type]
             per_label=chunk.per_label,
         )
-    summary = accumulator.result()
-
-    def row(i: int) -> SampleRow:
-        values = data.pred.row(i)
-        return SampleRow(
-            row=data.pred_side.row(i),
-            id=None if data.ids is None else str(data.ids[i].as_py()),
-            target=_describe_target(detection, y, i, names),
-            prediction=_describe_prediction(detection, values, names),
-            loss=float(losses[i]),
-        )
-
-    gates: tuple[Gate, ...] = ()
-    if max_loss is not None:
-        gates = (Gate("max_loss", max_loss, summary.mean_loss, summary.mean_loss <= max_loss),)
-    return Report(
-        version=__version__,
-        task=detection.task,
-        activation=detection.activation,
-        prediction_kind=detection.prediction_kind,
-        loss=detection.loss,
-        target_encoding=detection.target_encoding,
-        reasons=reasons,
-        inputs=Inputs(
-            predictions=pred_table.label,
-            targets=target_table.label if target_table is not None else None,
-            pred_columns=names,
-            target_columns=plan.target,
-            id_column=plan.pred_id,
-            weight_column=plan.weight,
-            alignment=plan.alignment,
-        ),
-        summary=summary,
-        eps=eps,
-        label_reduction=label_reduction if detection.task == "multilabel" else None,
-        weighted=data.weights is not None,
-        n_dropped=data.n_dropped,
-        n_not_summing=(
-            pred_profile.not_summing.n
-            if detection.task == "multiclass" and detection.prediction_kind == "probabilities"
-            else 0
-        ),
-        head=tuple(row(i) for i in range(min(head, n))),
-        worst=tuple(row(i) for i, _ in summary.worst),
-        gates=gates,
-        losses=losses,
-        ids=data.ids,
-    )
+    return losses, accumulator.result()
 
 
 def _describe_target(

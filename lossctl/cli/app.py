@@ -20,7 +20,7 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
-from lossctl import __version__
+from lossctl._version import __version__
 from lossctl.errors import ExitCode, LossctlError
 
 
