@@ -429,6 +429,7 @@ def evaluate(
     head: int = 10,
     worst: int = 5,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    encoding: str = "utf-8",
 ) -> Report:
     """Evaluate predictions against targets and return the :class:`Report`.
 
@@ -450,11 +451,12 @@ def evaluate(
     ('binary', 'probabilities', 0.164252)
     """
     _check_options(predictions, targets, task, eps, label_reduction, chunk_rows, head, worst)
+    _check_encoding(encoding)
     kind: PredictionKind | None = (
         None if from_logits is None else "logits" if from_logits else "probabilities"
     )
-    pred_table = open_table(predictions, "predictions")
-    target_table = open_table(targets, "targets") if targets is not None else None
+    pred_table = open_table(predictions, "predictions", encoding)
+    target_table = open_table(targets, "targets", encoding) if targets is not None else None
     plan = plan_columns(
         pred_table,
         target_table,
@@ -538,6 +540,17 @@ def _check_options(
             "PREDICTIONS and TARGETS cannot both be - (standard input)",
             hint="Give one of them as a file",
         )
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(
+            f"unknown --encoding {encoding!r}", hint="Try utf-8, latin-1 or cp1252"
+        ) from None
 
 
 def _detect(

@@ -106,6 +106,13 @@ def eval_command(
             rich_help_panel=COLUMNS,
         ),
     ] = False,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="Text encoding of CSV inputs, e.g. latin-1 (default utf-8).",
+            rich_help_panel=COLUMNS,
+        ),
+    ] = "utf-8",
     drop_missing: Annotated[
         bool,
         typer.Option(
@@ -199,6 +206,7 @@ def eval_command(
         head=head if output_format is Format.table else 0,
         worst=worst,
         chunk_rows=chunk_rows,
+        encoding=encoding,
     )
     per_sample = None
     if output is not None or output_format is Format.csv:

@@ -120,22 +120,27 @@ def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
         column=column,
         row=first,
         count=len(bad),
-        hint="Save the file as UTF-8",
+        hint="It's often worth trying: --encoding latin-1 (or save the file as UTF-8)",
     )
 
 
 class CsvTable(InputTable):
     """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, encoding: str = "utf-8") -> None:
         self.source = source
         self.label = source.label
+        self.encoding = encoding
         self.delimiter = "\t" if source.format == "tsv" else ","
         self._stdin: pa.Buffer | None = None
         if source.is_stdin:
             self._stdin = pa.py_buffer(sys.stdin.buffer.read())
         try:
-            reader = pacsv.open_csv(self._input(), parse_options=self._parse_options())
+            reader = pacsv.open_csv(
+                self._input(),
+                read_options=self._read_options(),
+                parse_options=self._parse_options(),
+            )
             names = reader.schema.names
         except pa.ArrowInvalid as error:
             raise self._explain(error, []) from None
@@ -147,6 +152,9 @@ class CsvTable(InputTable):
         if self._stdin is not None:
             return pa.BufferReader(self._stdin)
         return str(self.source.path)
+
+    def _read_options(self) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(encoding=self.encoding)
 
     def _parse_options(self) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(delimiter=self.delimiter)
@@ -166,7 +174,10 @@ class CsvTable(InputTable):
             )
             try:
                 reader = pacsv.open_csv(
-                    self._input(), parse_options=self._parse_options(), convert_options=convert
+                    self._input(),
+                    read_options=self._read_options(),
+                    parse_options=self._parse_options(),
+                    convert_options=convert,
                 )
                 table = pa.Table.from_batches(list(reader), schema=reader.schema)
             except pa.ArrowInvalid as error:
@@ -199,7 +210,7 @@ class CsvTable(InputTable):
         else:
             with pa.input_stream(str(self.source.path), compression="detect") as stream:
                 data = stream.read()
-        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        text = data.decode(self.encoding, errors="replace").lstrip("\ufeff")
         return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
 
     def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
@@ -234,7 +245,7 @@ class CsvTable(InputTable):
             return SourceError(
                 "is not valid UTF-8 text",
                 file=self.label,
-                hint="Save the file as UTF-8",
+                hint="It's often worth trying: --encoding latin-1 (or save the file as UTF-8)",
             )
         return SourceError(f"cannot be parsed as CSV: {message}", file=self.label)
 
@@ -283,13 +294,18 @@ class ArrowTable(InputTable):
         return result
 
 
-def open_table(data: object, label: str) -> InputTable:
-    """Open a path, ``-``, a DataFrame, a pyarrow Table, or an array as an InputTable."""
+def open_table(data: object, label: str, encoding: str = "utf-8") -> InputTable:
+    """Open a path, ``-``, a DataFrame, a pyarrow Table, or an array as an InputTable.
+
+    ``encoding`` is the text encoding of CSV input (Parquet is always UTF-8).
+    """
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         from lossctl.io.sources import resolve
 
         source = resolve(str(data if not isinstance(data, bytes) else data.decode()))
-        return ParquetTable(source) if source.format == "parquet" else CsvTable(source)
+        if source.format == "parquet":
+            return ParquetTable(source)
+        return CsvTable(source, encoding)
     return ArrowTable(label, _to_arrow(data, label))
 
 
