@@ -29,9 +29,49 @@ class GroupLoss:
     mean_loss: float
 
 
+class GroupTotals:
+    """Count, weight and weighted loss per group: a class, a label, or a ``--by`` value."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.n = np.zeros(len(names), dtype=np.int64)
+        self.w = np.zeros(len(names))
+        self.wl = np.zeros(len(names))
+
+    def update(self, codes: IntArray, loss: FloatArray, w: FloatArray) -> None:
+        """Rows whose group is ``codes`` (indices into ``names``)."""
+        k = len(self.names)
+        self.n += np.bincount(codes, minlength=k)
+        self.w += np.bincount(codes, weights=w, minlength=k)
+        self.wl += np.bincount(codes, weights=w * loss, minlength=k)
+
+    def update_columns(self, per_column: FloatArray, w: FloatArray) -> None:
+        """Every row counts in every group, with the group's own loss column."""
+        self.n += per_column.shape[0]
+        self.w += float(np.sum(w))
+        self.wl += w @ per_column
+
+    def merge(self, other: GroupTotals) -> None:
+        self.n += other.n
+        self.w += other.w
+        self.wl += other.wl
+
+    def result(self) -> tuple[GroupLoss, ...]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.wl / self.w
+        return tuple(
+            GroupLoss(name, int(n), float(w), float(m))
+            for name, n, w, m in zip(self.names, self.n, self.w, mean, strict=True)
+        )
+
+
 @dataclass(frozen=True)
 class LossSummary:
-    """Everything the report says about the losses, from one accumulator."""
+    """Everything the report says about the losses, from one accumulator.
+
+    groups : per class (multiclass, by true class) or per label (multilabel)
+    by_groups : per value of the ``--by`` column
+    """
 
     n_samples: int
     sum_weights: float
@@ -44,6 +84,7 @@ class LossSummary:
     histogram_counts: tuple[int, ...]
     worst: tuple[tuple[int, float], ...]
     groups: tuple[GroupLoss, ...]
+    by_groups: tuple[GroupLoss, ...] = ()
 
 
 class LossAccumulator:
@@ -51,11 +92,13 @@ class LossAccumulator:
 
     groups : names of the classes (multiclass, grouped by true class) or the
         labels (multilabel); empty for the other tasks
+    by : names of the values of the ``--by`` column, if any
     worst_k : how many of the largest losses to keep, with their row index
     """
 
-    def __init__(self, groups: tuple[str, ...] = (), worst_k: int = 5) -> None:
-        self.groups = groups
+    def __init__(
+        self, groups: tuple[str, ...] = (), worst_k: int = 5, by: tuple[str, ...] = ()
+    ) -> None:
         self.worst_k = worst_k
         self.n = 0
         self.sum_w = 0.0
@@ -67,9 +110,8 @@ class LossAccumulator:
         self.hist = np.zeros(HISTOGRAM_EDGES.size - 1, dtype=np.int64)
         self.worst_index: IntArray = np.empty(0, dtype=np.intp)
         self.worst_loss: FloatArray = np.empty(0)
-        self.group_n = np.zeros(len(groups), dtype=np.int64)
-        self.group_w = np.zeros(len(groups))
-        self.group_wl = np.zeros(len(groups))
+        self.groups = GroupTotals(groups)
+        self.by = GroupTotals(by)
 
     def update(
         self,
@@ -80,11 +122,13 @@ class LossAccumulator:
         clipped: BoolArray | None = None,
         y_index: IntArray | None = None,
         per_label: FloatArray | None = None,
+        by_codes: IntArray | None = None,
     ) -> None:
         """Add one chunk of losses whose first row has aligned index ``offset``.
 
         y_index : true class of each row (multiclass), for the per-class sums
         per_label : (n, L) per-label losses (multilabel), for the per-label sums
+        by_codes : each row's group of the ``--by`` column
         """
         if loss.size == 0:
             return
@@ -99,15 +143,12 @@ class LossAccumulator:
             self.n_clipped += int(np.count_nonzero(clipped))
         self.hist += np.histogram(loss, bins=HISTOGRAM_EDGES)[0]
         self._keep_worst(np.arange(offset, offset + loss.size), loss)
-        k = len(self.groups)
-        if y_index is not None and k:
-            self.group_n += np.bincount(y_index, minlength=k)
-            self.group_w += np.bincount(y_index, weights=w, minlength=k)
-            self.group_wl += np.bincount(y_index, weights=w * loss, minlength=k)
-        if per_label is not None and k:
-            self.group_n += loss.size
-            self.group_w += float(np.sum(w))
-            self.group_wl += w @ per_label
+        if y_index is not None and self.groups.names:
+            self.groups.update(y_index, loss, w)
+        if per_label is not None and self.groups.names:
+            self.groups.update_columns(per_label, w)
+        if by_codes is not None:
+            self.by.update(by_codes, loss, w)
 
     def _keep_worst(self, index: IntArray, loss: FloatArray) -> None:
         if self.worst_k <= 0:
@@ -134,17 +175,14 @@ class LossAccumulator:
         self.n_clipped += other.n_clipped
         self.hist += other.hist
         self._keep_worst(other.worst_index, other.worst_loss)
-        self.group_n += other.group_n
-        self.group_w += other.group_w
-        self.group_wl += other.group_wl
+        self.groups.merge(other.groups)
+        self.by.merge(other.by)
         return self
 
     def result(self) -> LossSummary:
         counts = self.hist
         nonzero = np.flatnonzero(counts)
         lo, hi = (int(nonzero[0]), int(nonzero[-1]) + 1) if nonzero.size else (0, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            group_mean = self.group_wl / self.group_w
         return LossSummary(
             n_samples=self.n,
             sum_weights=self.sum_w,
@@ -158,10 +196,6 @@ class LossAccumulator:
             worst=tuple(
                 (int(i), float(v)) for i, v in zip(self.worst_index, self.worst_loss, strict=True)
             ),
-            groups=tuple(
-                GroupLoss(name, int(n), float(w), float(m))
-                for name, n, w, m in zip(
-                    self.groups, self.group_n, self.group_w, group_mean, strict=True
-                )
-            ),
+            groups=self.groups.result(),
+            by_groups=self.by.result(),
         )
