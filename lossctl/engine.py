@@ -9,7 +9,7 @@ build the report.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from lossctl._version import __version__
 from lossctl.core.accumulate import LossAccumulator, LossSummary
 from lossctl.core.activations import FloatArray, sigmoid, softmax
+from lossctl.core.compare import BaselineComparison, compare_to_baseline, null_loss
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.core.losses import (
     IntArray,
@@ -25,6 +26,7 @@ from lossctl.core.losses import (
     sample_losses,
 )
 from lossctl.core.tasks import (
+    Count,
     Detection,
     PredictionProfile,
     Side,
@@ -33,8 +35,22 @@ from lossctl.core.tasks import (
     detect,
     encode_targets,
 )
-from lossctl.errors import AlignmentError, BadValueError, ColumnError, SourceError, UsageError
-from lossctl.io.columns import align_ids, from_numpy, to_float, to_float_blocks, to_target
+from lossctl.errors import (
+    AlignmentError,
+    BadValueError,
+    ColumnError,
+    DetectionError,
+    SourceError,
+    UsageError,
+)
+from lossctl.io.columns import (
+    align_ids,
+    from_numpy,
+    to_float,
+    to_float_blocks,
+    to_groups,
+    to_target,
+)
 from lossctl.io.readers import InputTable, open_table
 from lossctl.report.model import Gate, Inputs, Report, SampleRow
 
@@ -53,6 +69,8 @@ class ColumnPlan:
     weight_in_targets: bool
     join: bool
     alignment: str
+    by: str | None = None
+    by_in_targets: bool = False
 
 
 def _names(value: Columns) -> list[str] | None:
@@ -95,6 +113,7 @@ def plan_columns(
     weight_col: str | None = None,
     id_col: str | None = None,
     no_id: bool = False,
+    by: str | None = None,
 ) -> ColumnPlan:
     """Apply the SPEC's column rules (see README, "How detection works")."""
     if id_col is not None and no_id:
@@ -126,6 +145,12 @@ def plan_columns(
         else:
             _require([weight_col], list(dict.fromkeys([*p_names, *t_names])), preds, "--weight-col")
         excluded.add(weight_col)
+    by_in_targets = False
+    if by is not None:
+        by_in_targets = by in t_names
+        if not by_in_targets:
+            _require([by], list(dict.fromkeys([*p_names, *t_names])), preds, "--by")
+        excluded.add(by)
 
     if targets is None:
         if chosen_target is None:
@@ -183,6 +208,8 @@ def plan_columns(
         weight_in_targets,
         join,
         alignment,
+        by,
+        by_in_targets,
     )
 
 
@@ -257,6 +284,13 @@ class _Aligned:
     pred_side: Side
     target_side: Side
     n_dropped: int
+    by_codes: IntArray | None = None
+    by_names: tuple[str, ...] = ()
+
+
+def _unique(*names: str | None) -> list[str]:
+    """The names given, once each, in order (a --by column may also be a target)."""
+    return [name for name in dict.fromkeys(names) if name is not None]
 
 
 def _read_aligned(
@@ -275,14 +309,19 @@ def _read_aligned(
         t_read = _Background(
             targets.read,
             numeric=weight_numeric if plan.weight_in_targets else [],
-            other=[*plan.target, *([plan.target_id] if plan.target_id else [])],
+            other=_unique(
+                *plan.target,
+                plan.target_id,
+                plan.by if plan.by_in_targets else None,
+            ),
         )
     p_data = preds.read(
         numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
-        other=[
-            *([plan.pred_id] if plan.pred_id else []),
+        other=_unique(
+            plan.pred_id,
             *(plan.target if single else []),
-        ],
+            plan.by if not plan.by_in_targets else None,
+        ),
     )
     t_data = t_read.result() if t_read is not None else p_data
     target_table = targets if targets is not None else preds
@@ -323,8 +362,15 @@ def _read_aligned(
             column = TargetColumn(column.name, column.values[take], codes, column.categories)
         target_columns.append(column)
         missing_masks.append(aligned(missing))
-    weight_data = t_data if plan.weight_in_targets else p_data
-    weights = aligned(to_float(weight_data[plan.weight])) if plan.weight is not None else None
+    weights = None
+    if plan.weight is not None:
+        weights = to_float((t_data if plan.weight_in_targets else p_data)[plan.weight])
+        weights = aligned(weights) if plan.weight_in_targets else weights
+    by_codes: IntArray | None = None
+    by_names: tuple[str, ...] = ()
+    if plan.by is not None:
+        by_codes, by_names = to_groups((t_data if plan.by_in_targets else p_data)[plan.by])
+        by_codes = aligned(by_codes) if plan.by_in_targets else by_codes
     ids = p_data.get(plan.pred_id) if plan.pred_id else None
     pred_side = Side(preds.label)
     target_side = Side(target_table.label, None if take is None else take + 1)
@@ -371,6 +417,7 @@ def _read_aligned(
             for c in target_columns
         ]
         weights = weights[keep] if weights is not None else None
+        by_codes = by_codes[keep] if by_codes is not None else None
         if ids is not None:
             ids = ids.take(from_numpy(keep))
         pred_side = Side(preds.label, keep + 1)
@@ -392,7 +439,9 @@ def _read_aligned(
             raise BadValueError(
                 "every weight is zero", file=label, column=plan.weight, hint="Check --weight-col"
             )
-    return _Aligned(pred, target_columns, weights, ids, pred_side, target_side, n_dropped)
+    return _Aligned(
+        pred, target_columns, weights, ids, pred_side, target_side, n_dropped, by_codes, by_names
+    )
 
 
 def _describe_prediction(detection: Detection, values: FloatArray, names: Sequence[str]) -> str:
@@ -411,6 +460,26 @@ def _numbers(values: np.ndarray, limit: int = 4) -> str:
     return text + (" …" if values.size > limit else "")
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What one evaluation of one prediction file needs besides its inputs."""
+
+    task: str
+    kind: PredictionKind | None
+    pred_cols: Columns
+    target_cols: Columns
+    weight_col: str | None
+    id_col: str | None
+    no_id: bool
+    by: str | None
+    eps: float
+    label_reduction: LabelReduction
+    drop_missing: bool
+    head: int
+    worst: int
+    chunk_rows: int
+
+
 def evaluate(
     predictions: object,
     targets: object = None,
@@ -422,10 +491,17 @@ def evaluate(
     weight_col: str | None = None,
     id_col: str | None = None,
     no_id: bool = False,
+    by: str | None = None,
     eps: float = DEFAULT_EPS,
     label_reduction: LabelReduction = "sum",
     drop_missing: bool = False,
+    baseline: object = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
     max_loss: float | None = None,
+    max_increase: float | None = None,
+    max_increase_pct: float | None = None,
+    min_d2: float | None = None,
     head: int = 10,
     worst: int = 5,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -441,6 +517,11 @@ def evaluate(
     task : ``"auto"`` (detect), ``"binary"``, ``"multiclass"``, ``"multilabel"``
         or ``"regression"``.
     from_logits : True for logits, False for probabilities, None to detect.
+    baseline : predictions of another model for the same targets (same forms
+        as ``predictions``), evaluated by the same rules and compared row by
+        row with a paired bootstrap of ``n_bootstrap`` resamples from ``seed``.
+    max_loss, max_increase, max_increase_pct, min_d2 : gates; the report's
+        ``gates`` says which passed, and ``exit_code`` is 1 if any failed.
 
     The other options are the command line's, with the same names and meaning.
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
@@ -452,26 +533,70 @@ def evaluate(
     """
     _check_options(predictions, targets, task, eps, label_reduction, chunk_rows, head, worst)
     _check_encoding(encoding)
-    kind: PredictionKind | None = (
-        None if from_logits is None else "logits" if from_logits else "probabilities"
-    )
-    pred_table = open_table(predictions, "predictions", encoding)
-    target_table = open_table(targets, "targets", encoding) if targets is not None else None
-    plan = plan_columns(
-        pred_table,
-        target_table,
+    if n_bootstrap < 1:
+        raise UsageError("--bootstrap must be at least 1", hint="The default is 1000")
+    if baseline is None and (max_increase is not None or max_increase_pct is not None):
+        raise UsageError(
+            "--max-increase and --max-increase-pct compare with a baseline",
+            hint="Give the baseline's predictions with --baseline",
+        )
+    options = _Options(
+        task=task,
+        kind=None if from_logits is None else "logits" if from_logits else "probabilities",
         pred_cols=pred_cols,
         target_cols=target_cols,
         weight_col=weight_col,
         id_col=id_col,
         no_id=no_id,
+        by=by,
+        eps=eps,
+        label_reduction=label_reduction,
+        drop_missing=drop_missing,
+        head=head,
+        worst=worst,
+        chunk_rows=chunk_rows,
+    )
+    target_table = open_table(targets, "targets", encoding) if targets is not None else None
+    report = _evaluate_tables(
+        open_table(predictions, "predictions", encoding), target_table, options
+    )
+    comparison = None
+    if baseline is not None:
+        base_table = open_table(baseline, "baseline", encoding)
+        base = _evaluate_tables(base_table, target_table, replace(options, head=0, worst=0))
+        comparison = _compare(report, base, n_bootstrap=n_bootstrap, seed=seed)
+        report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
+    gates = _gates(report, comparison, max_loss, max_increase, max_increase_pct, min_d2)
+    return replace(report, baseline=comparison, gates=gates)
+
+
+def _evaluate_tables(
+    pred_table: InputTable, target_table: InputTable | None, o: _Options
+) -> Report:
+    """One prediction file against the targets: everything but baseline and gates."""
+    plan = plan_columns(
+        pred_table,
+        target_table,
+        pred_cols=o.pred_cols,
+        target_cols=o.target_cols,
+        weight_col=o.weight_col,
+        id_col=o.id_col,
+        no_id=o.no_id,
+        by=o.by,
     )
     data = _read_aligned(
-        pred_table, target_table, plan, drop_missing=drop_missing, chunk_rows=chunk_rows
+        pred_table, target_table, plan, drop_missing=o.drop_missing, chunk_rows=o.chunk_rows
     )
-    detection, n_not_summing = _detect(data, plan.pred, task, kind)
+    detection, not_summing = _detect(data, plan.pred, o.task, o.kind)
     y = encode_targets(detection, data.targets, plan.pred)
-    losses, summary = _losses(data, detection, y, eps, label_reduction, worst, plan.pred)
+    losses, summary = _losses(data, detection, y, o, plan.pred)
+    null = null_loss(
+        detection.task,
+        y,
+        data.weights,
+        n_classes=len(plan.pred),
+        label_reduction=o.label_reduction,
+    )
 
     def row(i: int) -> SampleRow:
         return SampleRow(
@@ -482,9 +607,6 @@ def evaluate(
             loss=float(losses[i]),
         )
 
-    gates: tuple[Gate, ...] = ()
-    if max_loss is not None:
-        gates = (Gate("max_loss", max_loss, summary.mean_loss, summary.mean_loss <= max_loss),)
     return Report(
         version=__version__,
         task=detection.task,
@@ -501,19 +623,85 @@ def evaluate(
             id_column=plan.pred_id,
             weight_column=plan.weight,
             alignment=plan.alignment,
+            by_column=plan.by,
         ),
         summary=summary,
-        eps=eps,
-        label_reduction=label_reduction if detection.task == "multilabel" else None,
+        null_loss=null,
+        eps=o.eps,
+        label_reduction=o.label_reduction if detection.task == "multilabel" else None,
         weighted=data.weights is not None,
         n_dropped=data.n_dropped,
-        n_not_summing=n_not_summing,
-        head=tuple(row(i) for i in range(min(head, data.pred.n))),
+        n_not_summing=not_summing.n,
+        first_not_summing=(
+            None if not_summing.first is None else data.pred_side.row(not_summing.first)
+        ),
+        head=tuple(row(i) for i in range(min(o.head, data.pred.n))),
         worst=tuple(row(i) for i, _ in summary.worst),
-        gates=gates,
         losses=losses,
         ids=data.ids,
+        weights=data.weights,
+        rows=data.pred_side.rows,
     )
+
+
+def _compare(report: Report, base: Report, *, n_bootstrap: int, seed: int) -> BaselineComparison:
+    """Pair the baseline's samples with the candidate's (by id, else by row) and compare."""
+    if base.task != report.task:
+        raise DetectionError(
+            f"the baseline is detected as {base.task} but the predictions as {report.task}",
+            file=base.inputs.predictions,
+            hint="Set the task with --task",
+        )
+    assert report.losses is not None and base.losses is not None
+    if report.ids is not None and base.ids is not None:
+        take = align_ids(
+            report.ids,
+            base.ids,
+            column=report.inputs.id_column or "id",
+            pred_label=report.inputs.predictions,
+            target_label=base.inputs.predictions,
+        )
+        base_losses = base.losses if take is None else base.losses[take]
+    else:
+        same_rows = report.n_samples == base.n_samples and np.array_equal(
+            _rows(report), _rows(base)
+        )
+        if not same_rows:
+            raise AlignmentError(
+                f"the baseline has {base.n_samples} samples but the predictions {report.n_samples}",
+                file=base.inputs.predictions,
+                hint="The baseline needs the same rows (or ids) as the predictions",
+            )
+        base_losses = base.losses
+    return compare_to_baseline(
+        report.losses, base_losses, report.weights, n_bootstrap=n_bootstrap, seed=seed
+    )
+
+
+def _rows(report: Report) -> IntArray:
+    rows: IntArray = report.rows if report.rows is not None else np.arange(1, report.n_samples + 1)
+    return rows
+
+
+def _gates(
+    report: Report,
+    comparison: BaselineComparison | None,
+    max_loss: float | None,
+    max_increase: float | None,
+    max_increase_pct: float | None,
+    min_d2: float | None,
+) -> tuple[Gate, ...]:
+    """Every gate asked for, in a fixed order, each with what it observed."""
+    gates = []
+    if max_loss is not None:
+        gates.append(Gate.at_most("max_loss", max_loss, report.mean_loss))
+    if comparison is not None and max_increase is not None:
+        gates.append(Gate.at_most("max_increase", max_increase, comparison.difference))
+    if comparison is not None and max_increase_pct is not None:
+        gates.append(Gate.at_most("max_increase_pct", max_increase_pct, comparison.difference_pct))
+    if min_d2 is not None:
+        gates.append(Gate.at_least("min_d2", min_d2, report.d2))
+    return tuple(gates)
 
 
 def _check_options(
@@ -555,8 +743,9 @@ def _check_encoding(encoding: str) -> None:
 
 def _detect(
     data: _Aligned, names: Sequence[str], task: str, kind: PredictionKind | None
-) -> tuple[Detection, int]:
-    """Profile every row, then decide; also the count of rows not summing to 1 worth a warning."""
+) -> tuple[Detection, Count]:
+    """Profile every row, then decide; also the probability rows not summing to 1, when
+    that deserves a warning (multiclass probabilities)."""
     pred_profile = PredictionProfile()
     target_profile = TargetProfile.of([c.slice(0, 0) for c in data.targets], names)
     for start, block in data.pred:
@@ -575,21 +764,19 @@ def _detect(
         kind=kind,
     )
     warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
-    return detection, pred_profile.not_summing.n if warn else 0
+    return detection, pred_profile.not_summing if warn else Count()
 
 
 def _losses(
     data: _Aligned,
     detection: Detection,
     y: FloatArray | IntArray,
-    eps: float,
-    label_reduction: LabelReduction,
-    worst: int,
+    o: _Options,
     names: Sequence[str],
 ) -> tuple[FloatArray, LossSummary]:
     """Per-sample losses, block by block, and the running totals over them."""
     groups = tuple(names) if detection.task in ("multiclass", "multilabel") else ()
-    accumulator = LossAccumulator(groups, worst_k=worst)
+    accumulator = LossAccumulator(groups, worst_k=o.worst, by=data.by_names)
     losses = np.empty(data.pred.n)
     for start, block in data.pred:
         stop = start + block.shape[0]
@@ -599,8 +786,8 @@ def _losses(
             detection.prediction_kind,
             y_chunk,
             block,
-            eps=eps,
-            label_reduction=label_reduction,
+            eps=o.eps,
+            label_reduction=o.label_reduction,
         )
         losses[start:stop] = chunk.loss
         accumulator.update(
@@ -610,6 +797,7 @@ def _losses(
             clipped=chunk.clipped,
             y_index=y_chunk if detection.task == "multiclass" else None,  # type: ignore[arg-type]
             per_label=chunk.per_label,
+            by_codes=None if data.by_codes is None else data.by_codes[start:stop],
         )
     return losses, accumulator.result()
 

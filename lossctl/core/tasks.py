@@ -316,11 +316,6 @@ def detect(
     _check_shape(chosen, n_pred, n_target, pred_side, targets)
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
     encoding = _check_targets(chosen, targets, pred_names, target_side, reasons)
-    if chosen == "multiclass" and prediction_kind == "probabilities" and pred.not_summing.n:
-        reasons.append(
-            f"{pred.not_summing.n} probability rows do not sum to 1 (first: row "
-            f"{pred_side.row(pred.not_summing.first or 0)}); used as given"
-        )
     return Detection(chosen, prediction_kind, encoding, tuple(reasons))
 
 

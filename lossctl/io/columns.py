@@ -111,6 +111,29 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     )
 
 
+def to_groups(data: pa.ChunkedArray) -> tuple[IntArray, tuple[str, ...]]:
+    """A grouping column (``--by``) as codes into its distinct values, sorted, as text.
+
+    Empty cells form a group of their own, named ``(missing)``, last.
+    """
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(data.type):
+        data = data.cast(data.type.value_type)
+    encoded = data.combine_chunks().dictionary_encode()
+    order = to_numpy(pc.array_sort_indices(encoded.dictionary)).astype(np.intp)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    values = encoded.dictionary.to_pylist()
+    names = tuple(str(values[i]) for i in order)
+    missing = to_numpy(encoded.indices.is_null()).astype(bool)
+    codes = rank[np.nan_to_num(to_numpy(encoded.indices)).astype(np.intp)]
+    if missing.any():
+        codes[missing] = len(names)
+        names = (*names, "(missing)")
+    return codes, names
+
+
 def _number(text: str) -> float:
     try:
         return float(text)

@@ -19,21 +19,21 @@ from lossctl.io.sources import split_suffix
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
 
 
-def check_output(path: str, inputs: Sequence[str]) -> None:
-    """Before any work, refuse an output of unknown type, or one that would replace an input."""
-    fmt, _ = split_suffix(Path(path))
-    if fmt is None:
+def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> None:
+    """Before any work, refuse an output that would replace an input or cannot be written;
+    for ``--output``, also one of unknown type."""
+    if option == "--output" and split_suffix(Path(path))[0] is None:
         raise UsageError(
             "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
         )
     target = Path(path).resolve()
     for name in inputs:
         if name != "-" and Path(name).resolve() == target:
-            raise UsageError(
-                "--output names an input file", file=path, hint="Write the losses elsewhere"
-            )
+            raise UsageError(f"{option} names an input file", file=path, hint="Write it elsewhere")
     if not target.parent.is_dir():
-        raise UsageError("the output's directory does not exist", file=path, hint="Create it first")
+        raise UsageError(
+            f"the directory of {option} does not exist", file=path, hint="Create it first"
+        )
 
 
 def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str | None) -> pa.Table:
@@ -99,3 +99,17 @@ def write_csv_stdout(table: pa.Table) -> None:
     _write_csv(table, sink, ",")
     sys.stdout.buffer.write(sink.getvalue().to_pybytes())
     sys.stdout.buffer.flush()
+
+
+def write_text(path: str, text: str, *, append: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically; with ``append``, after what the file holds.
+
+    Appending copies the old content into the temporary file first, so a
+    failure never leaves a half-appended file.
+    """
+    old = ""
+    if append and os.path.exists(path):
+        with open(path, encoding="utf-8") as existing:
+            old = existing.read()
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write(old + text)

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lossctl.core.accumulate import LossSummary
+from lossctl.core.accumulate import GroupLoss, LossSummary
+from lossctl.core.compare import BaselineComparison, d2_score
 from lossctl.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -26,21 +27,46 @@ class SampleRow:
     loss: float
 
 
+#: What each gate observes, as its messages say it.
+GATE_SUBJECTS = {
+    "max_loss": "mean loss",
+    "max_increase": "loss increase over the baseline",
+    "max_increase_pct": "loss increase over the baseline, in %",
+    "min_d2": "D^2",
+}
+
+
 @dataclass(frozen=True)
 class Gate:
-    """A CI gate: ``passed`` is False when ``observed`` breaks ``threshold``."""
+    """A CI gate: ``passed`` is False when ``observed`` breaks ``threshold``.
+
+    ``max_*`` gates fail when the observed value is strictly above the
+    threshold, ``min_*`` gates when it is strictly below; a value that is not a
+    number (NaN) fails either.
+    """
 
     name: str
     threshold: float
     observed: float
     passed: bool
 
+    @classmethod
+    def at_most(cls, name: str, threshold: float, observed: float) -> Gate:
+        return cls(name, threshold, observed, bool(observed <= threshold))
+
+    @classmethod
+    def at_least(cls, name: str, threshold: float, observed: float) -> Gate:
+        return cls(name, threshold, observed, bool(observed >= threshold))
+
     @property
     def message(self) -> str:
         verdict = "passed" if self.passed else "failed"
+        upper = self.name.startswith("max")
+        sign = ("<=" if self.passed else ">") if upper else (">=" if self.passed else "<")
+        option = "--" + self.name.replace("_", "-")
         return (
-            f"gate {self.name} {verdict}: mean loss {self.observed:.10g} "
-            f"{'<=' if self.passed else '>'} {self.threshold:g}"
+            f"gate {self.name} {verdict}: {GATE_SUBJECTS.get(self.name, self.name)} "
+            f"{self.observed:.10g} {sign} {self.threshold:g} ({option})"
         )
 
 
@@ -55,6 +81,8 @@ class Inputs:
     id_column: str | None
     weight_column: str | None
     alignment: str
+    by_column: str | None = None
+    baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +102,21 @@ class Report:
     reasons: tuple[str, ...]
     inputs: Inputs
     summary: LossSummary
+    null_loss: float
     eps: float
     label_reduction: str | None
     weighted: bool
     n_dropped: int
     n_not_summing: int
+    first_not_summing: int | None
     head: tuple[SampleRow, ...]
     worst: tuple[SampleRow, ...]
     gates: tuple[Gate, ...] = ()
+    baseline: BaselineComparison | None = None
     losses: np.ndarray | None = field(default=None, repr=False, compare=False)
     ids: pa.ChunkedArray | None = field(default=None, repr=False, compare=False)
+    weights: np.ndarray | None = field(default=None, repr=False, compare=False)
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_samples(self) -> int:
@@ -96,6 +129,18 @@ class Report:
     @property
     def n_clipped(self) -> int:
         return self.summary.n_clipped
+
+    @property
+    def d2(self) -> float:
+        """``1 - mean_loss / null_loss``: the share of the null model's loss explained."""
+        return d2_score(self.mean_loss, self.null_loss)
+
+    @property
+    def normalized_entropy(self) -> float | None:
+        """Binary only: ``mean_loss / null_loss`` (He et al., 2014); None otherwise."""
+        if self.task != "binary" or self.null_loss <= 0.0:
+            return None
+        return self.mean_loss / self.null_loss
 
     @property
     def passed(self) -> bool:
@@ -116,8 +161,8 @@ class Report:
             )
         if self.n_not_summing:
             notes.append(
-                f"{self.n_not_summing} probability rows do not sum to 1 (tolerance 1e-6); "
-                "used as given"
+                f"{self.n_not_summing} probability rows do not sum to 1 within 1e-6 (first: "
+                f"row {self.first_not_summing}); used as given"
             )
         if self.n_dropped:
             notes.append(f"{self.n_dropped} rows with missing values were dropped")
@@ -148,6 +193,8 @@ class Report:
             "unweighted_mean_loss": _num(s.unweighted_mean_loss),
             "min_loss": _num(s.min_loss),
             "max_loss": _num(s.max_loss),
+            "null_loss": _num(self.null_loss),
+            "d2": _num(self.d2),
             "detection": {
                 "task": self.task,
                 "prediction_kind": self.prediction_kind,
@@ -186,16 +233,27 @@ class Report:
             ],
             "passed": self.passed,
         }
+        if self.task == "binary":
+            ne = self.normalized_entropy
+            doc["normalized_entropy"] = None if ne is None else _num(ne)
         if s.groups:
-            doc[group_key] = [
-                {
-                    "name": g.name,
-                    "n_samples": g.n_samples,
-                    "sum_weights": _num(g.sum_weights),
-                    "mean_loss": _num(g.mean_loss),
-                }
-                for g in s.groups
-            ]
+            doc[group_key] = [_group(g) for g in s.groups]
+        if self.inputs.by_column is not None:
+            doc["by"] = self.inputs.by_column
+            doc["groups"] = [_group(g) for g in s.by_groups]
+        if self.baseline is not None:
+            b = self.baseline
+            doc["baseline"] = {
+                "predictions": self.inputs.baseline,
+                "mean_loss": _num(b.baseline_mean_loss),
+                "difference": _num(b.difference),
+                "difference_pct": _num(b.difference_pct),
+                "ci_low": _num(b.ci_low),
+                "ci_high": _num(b.ci_high),
+                "n_bootstrap": b.n_bootstrap,
+                "seed": b.seed,
+                "n_samples": b.n_samples,
+            }
         return doc
 
     def to_frame(self) -> pd.DataFrame:
@@ -212,6 +270,15 @@ class Report:
 def _num(value: float) -> float | None:
     """JSON has no NaN or infinity: those become null."""
     return value if math.isfinite(value) else None
+
+
+def _group(group: GroupLoss) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "n_samples": group.n_samples,
+        "sum_weights": _num(group.sum_weights),
+        "mean_loss": _num(group.mean_loss),
+    }
 
 
 def _row(row: SampleRow) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lossctl.core.accumulate import GroupLoss
 from lossctl.report.model import Report, SampleRow
 
 if TYPE_CHECKING:
@@ -15,6 +16,16 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 BAR_WIDTH = 30
+NUMERIC_COLUMNS = {
+    "row",
+    "samples",
+    "weight",
+    "mean loss",
+    "loss",
+    "count",
+    "threshold",
+    "observed",
+}
 
 
 def _fmt(x: float) -> str:
@@ -23,7 +34,6 @@ def _fmt(x: float) -> str:
 
 def render_table(report: Report, console: Console) -> None:
     """Print the whole report to ``console``."""
-    from rich.text import Text
 
     console.print(_summary(report))
     if report.head:
@@ -32,10 +42,15 @@ def render_table(report: Report, console: Console) -> None:
         console.print(_rows(f"Worst {len(report.worst)} rows", report, worst=True))
     console.print(_histogram(report))
     if report.summary.groups:
-        console.print(_groups(report))
-    for gate in report.gates:
-        style = "green" if gate.passed else "bold red"
-        console.print(Text(gate.message, style=style))
+        what = "class" if report.task == "multiclass" else "label"
+        console.print(_groups(f"Mean loss per {what}", what, report.summary.groups))
+    if report.inputs.by_column is not None:
+        by = report.inputs.by_column
+        console.print(_groups(f"Mean loss by {by}", by, report.summary.by_groups, weights=True))
+    if report.baseline is not None:
+        console.print(_baseline(report))
+    if report.gates:
+        console.print(_gates(report))
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -44,7 +59,7 @@ def _table(title: str, *columns: str) -> Table:
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in columns:
-        numeric = name in ("row", "samples", "mean loss", "loss", "count")
+        numeric = name in NUMERIC_COLUMNS
         table.add_column(name, justify="right" if numeric else "left")
     return table
 
@@ -71,7 +86,11 @@ def _summary(report: Report) -> RenderableType:
         ("why", "\n".join(report.reasons)),
         ("samples", f"{report.n_samples}"),
         ("mean loss", _fmt(report.mean_loss)),
+        ("null loss", f"{_fmt(report.null_loss)} (a constant prediction from the targets)"),
+        ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
     ]
+    if report.normalized_entropy is not None:
+        rows.append(("normalized", f"{_fmt(report.normalized_entropy)} (mean loss / null loss)"))
     unweighted = _fmt(report.summary.unweighted_mean_loss)
     weighted = f"yes, by {i.weight_column} (unweighted mean {unweighted})"
     rows.append(("weighted", weighted if report.weighted else "no"))
@@ -118,11 +137,54 @@ def _histogram(report: Report) -> Table:
     return table
 
 
-def _groups(report: Report) -> Table:
+def _groups(title: str, what: str, groups: tuple[GroupLoss, ...], weights: bool = False) -> Table:
     from rich.text import Text
 
-    what = "class" if report.task == "multiclass" else "label"
-    table = _table(f"Mean loss per {what}", what, "samples", "mean loss")
-    for group in report.summary.groups:
-        table.add_row(Text(group.name), Text(str(group.n_samples)), Text(_fmt(group.mean_loss)))
+    table = _table(title, what, "samples", *(["weight"] if weights else []), "mean loss")
+    for group in groups:
+        cells = [group.name, str(group.n_samples)]
+        cells += [_fmt(group.sum_weights)] if weights else []
+        table.add_row(*(Text(c) for c in [*cells, _fmt(group.mean_loss)]))
+    return table
+
+
+def _baseline(report: Report) -> Table:
+    from rich.text import Text
+
+    b = report.baseline
+    assert b is not None
+    table = _table("Against the baseline", "", "predictions", "baseline", "difference", "95% CI")
+    interval = f"[{_fmt(b.ci_low)}, {_fmt(b.ci_high)}]"
+    table.add_row(
+        Text("file"),
+        Text(report.inputs.predictions),
+        Text(report.inputs.baseline or ""),
+        Text(""),
+        Text(""),
+    )
+    table.add_row(
+        Text("mean loss"),
+        Text(_fmt(b.mean_loss)),
+        Text(_fmt(b.baseline_mean_loss)),
+        Text(f"{b.difference:+.6g} ({b.difference_pct:+.3g}%)"),
+        Text(interval),
+    )
+    table.caption = (
+        f"paired bootstrap over {b.n_samples} rows, {b.n_bootstrap} resamples, seed {b.seed}"
+    )
+    return table
+
+
+def _gates(report: Report) -> Table:
+    from rich.text import Text
+
+    table = _table("Gates", "gate", "threshold", "observed", "result")
+    for gate in report.gates:
+        style = "green" if gate.passed else "bold red"
+        table.add_row(
+            Text(gate.name),
+            Text(f"{gate.threshold:g}"),
+            Text(_fmt(gate.observed)),
+            Text("passed" if gate.passed else "FAILED", style=style),
+        )
     return table

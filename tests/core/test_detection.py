@@ -152,7 +152,9 @@ def test_one_target_and_several_predictions_not_summing_to_one_is_still_multicla
     report = lossctl.evaluate(pred, np.array([0, 1]))
     assert report.task == "multiclass"
     assert report.n_not_summing == 1
-    assert "do not sum to 1" in _why(report)
+    assert report.first_not_summing == 1
+    assert "do not sum to 1" not in _why(report)  # a warning, not a reason for the task
+    assert any("do not sum to 1" in w and "row 1" in w for w in report.warnings)
 
 
 # --- rule 3: one target column, one prediction column -------------------------------------
