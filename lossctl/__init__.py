@@ -1,6 +1,7 @@
 """lossctl: evaluate a model's predictions against the truth, with the right loss, explained.
 
-The public API is :func:`evaluate`, which returns a :class:`Report`; errors
+The public API is :func:`evaluate`, which returns a :class:`Report`, and
+:func:`detect`, which returns the :class:`DetectionReport` alone; errors
 are :class:`LossctlError` subclasses, each with its :class:`ExitCode`.
 The names are loaded on first use, so ``import lossctl`` (and ``lossctl
 --help``) does not pay for NumPy and pyarrow.
@@ -12,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from lossctl._version import __version__
 
-__all__ = ["ExitCode", "LossctlError", "Report", "__version__", "evaluate"]
+__all__ = [
+    "DetectionReport",
+    "ExitCode",
+    "LossctlError",
+    "Report",
+    "__version__",
+    "detect",
+    "evaluate",
+]
 
 if TYPE_CHECKING:
     from lossctl.engine import evaluate
@@ -23,7 +32,9 @@ _LAZY = {
     "ExitCode": "lossctl.errors",
     "LossctlError": "lossctl.errors",
     "evaluate": "lossctl.engine",
+    "detect": "lossctl.engine",
     "Report": "lossctl.report.model",
+    "DetectionReport": "lossctl.report.model",
 }
 
 

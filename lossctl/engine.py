@@ -32,7 +32,7 @@ from lossctl.core.tasks import (
     Side,
     TargetColumn,
     TargetProfile,
-    detect,
+    decide,
     encode_targets,
 )
 from lossctl.errors import (
@@ -52,7 +52,7 @@ from lossctl.io.columns import (
     to_target,
 )
 from lossctl.io.readers import InputTable, open_table
-from lossctl.report.model import Gate, Inputs, Report, SampleRow
+from lossctl.report.model import DetectionReport, Gate, Inputs, Report, SampleRow
 
 Columns = str | Sequence[str] | None
 
@@ -542,7 +542,7 @@ def evaluate(
         )
     options = _Options(
         task=task,
-        kind=None if from_logits is None else "logits" if from_logits else "probabilities",
+        kind=_kind(from_logits),
         pred_cols=pred_cols,
         target_cols=target_cols,
         weight_col=weight_col,
@@ -568,6 +568,68 @@ def evaluate(
         report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
     gates = _gates(report, comparison, max_loss, max_increase, max_increase_pct, min_d2)
     return replace(report, baseline=comparison, gates=gates)
+
+
+def detect(
+    predictions: object,
+    targets: object = None,
+    *,
+    task: str = "auto",
+    from_logits: bool | None = None,
+    pred_cols: Columns = None,
+    target_cols: Columns = None,
+    weight_col: str | None = None,
+    id_col: str | None = None,
+    no_id: bool = False,
+    drop_missing: bool = False,
+    encoding: str = "utf-8",
+) -> DetectionReport:
+    """What :func:`evaluate` would decide for these inputs, and why, without the losses.
+
+    >>> import numpy as np
+    >>> detect(np.array([-2.0, 3.5]), np.array([0, 1])).prediction_kind
+    'logits'
+    """
+    _check_options(predictions, targets, task, DEFAULT_EPS, "sum", DEFAULT_CHUNK_ROWS, 0, 0)
+    _check_encoding(encoding)
+    pred_table = open_table(predictions, "predictions", encoding)
+    target_table = open_table(targets, "targets", encoding) if targets is not None else None
+    plan = plan_columns(
+        pred_table,
+        target_table,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        weight_col=weight_col,
+        id_col=id_col,
+        no_id=no_id,
+    )
+    data = _read_aligned(
+        pred_table, target_table, plan, drop_missing=drop_missing, chunk_rows=DEFAULT_CHUNK_ROWS
+    )
+    detection, _ = _detect(data, plan.pred, task, _kind(from_logits))
+    return DetectionReport(
+        task=detection.task,
+        activation=detection.activation,
+        prediction_kind=detection.prediction_kind,
+        loss=detection.loss,
+        target_encoding=detection.target_encoding,
+        reasons=(plan.alignment, *detection.reasons),
+        inputs=_inputs(pred_table, target_table, plan),
+        n_samples=data.pred.n,
+    )
+
+
+def _inputs(pred_table: InputTable, target_table: InputTable | None, plan: ColumnPlan) -> Inputs:
+    return Inputs(
+        predictions=pred_table.label,
+        targets=target_table.label if target_table is not None else None,
+        pred_columns=plan.pred,
+        target_columns=plan.target,
+        id_column=plan.pred_id,
+        weight_column=plan.weight,
+        alignment=plan.alignment,
+        by_column=plan.by,
+    )
 
 
 def _evaluate_tables(
@@ -615,16 +677,7 @@ def _evaluate_tables(
         loss=detection.loss,
         target_encoding=detection.target_encoding,
         reasons=(plan.alignment, *detection.reasons),
-        inputs=Inputs(
-            predictions=pred_table.label,
-            targets=target_table.label if target_table is not None else None,
-            pred_columns=plan.pred,
-            target_columns=plan.target,
-            id_column=plan.pred_id,
-            weight_column=plan.weight,
-            alignment=plan.alignment,
-            by_column=plan.by,
-        ),
+        inputs=_inputs(pred_table, target_table, plan),
         summary=summary,
         null_loss=null,
         eps=o.eps,
@@ -730,6 +783,10 @@ def _check_options(
         )
 
 
+def _kind(from_logits: bool | None) -> PredictionKind | None:
+    return None if from_logits is None else "logits" if from_logits else "probabilities"
+
+
 def _check_encoding(encoding: str) -> None:
     import codecs
 
@@ -754,7 +811,7 @@ def _detect(
         target_profile = target_profile.merge(
             TargetProfile.of([c.slice(start, stop) for c in data.targets], names, start)
         )
-    detection = detect(
+    detection = decide(
         pred_profile,
         target_profile,
         pred_names=names,

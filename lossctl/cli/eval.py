@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from typing import Annotated
@@ -9,16 +10,28 @@ from typing import Annotated
 import typer
 
 from lossctl.cli.app import app, error_line, silence_stdout
+from lossctl.cli.options import (
+    COLUMNS,
+    GATES,
+    NUMERICS,
+    OUTPUT,
+    Debug,
+    DropMissing,
+    Encoding,
+    FromLogits,
+    FromProbs,
+    IdCol,
+    NoId,
+    PredCol,
+    Predictions,
+    TargetCol,
+    Targets,
+    Task,
+    TaskChoice,
+    WeightCol,
+    prediction_kind,
+)
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS
-from lossctl.errors import UsageError
-
-
-class TaskChoice(str, Enum):
-    auto = "auto"
-    binary = "binary"
-    multiclass = "multiclass"
-    multilabel = "multilabel"
-    regression = "regression"
 
 
 class Format(str, Enum):
@@ -33,94 +46,28 @@ class Reduction(str, Enum):
     mean = "mean"
 
 
-COLUMNS = "Columns"
-OUTPUT = "Output and gates"
-NUMERICS = "Numerics"
-
-
 @app.command("eval", no_args_is_help=True)
 def eval_command(
-    predictions: Annotated[
-        str,
-        typer.Argument(
-            metavar="PREDICTIONS",
-            help="Predictions: .csv, .tsv, .parquet, .csv.gz/.bz2/.zst, or - for CSV on stdin.",
-            show_default=False,
-        ),
-    ],
-    targets: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="[TARGETS]",
-            help="Targets, same formats. Leave out when --target-col names columns of PREDICTIONS.",
-            show_default=False,
-        ),
-    ] = None,
-    task: Annotated[
-        TaskChoice, typer.Option(help="The task; auto detects it from the data.")
-    ] = TaskChoice.auto,
-    from_logits: Annotated[
-        bool, typer.Option("--from-logits", help="The predictions are logits (raw scores).")
-    ] = False,
-    from_probs: Annotated[
-        bool, typer.Option("--from-probs", help="The predictions are probabilities.")
-    ] = False,
-    pred_col: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--pred-col",
-            help="Prediction column(s); repeat or comma-separate. Default: all but id/weight.",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = None,
-    target_col: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--target-col",
-            help="Target column(s); repeat or comma-separate. Default: all of TARGETS but "
-            "id/weight.",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = None,
-    weight_col: Annotated[
+    predictions: Predictions,
+    targets: Targets = None,
+    task: Task = TaskChoice.auto,
+    from_logits: FromLogits = False,
+    from_probs: FromProbs = False,
+    pred_col: PredCol = None,
+    target_col: TargetCol = None,
+    weight_col: WeightCol = None,
+    id_col: IdCol = None,
+    no_id: NoId = False,
+    by: Annotated[
         str | None,
         typer.Option(
-            "--weight-col",
-            help="Per-sample weights (from TARGETS if both have it).",
+            "--by",
+            help="Also give the mean loss per value of this column (either file).",
             rich_help_panel=COLUMNS,
         ),
     ] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option(
-            "--id",
-            help="Match rows by this key column. Default: a column 'id' in both files.",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = None,
-    no_id: Annotated[
-        bool,
-        typer.Option(
-            "--no-id",
-            help="Match rows by position, even if both have an id column.",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = False,
-    encoding: Annotated[
-        str,
-        typer.Option(
-            help="Text encoding of CSV inputs, e.g. latin-1 (default utf-8).",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = "utf-8",
-    drop_missing: Annotated[
-        bool,
-        typer.Option(
-            "--drop-missing",
-            help="Drop rows with empty, NaN or infinite values instead of failing.",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = False,
+    encoding: Encoding = "utf-8",
+    drop_missing: DropMissing = False,
     eps: Annotated[
         float,
         typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS),
@@ -159,21 +106,75 @@ def eval_command(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
-    max_loss: Annotated[
-        float | None,
+    junit: Annotated[
+        str | None,
+        typer.Option(help="Write the gates as JUnit XML to this file.", rich_help_panel=OUTPUT),
+    ] = None,
+    markdown: Annotated[
+        str | None,
+        typer.Option(help="Write a Markdown summary to this file.", rich_help_panel=OUTPUT),
+    ] = None,
+    step_summary: Annotated[
+        bool,
         typer.Option(
-            "--max-loss",
-            help="Gate: exit 1 when the mean loss is above this.",
+            "--step-summary",
+            help="Append the Markdown summary to $GITHUB_STEP_SUMMARY, when it is set.",
             rich_help_panel=OUTPUT,
         ),
-    ] = None,
+    ] = False,
     head: Annotated[
         int, typer.Option(min=0, help="Rows shown first in the table.", rich_help_panel=OUTPUT)
     ] = 10,
     worst: Annotated[
         int, typer.Option(min=0, help="Worst rows shown in the table.", rich_help_panel=OUTPUT)
     ] = 5,
-    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+    max_loss: Annotated[
+        float | None,
+        typer.Option(
+            "--max-loss", help="Gate: fail when the mean loss is above this.", rich_help_panel=GATES
+        ),
+    ] = None,
+    min_d2: Annotated[
+        float | None,
+        typer.Option(
+            "--min-d2",
+            help="Gate: fail when D^2 = 1 - loss / null loss is below this.",
+            rich_help_panel=GATES,
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="Predictions of a baseline model for the same targets, to compare with.",
+            rich_help_panel=GATES,
+        ),
+    ] = None,
+    max_increase: Annotated[
+        float | None,
+        typer.Option(
+            "--max-increase",
+            help="Gate: fail when the loss exceeds the baseline's by more than this.",
+            rich_help_panel=GATES,
+        ),
+    ] = None,
+    max_increase_pct: Annotated[
+        float | None,
+        typer.Option(
+            "--max-increase-pct",
+            help="Gate: fail when the loss exceeds the baseline's by more than this percent.",
+            rich_help_panel=GATES,
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Resamples of the paired bootstrap of the baseline difference.",
+            rich_help_panel=GATES,
+        ),
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", rich_help_panel=GATES)] = 0,
+    debug: Debug = False,
 ) -> int:
     """Evaluate PREDICTIONS against TARGETS and report per-sample and mean loss.
 
@@ -181,28 +182,40 @@ def eval_command(
     error, 3 internal error (a bug).
     """
     from lossctl.engine import evaluate
-    from lossctl.io.writers import check_output, losses_table, write_csv_stdout, write_losses
+    from lossctl.io.writers import (
+        check_output,
+        losses_table,
+        write_csv_stdout,
+        write_losses,
+        write_text,
+    )
 
-    if from_logits and from_probs:
-        raise UsageError(
-            "--from-logits and --from-probs contradict each other", hint="Give at most one"
-        )
-    if output is not None:
-        check_output(output, [predictions, *([targets] if targets else [])])
+    kind = prediction_kind(from_logits, from_probs)
+    inputs = [name for name in (predictions, targets, baseline) if name]
+    for option, path in (("--output", output), ("--junit", junit), ("--markdown", markdown)):
+        if path is not None:
+            check_output(path, inputs, option)
     report = evaluate(
         predictions,
         targets,
         task=task.value,
-        from_logits=True if from_logits else False if from_probs else None,
+        from_logits=kind,
         pred_cols=pred_col,
         target_cols=target_col,
         weight_col=weight_col,
         id_col=id_col,
         no_id=no_id,
+        by=by,
         eps=eps,
         label_reduction=label_reduction.value,
         drop_missing=drop_missing,
+        baseline=baseline,
+        n_bootstrap=bootstrap,
+        seed=seed,
         max_loss=max_loss,
+        max_increase=max_increase,
+        max_increase_pct=max_increase_pct,
+        min_d2=min_d2,
         head=head if output_format is Format.table else 0,
         worst=worst,
         chunk_rows=chunk_rows,
@@ -214,6 +227,19 @@ def eval_command(
         per_sample = losses_table(report.losses, report.ids, report.inputs.id_column)
     if output is not None and per_sample is not None:
         write_losses(output, per_sample)
+    if junit is not None:
+        from lossctl.report.ci import render_junit
+
+        write_text(junit, render_junit(report))
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
+    if markdown is not None or summary_path:
+        from lossctl.report.ci import render_markdown
+
+        text = render_markdown(report)
+        if markdown is not None:
+            write_text(markdown, text)
+        if summary_path:
+            write_text(summary_path, text, append=True)
 
     try:
         if output_format is Format.table:
@@ -225,7 +251,7 @@ def eval_command(
         elif output_format is Format.json:
             from lossctl.report.render import render_json
 
-            sys.stdout.write(render_json(report) + "\n")
+            sys.stdout.write(render_json(report.to_dict()) + "\n")
         elif output_format is Format.value:
             from lossctl.report.render import render_value
 

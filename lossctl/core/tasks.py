@@ -295,7 +295,7 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def detect(
+def decide(
     pred: PredictionProfile,
     targets: TargetProfile,
     *,

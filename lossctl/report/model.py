@@ -86,6 +86,33 @@ class Inputs:
 
 
 @dataclass(frozen=True)
+class DetectionReport:
+    """The result of :func:`lossctl.detect`: what ``evaluate`` would decide, and why."""
+
+    task: str
+    activation: str
+    prediction_kind: str
+    loss: str
+    target_encoding: str
+    reasons: tuple[str, ...]
+    inputs: Inputs
+    n_samples: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "activation": self.activation,
+            "prediction_kind": self.prediction_kind,
+            "loss": self.loss,
+            "target_encoding": self.target_encoding,
+            "alignment": self.inputs.alignment,
+            "reasons": list(self.reasons),
+            "n_samples": self.n_samples,
+            "inputs": _inputs(self.inputs),
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of :func:`lossctl.evaluate`.
 
@@ -203,14 +230,7 @@ class Report:
                 "reasons": list(self.reasons),
                 "text": self.detection_text,
             },
-            "inputs": {
-                "predictions": self.inputs.predictions,
-                "targets": self.inputs.targets,
-                "pred_columns": list(self.inputs.pred_columns),
-                "target_columns": list(self.inputs.target_columns),
-                "id_column": self.inputs.id_column,
-                "weight_column": self.inputs.weight_column,
-            },
+            "inputs": _inputs(self.inputs),
             "eps": self.eps,
             "label_reduction": self.label_reduction,
             "n_clipped": s.n_clipped,
@@ -270,6 +290,17 @@ class Report:
 def _num(value: float) -> float | None:
     """JSON has no NaN or infinity: those become null."""
     return value if math.isfinite(value) else None
+
+
+def _inputs(inputs: Inputs) -> dict[str, Any]:
+    return {
+        "predictions": inputs.predictions,
+        "targets": inputs.targets,
+        "pred_columns": list(inputs.pred_columns),
+        "target_columns": list(inputs.target_columns),
+        "id_column": inputs.id_column,
+        "weight_column": inputs.weight_column,
+    }
 
 
 def _group(group: GroupLoss) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lossctl._version import __version__
 from lossctl.core.accumulate import GroupLoss
-from lossctl.report.model import Report, SampleRow
+from lossctl.report.model import DetectionReport, Report, SampleRow
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -64,27 +65,48 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def _summary(report: Report) -> RenderableType:
+def render_detection(found: DetectionReport, console: Console) -> None:
+    """Print what ``lossctl detect`` found."""
+    console.print(_panel(_decision(found), __version__))
+
+
+def _decision(found: DetectionReport | Report) -> list[tuple[str, str]]:
+    """The summary rows that say what was decided and why."""
+    i = found.inputs
+    return [
+        ("task", f"{found.task}: {found.activation} + {found.loss}"),
+        (
+            "predictions",
+            f"{found.prediction_kind} from {i.predictions} ({', '.join(i.pred_columns)})",
+        ),
+        (
+            "targets",
+            f"{found.target_encoding} from {i.targets or i.predictions} "
+            f"({', '.join(i.target_columns)})",
+        ),
+        ("why", "\n".join(found.reasons)),
+        ("samples", f"{found.n_samples}"),
+    ]
+
+
+def _panel(rows: list[tuple[str, str]], version: str) -> RenderableType:
+    """A key/value grid in a panel; values are file-derived text, printed literally."""
+    from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, Text(value, style="yellow" if key == "warning" else ""))
+    return Panel(grid, title=f"lossctl {version}", title_align="left", expand=False)
+
+
+def _summary(report: Report) -> RenderableType:
     i = report.inputs
-    rows: list[tuple[str, str]] = [
-        ("task", f"{report.task}: {report.activation} + {report.loss}"),
-        (
-            "predictions",
-            f"{report.prediction_kind} from {i.predictions} ({', '.join(i.pred_columns)})",
-        ),
-        (
-            "targets",
-            f"{report.target_encoding} from {i.targets or i.predictions} "
-            f"({', '.join(i.target_columns)})",
-        ),
-        ("why", "\n".join(report.reasons)),
-        ("samples", f"{report.n_samples}"),
+    rows = [
+        *_decision(report),
         ("mean loss", _fmt(report.mean_loss)),
         ("null loss", f"{_fmt(report.null_loss)} (a constant prediction from the targets)"),
         ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
@@ -99,13 +121,8 @@ def _summary(report: Report) -> RenderableType:
     rows.append(("clipped", f"{report.n_clipped} samples (eps = {report.eps:g})"))
     if report.n_dropped:
         rows.append(("dropped", f"{report.n_dropped} rows with missing values"))
-    for note in report.warnings:
-        rows.append(("warning", note))
-    for key, value in rows:
-        grid.add_row(key, Text(value, style="yellow" if key == "warning" else ""))
-    from rich.panel import Panel
-
-    return Panel(grid, title=f"lossctl {report.version}", title_align="left", expand=False)
+    rows += [("warning", note) for note in report.warnings]
+    return _panel(rows, report.version)
 
 
 def _rows(title: str, report: Report, *, worst: bool = False) -> Table:
@@ -153,21 +170,15 @@ def _baseline(report: Report) -> Table:
 
     b = report.baseline
     assert b is not None
-    table = _table("Against the baseline", "", "predictions", "baseline", "difference", "95% CI")
-    interval = f"[{_fmt(b.ci_low)}, {_fmt(b.ci_high)}]"
+    table = _table("Against the baseline", "", "file", "mean loss")
+    table.add_row(Text("predictions"), Text(report.inputs.predictions), Text(_fmt(b.mean_loss)))
     table.add_row(
-        Text("file"),
-        Text(report.inputs.predictions),
-        Text(report.inputs.baseline or ""),
-        Text(""),
-        Text(""),
+        Text("baseline"), Text(report.inputs.baseline or ""), Text(_fmt(b.baseline_mean_loss))
     )
     table.add_row(
-        Text("mean loss"),
-        Text(_fmt(b.mean_loss)),
-        Text(_fmt(b.baseline_mean_loss)),
+        Text("difference"),
+        Text(f"95% CI [{_fmt(b.ci_low)}, {_fmt(b.ci_high)}]"),
         Text(f"{b.difference:+.6g} ({b.difference_pct:+.3g}%)"),
-        Text(interval),
     )
     table.caption = (
         f"paired bootstrap over {b.n_samples} rows, {b.n_bootstrap} resamples, seed {b.seed}"

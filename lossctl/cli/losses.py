@@ -1,0 +1,42 @@
+"""``lossctl losses``: the tasks, their activations and loss formulas."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from lossctl.cli.app import app
+
+
+class LossesFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("losses")
+def losses_command(
+    output_format: Annotated[
+        LossesFormat, typer.Option("--format", help="table (Rich) or json.")
+    ] = LossesFormat.table,
+) -> int:
+    """List the tasks lossctl knows, with the activation and loss of each."""
+    from lossctl.core.losses import TASKS
+
+    if output_format is LossesFormat.json:
+        from lossctl.report.render import render_json
+
+        rows = [vars(spec) for spec in TASKS.values()]
+        sys.stdout.write(render_json({"tasks": rows}) + "\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("task", "activation", "loss", "per-sample formula", title="lossctl losses")
+    for spec in TASKS.values():
+        table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.loss, spec.formula)))
+    Console(highlight=False).print(table)
+    return 0
