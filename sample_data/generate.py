@@ -74,6 +74,9 @@ def multiclass(n: int = 150) -> None:
     write(
         "multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))}
     )
+    # An older, less sharp model of the same images: the baseline in the README's CI example.
+    older = rows_summing_to_one(softmax(0.5 * logits + np.array([0.3, 0.0, -0.3])))
+    write("multiclass_baseline.csv", {"id": key, **dict(zip(classes, older.T, strict=True))})
     order = rng.permutation(n)  # the labels file lists the images in another order
     names = [classes[i] for i in label[order]]
     write("multiclass_labels.csv", {"id": [key[i] for i in order], "label": names})
