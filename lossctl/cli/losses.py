@@ -35,7 +35,10 @@ def losses_command(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("task", "activation", "loss", "per-sample formula", title="lossctl losses")
+    table = Table(title="lossctl losses")
+    for name in ("task", "activation", "loss"):
+        table.add_column(name, no_wrap=True)  # names are never cut; the formula wraps
+    table.add_column("per-sample formula")
     for spec in TASKS.values():
         table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.loss, spec.formula)))
     Console(highlight=False).print(table)

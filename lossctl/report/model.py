@@ -245,7 +245,7 @@ class Report:
             "gates": [
                 {
                     "name": g.name,
-                    "threshold": g.threshold,
+                    "threshold": _num(g.threshold),
                     "observed": _num(g.observed),
                     "passed": g.passed,
                 }
