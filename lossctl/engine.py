@@ -166,6 +166,8 @@ def plan_columns(
         target = chosen_target
     else:
         target = [n for n in t_names if n not in excluded]
+        if not target and by_in_targets and by is not None:
+            target = [by]  # grouping by the label itself: it stays the target
     if chosen_pred is not None:
         _require(chosen_pred, p_names, preds, "--pred-col")
         pred = chosen_pred
@@ -417,7 +419,9 @@ def _read_aligned(
             for c in target_columns
         ]
         weights = weights[keep] if weights is not None else None
-        by_codes = by_codes[keep] if by_codes is not None else None
+        if by_codes is not None:
+            used, by_codes = np.unique(by_codes[keep], return_inverse=True)
+            by_names = tuple(by_names[i] for i in used)  # groups all dropped are gone
         if ids is not None:
             ids = ids.take(from_numpy(keep))
         pred_side = Side(preds.label, keep + 1)
@@ -535,6 +539,14 @@ def evaluate(
     _check_encoding(encoding)
     if n_bootstrap < 1:
         raise UsageError("--bootstrap must be at least 1", hint="The default is 1000")
+    for option, threshold in (
+        ("--max-loss", max_loss),
+        ("--max-increase", max_increase),
+        ("--max-increase-pct", max_increase_pct),
+        ("--min-d2", min_d2),
+    ):
+        if threshold is not None and threshold != threshold:
+            raise UsageError(f"{option} is not a number", hint="Give a threshold such as 0.35")
     if baseline is None and (max_increase is not None or max_increase_pct is not None):
         raise UsageError(
             "--max-increase and --max-increase-pct compare with a baseline",
@@ -563,7 +575,17 @@ def evaluate(
     comparison = None
     if baseline is not None:
         base_table = open_table(baseline, "baseline", encoding)
-        base = _evaluate_tables(base_table, target_table, replace(options, head=0, worst=0))
+        # The baseline needs neither the grouping column nor, unless the targets hold
+        # them, the weights: the comparison weighs both models by the candidate's weights.
+        weights_in_targets = target_table is not None and weight_col in target_table.names
+        base_options = replace(
+            options,
+            head=0,
+            worst=0,
+            by=None,
+            weight_col=weight_col if weights_in_targets else None,
+        )
+        base = _evaluate_tables(base_table, target_table, base_options)
         comparison = _compare(report, base, n_bootstrap=n_bootstrap, seed=seed)
         report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
     gates = _gates(report, comparison, max_loss, max_increase, max_increase_pct, min_d2)
@@ -693,12 +715,20 @@ def _evaluate_tables(
         losses=losses,
         ids=data.ids,
         weights=data.weights,
-        rows=data.pred_side.rows,
+        target_rows=(
+            data.target_side.rows
+            if data.target_side.rows is not None
+            else np.arange(1, data.pred.n + 1)
+        ),
     )
 
 
 def _compare(report: Report, base: Report, *, n_bootstrap: int, seed: int) -> BaselineComparison:
-    """Pair the baseline's samples with the candidate's (by id, else by row) and compare."""
+    """Pair each sample with the baseline's sample of the same target row, and compare.
+
+    Both files were matched with the targets by the same rules (by id, or by
+    position), so the target row is what pairs them, whatever their own order.
+    """
     if base.task != report.task:
         raise DetectionError(
             f"the baseline is detected as {base.task} but the predictions as {report.task}",
@@ -706,34 +736,27 @@ def _compare(report: Report, base: Report, *, n_bootstrap: int, seed: int) -> Ba
             hint="Set the task with --task",
         )
     assert report.losses is not None and base.losses is not None
-    if report.ids is not None and base.ids is not None:
-        take = align_ids(
-            report.ids,
-            base.ids,
-            column=report.inputs.id_column or "id",
-            pred_label=report.inputs.predictions,
-            target_label=base.inputs.predictions,
+    assert report.target_rows is not None and base.target_rows is not None
+    order = np.argsort(base.target_rows, kind="stable")
+    sorted_rows = base.target_rows[order]
+    found = np.minimum(np.searchsorted(sorted_rows, report.target_rows), sorted_rows.size - 1)
+    unpaired = sorted_rows[found] != report.target_rows
+    if unpaired.any() or base.n_samples != report.n_samples:
+        first = int(report.target_rows[np.argmax(unpaired)]) if unpaired.any() else None
+        raise AlignmentError(
+            f"{int(np.count_nonzero(unpaired))} of the {report.n_samples} samples have no "
+            f"partner among the baseline's {base.n_samples}"
+            + (f" (first: target row {first})" if first is not None else ""),
+            file=base.inputs.predictions,
+            hint="The baseline needs predictions for the same target rows (or ids)",
         )
-        base_losses = base.losses if take is None else base.losses[take]
-    else:
-        same_rows = report.n_samples == base.n_samples and np.array_equal(
-            _rows(report), _rows(base)
-        )
-        if not same_rows:
-            raise AlignmentError(
-                f"the baseline has {base.n_samples} samples but the predictions {report.n_samples}",
-                file=base.inputs.predictions,
-                hint="The baseline needs the same rows (or ids) as the predictions",
-            )
-        base_losses = base.losses
     return compare_to_baseline(
-        report.losses, base_losses, report.weights, n_bootstrap=n_bootstrap, seed=seed
+        report.losses,
+        base.losses[order[found]],
+        report.weights,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
     )
-
-
-def _rows(report: Report) -> IntArray:
-    rows: IntArray = report.rows if report.rows is not None else np.arange(1, report.n_samples + 1)
-    return rows
 
 
 def _gates(

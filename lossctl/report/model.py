@@ -116,8 +116,9 @@ class DetectionReport:
 class Report:
     """The result of :func:`lossctl.evaluate`.
 
-    ``losses`` holds the per-sample losses in the order of PREDICTIONS and
-    ``ids`` their ids (or None); neither is part of :meth:`to_dict`.
+    ``losses`` holds the per-sample losses in the order of PREDICTIONS, ``ids``
+    their ids (or None), ``weights`` their weights (or None) and ``target_rows``
+    the row of TARGETS each was matched with; none is part of :meth:`to_dict`.
     """
 
     version: str
@@ -143,7 +144,7 @@ class Report:
     losses: np.ndarray | None = field(default=None, repr=False, compare=False)
     ids: pa.ChunkedArray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
-    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_samples(self) -> int:
