@@ -468,20 +468,20 @@ def _numbers(values: np.ndarray, limit: int = 4) -> str:
 class _Options:
     """What one evaluation of one prediction file needs besides its inputs."""
 
-    task: str
-    kind: PredictionKind | None
-    pred_cols: Columns
-    target_cols: Columns
-    weight_col: str | None
-    id_col: str | None
-    no_id: bool
-    by: str | None
-    eps: float
-    label_reduction: LabelReduction
-    drop_missing: bool
-    head: int
-    worst: int
-    chunk_rows: int
+    task: str = "auto"
+    kind: PredictionKind | None = None
+    pred_cols: Columns = None
+    target_cols: Columns = None
+    weight_col: str | None = None
+    id_col: str | None = None
+    no_id: bool = False
+    by: str | None = None
+    eps: float = DEFAULT_EPS
+    label_reduction: LabelReduction = "sum"
+    drop_missing: bool = False
+    head: int = 0
+    worst: int = 0
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
 
 
 def evaluate(
@@ -616,19 +616,17 @@ def detect(
     _check_encoding(encoding)
     pred_table = open_table(predictions, "predictions", encoding)
     target_table = open_table(targets, "targets", encoding) if targets is not None else None
-    plan = plan_columns(
-        pred_table,
-        target_table,
+    options = _Options(
+        task=task,
+        kind=_kind(from_logits),
         pred_cols=pred_cols,
         target_cols=target_cols,
         weight_col=weight_col,
         id_col=id_col,
         no_id=no_id,
+        drop_missing=drop_missing,
     )
-    data = _read_aligned(
-        pred_table, target_table, plan, drop_missing=drop_missing, chunk_rows=DEFAULT_CHUNK_ROWS
-    )
-    detection, _ = _detect(data, plan.pred, task, _kind(from_logits))
+    plan, data, detection, _ = _read_and_decide(pred_table, target_table, options)
     return DetectionReport(
         task=detection.task,
         activation=detection.activation,
@@ -654,10 +652,10 @@ def _inputs(pred_table: InputTable, target_table: InputTable | None, plan: Colum
     )
 
 
-def _evaluate_tables(
+def _read_and_decide(
     pred_table: InputTable, target_table: InputTable | None, o: _Options
-) -> Report:
-    """One prediction file against the targets: everything but baseline and gates."""
+) -> tuple[ColumnPlan, _Aligned, Detection, Count]:
+    """Choose the columns, read and align them, and detect: what evaluate and detect share."""
     plan = plan_columns(
         pred_table,
         target_table,
@@ -672,6 +670,14 @@ def _evaluate_tables(
         pred_table, target_table, plan, drop_missing=o.drop_missing, chunk_rows=o.chunk_rows
     )
     detection, not_summing = _detect(data, plan.pred, o.task, o.kind)
+    return plan, data, detection, not_summing
+
+
+def _evaluate_tables(
+    pred_table: InputTable, target_table: InputTable | None, o: _Options
+) -> Report:
+    """One prediction file against the targets: everything but baseline and gates."""
+    plan, data, detection, not_summing = _read_and_decide(pred_table, target_table, o)
     y = encode_targets(detection, data.targets, plan.pred)
     losses, summary = _losses(data, detection, y, o, plan.pred)
     null = null_loss(
