@@ -18,7 +18,7 @@ from lossctl._version import __version__
 from lossctl.core.accumulate import LossAccumulator, LossSummary
 from lossctl.core.activations import FloatArray, sigmoid, softmax
 from lossctl.core.compare import BaselineComparison, compare_to_baseline, null_loss
-from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
+from lossctl.core.defaults import CHUNK_VALUES, DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.core.losses import (
     IntArray,
     LabelReduction,
@@ -355,7 +355,10 @@ def _read_aligned(
     def aligned(values: np.ndarray) -> np.ndarray:
         return values if take is None else values[take]
 
-    pred = Blocks(to_float_blocks([p_data.pop(name) for name in plan.pred], chunk_rows))
+    # Blocks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
+    # of a thousand-class file stay as small as those of a binary one.
+    rows = max(1, min(chunk_rows, CHUNK_VALUES // len(plan.pred)))
+    pred = Blocks(to_float_blocks([p_data.pop(name) for name in plan.pred], rows))
     target_columns, missing_masks = [], []
     for name in plan.target:
         column, missing = to_target(name, t_data[name], target_table.label)

@@ -8,4 +8,7 @@ DEFAULT_EPS = 2.220446049250313e-16
 #: enough that the temporaries stay a few MiB.
 DEFAULT_CHUNK_ROWS = 65_536
 
+#: At most this many prediction values (rows x columns) a chunk, whatever --chunk-rows says.
+CHUNK_VALUES = 1 << 20
+
 TASK_CHOICES = ("auto", "binary", "multiclass", "multilabel", "regression")
