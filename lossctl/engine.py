@@ -71,6 +71,7 @@ class ColumnPlan:
     alignment: str
     by: str | None = None
     by_in_targets: bool = False
+    notes: tuple[str, ...] = ()
 
 
 def _names(value: Columns) -> list[str] | None:
@@ -137,6 +138,14 @@ def plan_columns(
     join = targets is not None and pred_id is not None
     excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
     excluded |= {name for name in (pred_id, target_id) if name is not None}
+    notes = [
+        f"column {name!r} of {table.label} is a saved index, not data: set aside"
+        for table in (preds, targets)
+        if table is not None
+        for name in table.index_columns
+        if name not in excluded
+    ]
+    excluded |= {n for table in (preds, targets) if table is not None for n in table.index_columns}
 
     weight_in_targets = False
     if weight_col is not None:
@@ -212,6 +221,7 @@ def plan_columns(
         alignment,
         by,
         by_in_targets,
+        tuple(notes) if chosen_pred is None or chosen_target is None else (),
     )
 
 
@@ -268,6 +278,9 @@ class _Background:
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
 
+    def wait(self) -> None:
+        self._thread.join()
+
     def result(self) -> Any:
         self._thread.join()
         if self._error is not None:
@@ -317,14 +330,18 @@ def _read_aligned(
                 plan.by if plan.by_in_targets else None,
             ),
         )
-    p_data = preds.read(
-        numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
-        other=_unique(
-            plan.pred_id,
-            *(plan.target if single else []),
-            plan.by if not plan.by_in_targets else None,
-        ),
-    )
+    try:
+        p_data = preds.read(
+            numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
+            other=_unique(
+                plan.pred_id,
+                *(plan.target if single else []),
+                plan.by if not plan.by_in_targets else None,
+            ),
+        )
+    finally:
+        if t_read is not None:
+            t_read.wait()  # never leave pyarrow working in a thread while the process exits
     t_data = t_read.result() if t_read is not None else p_data
     target_table = targets if targets is not None else preds
     n_pred = len(p_data[plan.pred[0]])
@@ -636,7 +653,7 @@ def detect(
         prediction_kind=detection.prediction_kind,
         loss=detection.loss,
         target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *detection.reasons),
+        reasons=(plan.alignment, *plan.notes, *detection.reasons),
         inputs=_inputs(pred_table, target_table, plan),
         n_samples=data.pred.n,
     )
@@ -707,7 +724,7 @@ def _evaluate_tables(
         prediction_kind=detection.prediction_kind,
         loss=detection.loss,
         target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *detection.reasons),
+        reasons=(plan.alignment, *plan.notes, *detection.reasons),
         inputs=_inputs(pred_table, target_table, plan),
         summary=summary,
         null_loss=null,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
@@ -25,13 +26,24 @@ from lossctl.io.sources import Source
 NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
 
 
-class InputTable:
-    """An opened input: its column names, and a way to read some of them."""
+#: Names that a saved DataFrame index gets: pandas' to_csv() (an empty header or
+#: "Unnamed: 0" once read back) and pyarrow's from_pandas.
+INDEX_NAME = re.compile(r"^(|Unnamed: \d+|__index_level_\d+__)$")
 
-    def __init__(self, label: str, names: Sequence[str]) -> None:
+
+class InputTable:
+    """An opened input: its column names, and a way to read some of them.
+
+    ``index_columns`` are the columns that hold a saved pandas index (named so,
+    or listed as the index in the file's pandas metadata): never data.
+    """
+
+    def __init__(self, label: str, names: Sequence[str], schema: pa.Schema | None = None) -> None:
         self.label = label
         self.names = list(names)
         _check_unique(self.names, label)
+        self.index_columns = [n for n in self.names if INDEX_NAME.match(n)]
+        self.index_columns += [n for n in _pandas_index(schema) if n not in self.index_columns]
 
     def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
         """Read the ``numeric`` columns as float64 and the ``other`` ones as they are."""
@@ -60,6 +72,19 @@ class InputTable:
             column=column,
             hint="Pick numeric columns with --pred-col",
         )
+
+
+def _pandas_index(schema: pa.Schema | None) -> list[str]:
+    """The stored index columns that pandas recorded in a schema's metadata."""
+    if schema is None or not schema.metadata or b"pandas" not in schema.metadata:
+        return []
+    import json
+
+    try:
+        meta = json.loads(schema.metadata[b"pandas"])
+    except ValueError:
+        return []
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str) and c in schema.names]
 
 
 def _check_unique(names: Sequence[str], label: str) -> None:
@@ -265,7 +290,7 @@ class ParquetTable(InputTable):
                 file=source.label,
                 hint="Check that the file is complete and really Parquet",
             ) from None
-        super().__init__(source.label, self._file.schema_arrow.names)
+        super().__init__(source.label, self._file.schema_arrow.names, self._file.schema_arrow)
 
     def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
         try:
@@ -286,7 +311,7 @@ class ArrowTable(InputTable):
 
     def __init__(self, label: str, table: pa.Table) -> None:
         self.table = table
-        super().__init__(label, [str(name) for name in table.column_names])
+        super().__init__(label, [str(name) for name in table.column_names], table.schema)
 
     def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
         result = {name: self._as_float(name, self.table.column(name)) for name in numeric}
@@ -317,7 +342,9 @@ def _to_arrow(data: object, label: str) -> pa.Table:
 
         frame = data.to_frame() if isinstance(data, pd.Series) else data
         if isinstance(frame, pd.DataFrame):
-            return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+            # A named or non-default index is kept, as pandas' to_parquet does: an index
+            # named id matches rows, and any other is set aside as an index column.
+            return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=None)
     import numpy as np
 
     array = np.asarray(data)
