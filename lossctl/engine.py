@@ -200,6 +200,22 @@ def plan_columns(
             file=preds.label,
             hint="Give different columns to --pred-col and --target-col",
         )
+    # A column of a file is read once, as numbers or as it is: the weights (numbers) and
+    # the groups (as they are) cannot share a column with another part of that file.
+    groups = [by] if by is not None else []
+    by_in_preds = bool(groups) and not by_in_targets
+    in_targets_file = [*target, *(groups if by_in_targets else [])]
+    in_preds_file = [*pred, *(target if targets is None else []), *(groups if by_in_preds else [])]
+    clashes: list[tuple[str, str | None, list[str]]] = [
+        ("--weight-col", weight_col, in_targets_file if weight_in_targets else in_preds_file),
+        ("--by", by, pred if by_in_preds else []),
+    ]
+    for option, name, others in clashes:
+        if name is not None and name in others:
+            raise UsageError(
+                f"{option} names {name!r}, which already plays another part",
+                hint=f"Give {option} a column of its own",
+            )
     if len(target) == len(pred) > 1 and set(target) == set(pred):
         target = list(pred)  # several columns: matched by name when the names agree
     if targets is None:
@@ -329,6 +345,7 @@ def _read_aligned(
                 plan.target_id,
                 plan.by if plan.by_in_targets else None,
             ),
+            text=_unique(plan.target_id),
         )
     try:
         p_data = preds.read(
@@ -338,6 +355,7 @@ def _read_aligned(
                 *(plan.target if single else []),
                 plan.by if not plan.by_in_targets else None,
             ),
+            text=_unique(plan.pred_id),
         )
     finally:
         if t_read is not None:
@@ -391,7 +409,10 @@ def _read_aligned(
     by_codes: IntArray | None = None
     by_names: tuple[str, ...] = ()
     if plan.by is not None:
-        by_codes, by_names = to_groups((t_data if plan.by_in_targets else p_data)[plan.by])
+        by_table = target_table if plan.by_in_targets else preds
+        by_codes, by_names = to_groups(
+            (t_data if plan.by_in_targets else p_data)[plan.by], plan.by, by_table.label
+        )
         by_codes = aligned(by_codes) if plan.by_in_targets else by_codes
     ids = p_data.get(plan.pred_id) if plan.pred_id else None
     pred_side = Side(preds.label)
@@ -559,13 +580,17 @@ def evaluate(
     _check_encoding(encoding)
     if n_bootstrap < 1:
         raise UsageError("--bootstrap must be at least 1", hint="The default is 1000")
+    if seed < 0:
+        raise UsageError(f"--seed {seed} is negative", hint="Give a seed of 0 or more")
     for option, threshold in (
         ("--max-loss", max_loss),
         ("--max-increase", max_increase),
         ("--max-increase-pct", max_increase_pct),
         ("--min-d2", min_d2),
     ):
-        if threshold is not None and threshold != threshold:
+        if threshold is not None and (
+            not isinstance(threshold, (int, float)) or threshold != threshold
+        ):
             raise UsageError(f"{option} is not a number", hint="Give a threshold such as 0.35")
     if baseline is None and (max_increase is not None or max_increase_pct is not None):
         raise UsageError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from enum import Enum
@@ -32,6 +33,7 @@ from lossctl.cli.options import (
     prediction_kind,
 )
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS
+from lossctl.errors import UsageError
 
 
 class Format(str, Enum):
@@ -192,9 +194,22 @@ def eval_command(
 
     kind = prediction_kind(from_logits, from_probs)
     inputs = [name for name in (predictions, targets, baseline) if name]
-    for option, path in (("--output", output), ("--junit", junit), ("--markdown", markdown)):
-        if path is not None:
-            check_output(path, inputs, option)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
+    destinations = [
+        (option, path)
+        for option, path in (
+            ("--output", output),
+            ("--junit", junit),
+            ("--markdown", markdown),
+            ("--step-summary", summary_path),
+        )
+        if path is not None
+    ]
+    for option, path in destinations:
+        check_output(path, inputs, option)
+    for (first, a), (second, b) in itertools.combinations(destinations, 2):
+        if os.path.realpath(a) == os.path.realpath(b):
+            raise UsageError(f"{first} and {second} name the same file", file=a)
     report = evaluate(
         predictions,
         targets,
@@ -231,7 +246,6 @@ def eval_command(
         from lossctl.report.ci import render_junit
 
         write_text(junit, render_junit(report))
-    summary_path = os.environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
     if markdown is not None or summary_path:
         from lossctl.report.ci import render_markdown
 

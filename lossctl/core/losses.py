@@ -182,6 +182,8 @@ def sample_losses(
         was_clipped = clipped(_take_class(y_pred, y_index), eps=eps)
         return SampleLosses(categorical_cross_entropy(y_index, y_pred, eps=eps), was_clipped)
     y = y_true.astype(np.float64, copy=False)
+    if task == "multilabel":  # one label is still a matrix of labels
+        y, y_pred = y.reshape(n, -1), y_pred.reshape(n, -1)
     if from_logits:
         elementwise = sigmoid_binary_cross_entropy(y, y_pred)
         was_clipped = no_clip

@@ -67,15 +67,22 @@ class TargetColumn:
     def name_index(self, names: Sequence[str]) -> IntArray:
         """For each row, the index of the prediction column named like the value; -1 if none."""
         position = {name: i for i, name in enumerate(names)}
+        by_number = {
+            number: i for i, name in enumerate(names) if (number := _as_number(name)) is not None
+        }
+
+        def column_of(text: str) -> int:
+            """Text as written ("cat", "1"), else as a number ("1.0" names the column "1")."""
+            number = _as_number(text)
+            return position.get(text, by_number.get(number, -1) if number is not None else -1)
+
         if self.codes is not None:
-            lookup = np.array([position.get(c, -1) for c in self.categories], dtype=np.intp)
+            lookup = np.array([column_of(c) for c in self.categories], dtype=np.intp)
             result: IntArray = lookup[self.codes]
             return result
         index = np.full(self.values.shape, -1, dtype=np.intp)
-        for i, name in enumerate(names):
-            number = _as_number(name)
-            if number is not None:
-                index[self.values == number] = i
+        for number, i in by_number.items():
+            index[self.values == number] = i
         return index
 
     def slice(self, start: int, stop: int) -> TargetColumn:

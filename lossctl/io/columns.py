@@ -111,7 +111,7 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     )
 
 
-def to_groups(data: pa.ChunkedArray) -> tuple[IntArray, tuple[str, ...]]:
+def to_groups(data: pa.ChunkedArray, column: str, label: str) -> tuple[IntArray, tuple[str, ...]]:
     """A grouping column (``--by``) as codes into its distinct values, sorted, as text.
 
     Empty cells form a group of their own, named ``(missing)``, last.
@@ -120,6 +120,13 @@ def to_groups(data: pa.ChunkedArray) -> tuple[IntArray, tuple[str, ...]]:
 
     if pa.types.is_dictionary(data.type):
         data = data.cast(data.type.value_type)
+    if pa.types.is_nested(data.type):
+        raise ColumnError(
+            f"holds {data.type} values, which cannot be grouped",
+            column=column,
+            file=label,
+            hint="Give --by a column of numbers, text or dates",
+        )
     encoded = data.combine_chunks().dictionary_encode()
     order = to_numpy(pc.array_sort_indices(encoded.dictionary)).astype(np.intp)
     rank = np.empty_like(order)

@@ -45,8 +45,14 @@ class InputTable:
         self.index_columns = [n for n in self.names if INDEX_NAME.match(n)]
         self.index_columns += [n for n in _pandas_index(schema) if n not in self.index_columns]
 
-    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
-        """Read the ``numeric`` columns as float64 and the ``other`` ones as they are."""
+    def read(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    ) -> dict[str, pa.ChunkedArray]:
+        """Read the ``numeric`` columns as float64 and the ``other`` ones as they are.
+
+        ``text`` names ``other`` columns to keep as text where the format has no types
+        (CSV): ids such as ``007`` stay ``007``.
+        """
         raise NotImplementedError
 
     def _as_float(self, column: str, data: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -157,20 +163,26 @@ class CsvTable(InputTable):
         self.label = source.label
         self.encoding = encoding
         self.delimiter = "\t" if source.format == "tsv" else ","
+        self.block_size = 1 << 20
         self._stdin: pa.Buffer | None = None
         if source.is_stdin:
             self._stdin = pa.py_buffer(sys.stdin.buffer.read())
-        try:
-            reader = pacsv.open_csv(
-                self._input(),
-                read_options=self._read_options(),
-                parse_options=self._parse_options(),
-            )
-            names = reader.schema.names
-        except pa.ArrowInvalid as error:
-            raise self._explain(error, []) from None
-        except OSError as error:
-            raise SourceError(f"cannot be read: {error}", file=source.label) from None
+        while True:
+            try:
+                reader = pacsv.open_csv(
+                    self._input(),
+                    read_options=self._read_options(),
+                    parse_options=self._parse_options(),
+                )
+                names = reader.schema.names
+                break
+            except pa.ArrowInvalid as error:
+                if not self._larger_blocks(error):
+                    raise self._explain(error, []) from None
+            except UnicodeError:
+                raise self._not_text() from None
+            except OSError as error:
+                raise SourceError(f"cannot be read: {error}", file=source.label) from None
         super().__init__(source.label, names)
 
     def _input(self) -> Any:
@@ -179,12 +191,24 @@ class CsvTable(InputTable):
         return str(self.source.path)
 
     def _read_options(self) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(encoding=self.encoding)
+        return pacsv.ReadOptions(encoding=self.encoding, block_size=self.block_size)
+
+    def _larger_blocks(self, error: pa.ArrowInvalid) -> bool:
+        """A line longer than a block (pyarrow: "straddling", or a header it cannot see):
+        grow the blocks, up to 1 GiB, and say whether to try again."""
+        message = str(error)
+        too_long = "straddl" in message or ("Empty CSV" in message and bool(self._head(1)))
+        if too_long and self.block_size < 1 << 30:
+            self.block_size *= 8
+            return True
+        return False
 
     def _parse_options(self) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(delimiter=self.delimiter)
 
-    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    def read(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    ) -> dict[str, pa.ChunkedArray]:
         """Stream the file block by block: memory holds the columns read, not the file.
 
         Types of the ``other`` columns are inferred from the first block; when a
@@ -193,6 +217,7 @@ class CsvTable(InputTable):
         """
         columns = [*numeric, *other]
         types = {name: pa.float64() for name in numeric}
+        types.update({name: pa.string() for name in text})
         while True:
             convert = pacsv.ConvertOptions(
                 include_columns=columns, column_types=types, strings_can_be_null=True
@@ -210,7 +235,11 @@ class CsvTable(InputTable):
                 if retry is not None and retry in other and retry not in types:
                     types[retry] = pa.string()
                     continue
+                if self._larger_blocks(error):
+                    continue
                 raise self._explain(error, columns) from None
+            except UnicodeError:
+                raise self._not_text() from None
             except OSError as error:
                 raise SourceError(f"cannot be read: {error}", file=self.label) from None
             for name in other:
@@ -228,6 +257,27 @@ class CsvTable(InputTable):
         index = int(message.split("column #", 1)[1].split(":", 1)[0])
         return self.names[index] if index < len(self.names) else None
 
+    def _not_text(self) -> SourceError:
+        """The bytes do not decode with the encoding asked for."""
+        other = "latin-1" if self.encoding.lower().replace("-", "") != "latin1" else "utf-8"
+        if self._head(2) in (b"\xff\xfe", b"\xfe\xff"):
+            other = "utf-16"  # a byte-order mark says so
+        return SourceError(
+            f"is not valid {self.encoding} text",
+            file=self.label,
+            hint=f"It's often worth trying: --encoding {other} (or save the file as UTF-8)",
+        )
+
+    def _head(self, n: int) -> bytes:
+        """The first ``n`` bytes, decompressed."""
+        head: bytes
+        if self._stdin is not None:
+            head = self._stdin.to_pybytes()[:n]
+        else:
+            with pa.input_stream(str(self.source.path), compression="detect") as stream:
+                head = stream.read(n)
+        return head
+
     def _text_rows(self) -> Iterator[list[str]]:
         """Every record of the file, header first, parsed by Python's csv (slow path)."""
         if self._stdin is not None:
@@ -236,20 +286,23 @@ class CsvTable(InputTable):
             with pa.input_stream(str(self.source.path), compression="detect") as stream:
                 data = stream.read()
         text = data.decode(self.encoding, errors="replace").lstrip("\ufeff")
-        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        return (record for record in records if record)  # pyarrow skips blank lines too
 
     def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
         """Turn pyarrow's message into one that names the row and says what to do."""
         message = str(error)
         if "Empty CSV file" in message:
             return SourceError("is empty", file=self.label, hint="Give a file with a header row")
+        if "utf8" in message.lower():
+            return self._not_text()
         rows = self._text_rows()
         header = next(rows, [])
         if "Expected" in message and "columns, got" in message:
             ragged = [
                 (row, len(record))
                 for row, record in enumerate(rows, start=1)
-                if record and len(record) != len(header)
+                if len(record) != len(header)
             ]
             if ragged:
                 row, got = ragged[0]
@@ -265,12 +318,6 @@ class CsvTable(InputTable):
             position = header.index(column)
             _raise_first_non_number(
                 self.label, column, (r[position] if position < len(r) else "" for r in rows)
-            )
-        if "utf8" in message.lower():
-            return SourceError(
-                "is not valid UTF-8 text",
-                file=self.label,
-                hint="It's often worth trying: --encoding latin-1 (or save the file as UTF-8)",
             )
         return SourceError(f"cannot be parsed as CSV: {message}", file=self.label)
 
@@ -292,7 +339,9 @@ class ParquetTable(InputTable):
             ) from None
         super().__init__(source.label, self._file.schema_arrow.names, self._file.schema_arrow)
 
-    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    def read(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    ) -> dict[str, pa.ChunkedArray]:
         try:
             table = self._file.read(columns=[*numeric, *other])
         except (pa.ArrowInvalid, OSError) as error:
@@ -313,7 +362,9 @@ class ArrowTable(InputTable):
         self.table = table
         super().__init__(label, [str(name) for name in table.column_names], table.schema)
 
-    def read(self, numeric: Sequence[str], other: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    def read(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    ) -> dict[str, pa.ChunkedArray]:
         result = {name: self._as_float(name, self.table.column(name)) for name in numeric}
         result.update({name: self.table.column(name) for name in other})
         return result

@@ -27,6 +27,8 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
             "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
         )
     target = Path(path).resolve()
+    if target.is_dir():
+        raise UsageError(f"{option} names a directory", file=path, hint="Give a file name")
     for name in inputs:
         if name != "-" and Path(name).resolve() == target:
             raise UsageError(f"{option} names an input file", file=path, hint="Write it elsewhere")
@@ -45,6 +47,15 @@ def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str |
     return pa.table(columns)
 
 
+def _mode(target: Path) -> int:
+    """The permissions the file would have had if written in place (mkstemp's are 0600)."""
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
@@ -53,6 +64,7 @@ def atomic_path(path: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, _mode(target))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -111,5 +123,7 @@ def write_text(path: str, text: str, *, append: bool = False) -> None:
     if append and os.path.exists(path):
         with open(path, encoding="utf-8") as existing:
             old = existing.read()
+        if old and not old.endswith("\n"):
+            old += "\n"  # Markdown needs the heading on a line of its own
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         out.write(old + text)
