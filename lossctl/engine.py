@@ -138,10 +138,11 @@ def plan_columns(
     join = targets is not None and pred_id is not None
     excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
     excluded |= {name for name in (pred_id, target_id) if name is not None}
+    defaults = chosen_pred is None or chosen_target is None
     notes = [
         f"column {name!r} of {table.label} is a saved index, not data: set aside"
         for table in (preds, targets)
-        if table is not None
+        if table is not None and defaults
         for name in table.index_columns
         if name not in excluded
     ]
@@ -216,8 +217,20 @@ def plan_columns(
                 f"{option} names {name!r}, which already plays another part",
                 hint=f"Give {option} a column of its own",
             )
-    if len(target) == len(pred) > 1 and set(target) == set(pred):
-        target = list(pred)  # several columns: matched by name when the names agree
+    if len(target) == len(pred) > 1:
+        if set(target) == set(pred):
+            target = list(pred)  # several columns: matched by name when the names agree
+            notes.append("target and prediction columns paired by name")
+        elif set(target) & set(pred) and chosen_pred is None and chosen_target is None:
+            raise ColumnError(
+                f"the target columns ({', '.join(target)}) share some names with the prediction "
+                f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
+                file=(targets or preds).label,
+                hint="Give both in matching order with --pred-col and --target-col",
+            )
+        else:
+            pairs = ", ".join(f"{t}->{p}" for t, p in zip(target, pred, strict=True))
+            notes.append(f"target and prediction columns paired by position: {pairs}")
     if targets is None:
         alignment = f"single file: the targets are columns of {preds.label}"
     elif join:
@@ -237,7 +250,7 @@ def plan_columns(
         alignment,
         by,
         by_in_targets,
-        tuple(notes) if chosen_pred is None or chosen_target is None else (),
+        tuple(notes),
     )
 
 

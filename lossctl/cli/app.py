@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -22,6 +22,9 @@ from typer.core import TyperGroup
 
 from lossctl._version import __version__
 from lossctl.errors import ExitCode, LossctlError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def error_line(message: str) -> None:
@@ -78,6 +81,21 @@ class LossctlGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def stdout_console() -> Console:
+    """A Rich console for stdout that, when the reader of a pipe goes away, goes quiet.
+
+    Rich's own reaction is ``SystemExit(1)``, the exit code of a failed gate.
+    """
+    from rich.console import Console
+
+    class QuietOnBrokenPipe(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            silence_stdout()
+
+    return QuietOnBrokenPipe(highlight=False)
 
 
 def silence_stdout() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.app import app, stdout_console
 from lossctl.cli.options import (
     OUTPUT,
     Debug,
@@ -74,9 +74,7 @@ def detect_command(
     if output_format is DetectFormat.json:
         sys.stdout.write(render_json(found.to_dict()) + "\n")
     else:
-        from rich.console import Console
-
         from lossctl.report.table import render_detection
 
-        render_detection(found, Console(highlight=False))
+        render_detection(found, stdout_console())
     return 0

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.cli.app import app, error_line, silence_stdout
+from lossctl.cli.app import app, error_line, silence_stdout, stdout_console
 from lossctl.cli.options import (
     COLUMNS,
     GATES,
@@ -257,11 +257,9 @@ def eval_command(
 
     try:
         if output_format is Format.table:
-            from rich.console import Console
-
             from lossctl.report.table import render_table
 
-            render_table(report, Console(highlight=False))
+            render_table(report, stdout_console())
         elif output_format is Format.json:
             from lossctl.report.render import render_json
 

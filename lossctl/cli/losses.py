@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.cli.app import app
+from lossctl.cli.app import app, stdout_console
 
 
 class LossesFormat(str, Enum):
@@ -31,7 +31,6 @@ def losses_command(
         rows = [vars(spec) for spec in TASKS.values()]
         sys.stdout.write(render_json({"tasks": rows}) + "\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -41,5 +40,5 @@ def losses_command(
     table.add_column("per-sample formula")
     for spec in TASKS.values():
         table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.loss, spec.formula)))
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
     return 0
