@@ -644,7 +644,9 @@ def evaluate(
             weight_col=weight_col if weights_in_targets else None,
         )
         base = _evaluate_tables(base_table, target_table, base_options)
-        comparison = _compare(report, base, n_bootstrap=n_bootstrap, seed=seed)
+        comparison = _compare(
+            report, base, n_bootstrap=n_bootstrap, seed=seed, drop_missing=drop_missing
+        )
         report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
     gates = _gates(report, comparison, max_loss, max_increase, max_increase_pct, min_d2)
     return replace(report, baseline=comparison, gates=gates)
@@ -787,11 +789,15 @@ def _evaluate_tables(
     )
 
 
-def _compare(report: Report, base: Report, *, n_bootstrap: int, seed: int) -> BaselineComparison:
+def _compare(
+    report: Report, base: Report, *, n_bootstrap: int, seed: int, drop_missing: bool
+) -> BaselineComparison:
     """Pair each sample with the baseline's sample of the same target row, and compare.
 
     Both files were matched with the targets by the same rules (by id, or by
     position), so the target row is what pairs them, whatever their own order.
+    With ``drop_missing`` the two may have dropped different rows: the
+    comparison is then over the rows both kept.
     """
     if base.task != report.task:
         raise DetectionError(
@@ -804,20 +810,33 @@ def _compare(report: Report, base: Report, *, n_bootstrap: int, seed: int) -> Ba
     order = np.argsort(base.target_rows, kind="stable")
     sorted_rows = base.target_rows[order]
     found = np.minimum(np.searchsorted(sorted_rows, report.target_rows), sorted_rows.size - 1)
-    unpaired = sorted_rows[found] != report.target_rows
-    if unpaired.any() or base.n_samples != report.n_samples:
-        first = int(report.target_rows[np.argmax(unpaired)]) if unpaired.any() else None
+    paired = sorted_rows[found] == report.target_rows
+    n_paired = int(np.count_nonzero(paired))
+    if not drop_missing and (n_paired < report.n_samples or base.n_samples > n_paired):
+        if n_paired < report.n_samples:
+            first = int(report.target_rows[np.argmin(paired)])
+            what = (
+                f"{report.n_samples - n_paired} of the {report.n_samples} samples have no "
+                f"baseline prediction (first: target row {first})"
+            )
+        else:
+            what = f"the baseline has {base.n_samples - n_paired} samples the predictions lack"
         raise AlignmentError(
-            f"{int(np.count_nonzero(unpaired))} of the {report.n_samples} samples have no "
-            f"partner among the baseline's {base.n_samples}"
-            + (f" (first: target row {first})" if first is not None else ""),
+            what,
             file=base.inputs.predictions,
             hint="The baseline needs predictions for the same target rows (or ids)",
         )
+    if n_paired == 0:
+        raise AlignmentError(
+            "no sample is left that both the predictions and the baseline kept",
+            file=base.inputs.predictions,
+            hint="Check the missing values of both files",
+        )
+    weights = None if report.weights is None else report.weights[paired]
     return compare_to_baseline(
-        report.losses,
-        base.losses[order[found]],
-        report.weights,
+        report.losses[paired],
+        base.losses[order[found[paired]]],
+        weights,
         n_bootstrap=n_bootstrap,
         seed=seed,
     )

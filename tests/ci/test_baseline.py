@@ -387,12 +387,18 @@ def test_a_baseline_missing_an_id_is_an_input_error(exact: Pair, tmp_path: Path)
     assert_input_error(run_eval(exact.preds, exact.targets, "--baseline", str(short)), "id")
 
 
-def test_rows_dropped_differently_from_the_baseline_are_an_input_error(tmp_path: Path) -> None:
-    """With --drop-missing and no ids, the two models must keep the same rows."""
+def test_rows_dropped_differently_are_compared_over_the_rows_both_kept(tmp_path: Path) -> None:
+    """With --drop-missing the models may drop different rows: compare the common ones."""
     t = write_csv(tmp_path / "t.csv", {"y": [1.5, 2.5, 3.5, 4.5, 5.5]})
     c = write_csv(tmp_path / "c.csv", {"y": ["1.0", "nan", "3.0", "4.0", "5.0"]})
     b = write_csv(tmp_path / "b.csv", {"y": ["1.0", "2.0", "nan", "4.0", "5.0"]})
-    assert_input_error(run_eval(c, t, "--baseline", b, "--drop-missing"), b, "baseline")
+    result = run_eval(c, t, "--baseline", b, "--drop-missing", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    baseline = json.loads(result.stdout)["baseline"]
+    assert baseline["n_samples"] == 3  # rows 1, 4 and 5
+    assert baseline["difference"] == pytest.approx(0.0, abs=1e-15)  # same values there
+    # without --drop-missing, a row missing from one side is an input error
+    assert_input_error(run_eval(c, t, "--baseline", b), c, "missing")
     same = write_csv(tmp_path / "same.csv", {"y": ["2.0", "nan", "2.0", "2.0", "2.0"]})
     result = run_eval(c, t, "--baseline", same, "--drop-missing", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -71,13 +71,13 @@ def test_by_the_only_target_column_keeps_it_as_the_target() -> None:
     assert sorted(g["name"] for g in doc["groups"]) == ["bird", "cat", "dog"]
 
 
-def test_baseline_with_other_dropped_rows_names_the_unpaired_row(tmp_path: Path) -> None:
-    targets = write_csv(tmp_path / "t.csv", {"y": [0, 1, 1, 0, 1]})
-    preds = write_csv(tmp_path / "p.csv", {"p": [0.2, float("nan"), 0.9, 0.4, 0.6]})
-    base = write_csv(tmp_path / "b.csv", {"p": [0.3, 0.6, float("nan"), 0.3, 0.5]})
-    result = run_eval(preds, targets, "--baseline", base, "--drop-missing")
-    message = assert_input_error(result, base, "partner", "target row 3")
-    assert "4 samples but the predictions 4" not in message
+def test_baseline_lacking_rows_names_the_first_unpaired_target_row(tmp_path: Path) -> None:
+    targets = write_csv(tmp_path / "t.csv", {"id": ["a", "b", "c", "d"], "y": [0, 1, 1, 0]})
+    preds = write_csv(tmp_path / "p.csv", {"id": ["a", "b", "c", "d"], "p": [0.2, 0.6, 0.9, 0.4]})
+    base = write_csv(tmp_path / "b.csv", {"id": ["a", "b", "d"], "p": [0.3, 0.6, 0.3]})
+    result = run_eval(preds, targets, "--baseline", base)
+    message = assert_input_error(result, base)
+    assert "ids" in message  # the baseline's join with the targets says which are missing
 
 
 @pytest.mark.parametrize("option", ["max_loss", "max_increase", "max_increase_pct", "min_d2"])
