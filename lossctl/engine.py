@@ -36,12 +36,25 @@ from lossctl.core.tasks import (
     encode_targets,
 )
 from lossctl.errors import (
-    AlignmentError,
-    BadValueError,
-    ColumnError,
-    DetectionError,
-    SourceError,
-    UsageError,
+    AllRowsMissing,
+    AmbiguousPairing,
+    BaselineTaskMismatch,
+    BothStdin,
+    ConflictingOptions,
+    HeaderOnly,
+    InvalidOption,
+    LengthMismatch,
+    MissingBaseline,
+    MissingValue,
+    NegativeWeight,
+    NoColumnsLeft,
+    NoSuchColumn,
+    NoTargets,
+    OverlappingColumns,
+    UnknownEncoding,
+    UnknownTask,
+    UnpairedBaseline,
+    ZeroWeights,
 )
 from lossctl.io.columns import (
     align_ids,
@@ -93,7 +106,7 @@ def _require(
             close = difflib.get_close_matches(name, available, n=1)
             hint = f"Did you mean {close[0]!r}?" if close else ""
             shown = ", ".join(repr(a) for a in available[:20])
-            raise ColumnError(
+            raise NoSuchColumn(
                 f"no such column (named by {option}); the columns are {shown}",
                 file=table.label,
                 column=name,
@@ -118,7 +131,7 @@ def plan_columns(
 ) -> ColumnPlan:
     """Apply the SPEC's column rules (see README, "How detection works")."""
     if id_col is not None and no_id:
-        raise UsageError("--id and --no-id contradict each other", hint="Give one of them")
+        raise ConflictingOptions("--id and --no-id contradict each other", hint="Give one of them")
     p_names = preds.names
     t_names = targets.names if targets is not None else []
     chosen_pred, chosen_target = _names(pred_cols), _names(target_cols)
@@ -164,7 +177,7 @@ def plan_columns(
 
     if targets is None:
         if chosen_target is None:
-            raise UsageError(
+            raise NoTargets(
                 "no TARGETS file and no --target-col",
                 hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
                 "with --target-col",
@@ -189,14 +202,14 @@ def plan_columns(
         (target, targets or preds, "target", "--target-col"),
     ):
         if not names:
-            raise ColumnError(
+            raise NoColumnsLeft(
                 f"has no {what} columns left once ids and weights are set aside",
                 file=table.label,
                 hint=f"Name the {what} columns with {option}",
             )
     overlap = set(pred) & set(target) if targets is None else set()
     if overlap:
-        raise UsageError(
+        raise OverlappingColumns(
             f"column {sorted(overlap)[0]!r} is both a prediction and a target column",
             file=preds.label,
             hint="Give different columns to --pred-col and --target-col",
@@ -213,7 +226,7 @@ def plan_columns(
     ]
     for option, name, others in clashes:
         if name is not None and name in others:
-            raise UsageError(
+            raise OverlappingColumns(
                 f"{option} names {name!r}, which already plays another part",
                 hint=f"Give {option} a column of its own",
             )
@@ -222,7 +235,7 @@ def plan_columns(
             target = list(pred)  # several columns: matched by name when the names agree
             notes.append("target and prediction columns paired by name")
         elif set(target) & set(pred) and chosen_pred is None and chosen_target is None:
-            raise ColumnError(
+            raise AmbiguousPairing(
                 f"the target columns ({', '.join(target)}) share some names with the prediction "
                 f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
                 file=(targets or preds).label,
@@ -379,7 +392,7 @@ def _read_aligned(
     n_target = len(t_data[plan.target[0]])
     for n, table in ((n_pred, preds), (n_target, target_table)):
         if n == 0:
-            raise SourceError(
+            raise HeaderOnly(
                 "has a header but no data rows", file=table.label, hint="Give at least one row"
             )
 
@@ -394,7 +407,7 @@ def _read_aligned(
             target_label=target_table.label,
         )
     elif n_pred != n_target:
-        raise AlignmentError(
+        raise LengthMismatch(
             f"{preds.label} has {n_pred} rows but {target_table.label} has {n_target}",
             hint="Aligned by row order, both files need the same rows; or align them by an "
             "id column with --id",
@@ -447,7 +460,7 @@ def _read_aligned(
     for label, name, mask, side in checks:
         if not drop_missing and mask.any():
             first = int(np.argmax(mask))
-            raise BadValueError(
+            raise MissingValue(
                 "this value is missing (empty, NaN or infinite)",
                 file=label,
                 column=name,
@@ -459,7 +472,7 @@ def _read_aligned(
     n_dropped = int(np.count_nonzero(missing_any))
     if n_dropped:
         if n_dropped == n_pred:
-            raise BadValueError(
+            raise AllRowsMissing(
                 "every row has a missing value, so none is left to evaluate",
                 file=preds.label,
                 hint="Check the columns chosen",
@@ -485,7 +498,7 @@ def _read_aligned(
         side = target_side if plan.weight_in_targets else pred_side
         negative = weights < 0
         if negative.any():
-            raise BadValueError(
+            raise NegativeWeight(
                 "this weight is negative",
                 file=label,
                 column=plan.weight,
@@ -494,7 +507,7 @@ def _read_aligned(
                 hint="Weights must be >= 0",
             )
         if not np.any(weights > 0):
-            raise BadValueError(
+            raise ZeroWeights(
                 "every weight is zero", file=label, column=plan.weight, hint="Check --weight-col"
             )
     return _Aligned(
@@ -592,9 +605,9 @@ def evaluate(
     _check_options(predictions, targets, task, eps, label_reduction, chunk_rows, head, worst)
     _check_encoding(encoding)
     if n_bootstrap < 1:
-        raise UsageError("--bootstrap must be at least 1", hint="The default is 1000")
+        raise InvalidOption("--bootstrap must be at least 1", hint="The default is 1000")
     if seed < 0:
-        raise UsageError(f"--seed {seed} is negative", hint="Give a seed of 0 or more")
+        raise InvalidOption(f"--seed {seed} is negative", hint="Give a seed of 0 or more")
     for option, threshold in (
         ("--max-loss", max_loss),
         ("--max-increase", max_increase),
@@ -604,9 +617,9 @@ def evaluate(
         if threshold is not None and (
             not isinstance(threshold, (int, float)) or threshold != threshold
         ):
-            raise UsageError(f"{option} is not a number", hint="Give a threshold such as 0.35")
+            raise InvalidOption(f"{option} is not a number", hint="Give a threshold such as 0.35")
     if baseline is None and (max_increase is not None or max_increase_pct is not None):
-        raise UsageError(
+        raise MissingBaseline(
             "--max-increase and --max-increase-pct compare with a baseline",
             hint="Give the baseline's predictions with --baseline",
         )
@@ -800,7 +813,7 @@ def _compare(
     comparison is then over the rows both kept.
     """
     if base.task != report.task:
-        raise DetectionError(
+        raise BaselineTaskMismatch(
             f"the baseline is detected as {base.task} but the predictions as {report.task}",
             file=base.inputs.predictions,
             hint="Set the task with --task",
@@ -821,13 +834,13 @@ def _compare(
             )
         else:
             what = f"the baseline has {base.n_samples - n_paired} samples the predictions lack"
-        raise AlignmentError(
+        raise UnpairedBaseline(
             what,
             file=base.inputs.predictions,
             hint="The baseline needs predictions for the same target rows (or ids)",
         )
     if n_paired == 0:
-        raise AlignmentError(
+        raise UnpairedBaseline(
             "no sample is left that both the predictions and the baseline kept",
             file=base.inputs.predictions,
             hint="Check the missing values of both files",
@@ -875,15 +888,17 @@ def _check_options(
 ) -> None:
     """Refuse option values that make no sense, before reading anything."""
     if task not in TASK_CHOICES:
-        raise UsageError(f"unknown task {task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}")
+        raise UnknownTask(f"unknown task {task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}")
     if not 0.0 < eps < 0.5:
-        raise UsageError(f"--eps {eps} is not in (0, 0.5)", hint="The default is 2.22e-16")
+        raise InvalidOption(f"--eps {eps} is not in (0, 0.5)", hint="The default is 2.22e-16")
     if label_reduction not in ("sum", "mean"):
-        raise UsageError(f"unknown --label-reduction {label_reduction!r}", hint="Use sum or mean")
+        raise InvalidOption(
+            f"unknown --label-reduction {label_reduction!r}", hint="Use sum or mean"
+        )
     if chunk_rows < 1 or head < 0 or worst < 0:
-        raise UsageError("--chunk-rows must be >= 1, --head and --worst >= 0")
+        raise InvalidOption("--chunk-rows must be >= 1, --head and --worst >= 0")
     if isinstance(predictions, str) and isinstance(targets, str) and predictions == targets == "-":
-        raise UsageError(
+        raise BothStdin(
             "PREDICTIONS and TARGETS cannot both be - (standard input)",
             hint="Give one of them as a file",
         )
@@ -899,7 +914,7 @@ def _check_encoding(encoding: str) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise UsageError(
+        raise UnknownEncoding(
             f"unknown --encoding {encoding!r}", hint="Try utf-8, latin-1 or cp1252"
         ) from None
 

@@ -28,9 +28,21 @@ if TYPE_CHECKING:
 
 
 def error_line(message: str) -> None:
-    """One line on stderr, prefixed with the program name."""
-    sys.stderr.write(f"lossctl: {message}\n")
+    """One line on stderr, prefixed with the program name.
+
+    A message that spans lines (a reader's own words, a file name with a
+    newline) is joined into one, so that scripts can rely on one line.
+    """
+    sys.stderr.write(f"lossctl: {' '.join(message.splitlines())}\n")
     sys.stderr.flush()
+
+
+def internal_error_line(error: BaseException) -> None:
+    """The one line for a bug: what happened, and to rerun with --debug and report it."""
+    error_line(
+        f"internal error: {type(error).__name__}: {error}. This is a bug in lossctl "
+        f"{__version__}: please rerun with --debug and report the traceback"
+    )
 
 
 class LossctlGroup(TyperGroup):
@@ -62,7 +74,10 @@ class LossctlGroup(TyperGroup):
         except LossctlError as error:
             if debug:
                 traceback.print_exc()
-            error_line(f"error: {error}")
+            if error.exit_code == ExitCode.INTERNAL_ERROR:
+                internal_error_line(error)
+            else:
+                error_line(f"error: {error}")
             code = error.exit_code
         except KeyboardInterrupt:
             error_line("interrupted")
@@ -73,10 +88,7 @@ class LossctlGroup(TyperGroup):
         except Exception as error:
             if debug:
                 traceback.print_exc()
-            error_line(
-                f"internal error: {type(error).__name__}: {error}. This is a bug in lossctl "
-                f"{__version__}: please rerun with --debug and report the traceback"
-            )
+            internal_error_line(error)
             code = ExitCode.INTERNAL_ERROR
         if standalone_mode:
             sys.exit(int(code))

@@ -33,7 +33,7 @@ from lossctl.cli.options import (
     prediction_kind,
 )
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS
-from lossctl.errors import UsageError
+from lossctl.errors import OutputClash
 
 
 class Format(str, Enum):
@@ -209,7 +209,7 @@ def eval_command(
         check_output(path, inputs, option)
     for (first, a), (second, b) in itertools.combinations(destinations, 2):
         if os.path.realpath(a) == os.path.realpath(b):
-            raise UsageError(f"{first} and {second} name the same file", file=a)
+            raise OutputClash(f"{first} and {second} name the same file", file=a)
     report = evaluate(
         predictions,
         targets,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lossctl.errors import UsageError
+from lossctl.errors import ConflictingOptions
 
 COLUMNS = "Columns"
 OUTPUT = "Output"
@@ -105,7 +105,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the traceback of an e
 def prediction_kind(from_logits: bool, from_probs: bool) -> bool | None:
     """``--from-logits`` / ``--from-probs`` as the library's ``from_logits``."""
     if from_logits and from_probs:
-        raise UsageError(
+        raise ConflictingOptions(
             "--from-logits and --from-probs contradict each other", hint="Give at most one"
         )
     return True if from_logits else False if from_probs else None

@@ -26,7 +26,19 @@ import numpy as np
 
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import TASKS, IntArray, PredictionKind, Task
-from lossctl.errors import BadValueError, DetectionError, UsageError
+from lossctl.errors import (
+    BadValueError,
+    ClassIndexOutOfRange,
+    ConflictingOptions,
+    MixedClassTargets,
+    NonNumeric,
+    NotBinary,
+    NotOneHot,
+    ProbabilityOutOfRange,
+    UnknownClass,
+    UnknownTask,
+    WrongColumnCount,
+)
 
 #: How far a probability row may sum from 1 and still count as summing to 1.
 SUM_TOLERANCE = 1e-6
@@ -336,7 +348,7 @@ def _detect_task(
 ) -> Task:
     if task != "auto":
         if task not in TASKS:
-            raise UsageError(
+            raise UnknownTask(
                 f"unknown task {task!r}",
                 hint="Use --task auto, binary, multiclass, multilabel or regression",
             )
@@ -372,25 +384,25 @@ def _check_shape(
     task: Task, n_pred: int, n_target: int, pred_side: Side, targets: TargetProfile
 ) -> None:
     if task == "binary" and (n_pred != 1 or n_target != 1):
-        raise DetectionError(
+        raise WrongColumnCount(
             f"binary needs one prediction and one target column, got {n_pred} and {n_target}",
             file=pred_side.file,
             hint="Pick the columns with --pred-col and --target-col",
         )
     if task == "multiclass" and n_pred < 2:
-        raise DetectionError(
+        raise WrongColumnCount(
             "multiclass needs one prediction column per class, got 1",
             file=pred_side.file,
             hint="Use --task binary for a single probability or logit",
         )
     if task == "multiclass" and n_target not in (1, n_pred):
-        raise DetectionError(
+        raise WrongColumnCount(
             f"multiclass needs one target column (class) or {n_pred} one-hot target columns, "
             f"got {n_target}",
             hint="Pick the target with --target-col",
         )
     if task in ("multilabel", "regression") and n_target != n_pred:
-        raise DetectionError(
+        raise WrongColumnCount(
             f"{task} needs one target column per prediction column, "
             f"got {n_target} target and {n_pred} prediction columns",
             hint="Pick matching columns with --pred-col and --target-col",
@@ -407,7 +419,7 @@ def _detect_kind(
 ) -> PredictionKind:
     if task == "regression":
         if kind == "logits" or kind == "probabilities":
-            raise UsageError(
+            raise ConflictingOptions(
                 f"--from-{'logits' if kind == 'logits' else 'probs'} does not apply to "
                 "regression, whose predictions are plain values",
                 hint="Leave it out, or choose another --task",
@@ -417,6 +429,7 @@ def _detect_kind(
     if kind == "probabilities":
         if not pred.in_unit_interval:
             raise _bad_value(
+                ProbabilityOutOfRange,
                 pred.outside,
                 "is outside [0, 1], but --from-probs was given",
                 side,
@@ -436,11 +449,17 @@ def _detect_kind(
 
 
 def _bad_value(
-    count: Count, what: str, side: Side, column: str | None, *, hint: str
+    error: type[BadValueError],
+    count: Count,
+    what: str,
+    side: Side,
+    column: str | None,
+    *,
+    hint: str,
 ) -> BadValueError:
-    """An error for the first of ``count``'s rows: ``'<value>' <what>``."""
+    """An ``error`` for the first of ``count``'s rows: ``'<value>' <what>``."""
     value = "this row" if count.value is None else repr(count.value)
-    return BadValueError(
+    return error(
         f"{value} {what}",
         file=side.file,
         column=column,
@@ -467,6 +486,7 @@ def _check_targets(
             return "class name"
         if column.non_index.n == 0 and column.too_large.n:
             raise _bad_value(
+                ClassIndexOutOfRange,
                 column.too_large,
                 f"is out of range for {k} classes (indices 0..{k - 1})",
                 side,
@@ -475,6 +495,7 @@ def _check_targets(
             )
         if column.unusable.n:
             raise _bad_value(
+                UnknownClass,
                 column.unusable,
                 f"is neither a class name nor a class index 0..{k - 1}",
                 side,
@@ -483,6 +504,7 @@ def _check_targets(
             )
         if column.non_index.n:
             raise _bad_value(
+                MixedClassTargets,
                 column.unnamed,
                 "is a class index, but other targets are class names",
                 side,
@@ -494,6 +516,7 @@ def _check_targets(
     for column in targets.columns:
         if column.non_numeric.n:
             raise _bad_value(
+                NonNumeric,
                 column.non_numeric,
                 "is not a number",
                 side,
@@ -503,6 +526,7 @@ def _check_targets(
     if task == "multiclass":
         if targets.not_one_hot.n:
             raise _bad_value(
+                NotOneHot,
                 targets.not_one_hot,
                 "of targets is not one-hot (exactly one 1, the rest 0)",
                 side,
@@ -514,6 +538,7 @@ def _check_targets(
         for column in targets.columns:
             if column.non_binary.n:
                 raise _bad_value(
+                    NotBinary,
                     column.non_binary,
                     "is not 0 or 1",
                     side,

@@ -10,7 +10,7 @@ import pyarrow as pa
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import IntArray
 from lossctl.core.tasks import TargetColumn
-from lossctl.errors import AlignmentError, ColumnError
+from lossctl.errors import DuplicateIds, EmptyId, MissingIds, UnsupportedColumnType
 
 
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
@@ -103,7 +103,7 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     ):
         values = to_float(data.cast(pa.float64()))
         return TargetColumn(name, values), ~np.isfinite(values)
-    raise ColumnError(
+    raise UnsupportedColumnType(
         f"holds {kind} values",
         file=label,
         column=name,
@@ -121,7 +121,7 @@ def to_groups(data: pa.ChunkedArray, column: str, label: str) -> tuple[IntArray,
     if pa.types.is_dictionary(data.type):
         data = data.cast(data.type.value_type)
     if pa.types.is_nested(data.type):
-        raise ColumnError(
+        raise UnsupportedColumnType(
             f"holds {data.type} values, which cannot be grouped",
             column=column,
             file=label,
@@ -172,7 +172,7 @@ def align_ids(
     for ids, label in ((pred_ids, pred_label), (target_ids, target_label)):
         if ids.null_count:
             first = int(np.argmax(to_numpy(ids.is_null())))
-            raise AlignmentError(
+            raise EmptyId(
                 "this id is empty",
                 file=label,
                 column=column,
@@ -190,7 +190,7 @@ def align_ids(
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             example = repeated[0]["values"].as_py()
             rows = np.flatnonzero(to_numpy(pc.equal(ids, pa.scalar(example, ids.type))))
-            raise AlignmentError(
+            raise DuplicateIds(
                 f"{len(repeated)} ids appear more than once; the first, {example!r}, "
                 f"is on rows {', '.join(str(r + 1) for r in rows[:5])}",
                 file=label,
@@ -217,7 +217,7 @@ def align_ids(
                 f"{n_missing_preds} ids of {target_label} are not in {pred_label} "
                 f"(first: {target_ids[row].as_py()!r}, row {row + 1})"
             )
-        raise AlignmentError(
+        raise MissingIds(
             "; ".join(parts),
             column=column,
             hint="Every id must appear exactly once in each file; or align by row order "

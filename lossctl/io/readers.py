@@ -19,7 +19,19 @@ from typing import Any, NoReturn
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lossctl.errors import ColumnError, InputError, SourceError
+from lossctl.errors import (
+    CorruptParquet,
+    DuplicateColumn,
+    EmptyFile,
+    InputError,
+    NonNumeric,
+    NotUtf8,
+    RaggedRow,
+    UnparsableCsv,
+    Unreadable,
+    UnsupportedColumnType,
+    UnsupportedData,
+)
 from lossctl.io.sources import Source
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
@@ -72,7 +84,7 @@ class InputTable:
                 return data.cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 _raise_first_non_number(self.label, column, data.to_pylist())
-        raise ColumnError(
+        raise UnsupportedColumnType(
             f"holds {data.type} values, not numbers",
             file=self.label,
             column=column,
@@ -97,7 +109,7 @@ def _check_unique(names: Sequence[str], label: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise ColumnError(
+            raise DuplicateColumn(
                 "this column name appears more than once",
                 file=label,
                 column=name,
@@ -121,9 +133,9 @@ def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | lis
         if value is not None and value not in NULL_VALUES and not _is_number(str(value))
     ]
     if not bad:  # pragma: no cover - pyarrow refused a value Python accepts
-        raise InputError("cannot read this column as numbers", file=label, column=column)
+        raise NonNumeric("cannot read this column as numbers", file=label, column=column)
     row, value = bad[0]
-    raise InputError(
+    raise NonNumeric(
         f"{value!r} is not a number",
         file=label,
         column=column,
@@ -145,7 +157,7 @@ def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
         except UnicodeDecodeError:
             bad.append((index, raw))
     first, value = bad[0] if bad else (None, b"")
-    raise SourceError(
+    raise NotUtf8(
         f"{value!r} is not UTF-8 text",
         file=label,
         column=column,
@@ -182,7 +194,7 @@ class CsvTable(InputTable):
             except UnicodeError:
                 raise self._not_text() from None
             except OSError as error:
-                raise SourceError(f"cannot be read: {error}", file=source.label) from None
+                raise Unreadable(f"cannot be read: {error}", file=source.label) from None
         super().__init__(source.label, names)
 
     def _input(self) -> Any:
@@ -241,7 +253,7 @@ class CsvTable(InputTable):
             except UnicodeError:
                 raise self._not_text() from None
             except OSError as error:
-                raise SourceError(f"cannot be read: {error}", file=self.label) from None
+                raise Unreadable(f"cannot be read: {error}", file=self.label) from None
             for name in other:
                 _check_utf8(self.label, name, table.column(name))
             return {name: table.column(name) for name in columns}
@@ -257,12 +269,12 @@ class CsvTable(InputTable):
         index = int(message.split("column #", 1)[1].split(":", 1)[0])
         return self.names[index] if index < len(self.names) else None
 
-    def _not_text(self) -> SourceError:
+    def _not_text(self) -> NotUtf8:
         """The bytes do not decode with the encoding asked for."""
         other = "latin-1" if self.encoding.lower().replace("-", "") != "latin1" else "utf-8"
         if self._head(2) in (b"\xff\xfe", b"\xfe\xff"):
             other = "utf-16"  # a byte-order mark says so
-        return SourceError(
+        return NotUtf8(
             f"is not valid {self.encoding} text",
             file=self.label,
             hint=f"It's often worth trying: --encoding {other} (or save the file as UTF-8)",
@@ -293,7 +305,7 @@ class CsvTable(InputTable):
         """Turn pyarrow's message into one that names the row and says what to do."""
         message = str(error)
         if "Empty CSV file" in message:
-            return SourceError("is empty", file=self.label, hint="Give a file with a header row")
+            return EmptyFile("is empty", file=self.label, hint="Give a file with a header row")
         if "utf8" in message.lower():
             return self._not_text()
         rows = self._text_rows()
@@ -306,7 +318,7 @@ class CsvTable(InputTable):
             ]
             if ragged:
                 row, got = ragged[0]
-                return InputError(
+                return RaggedRow(
                     f"has {got} fields where the header has {len(header)}",
                     file=self.label,
                     row=row,
@@ -319,7 +331,7 @@ class CsvTable(InputTable):
             _raise_first_non_number(
                 self.label, column, (r[position] if position < len(r) else "" for r in rows)
             )
-        return SourceError(f"cannot be parsed as CSV: {message}", file=self.label)
+        return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=self.label)
 
 
 class ParquetTable(InputTable):
@@ -332,7 +344,7 @@ class ParquetTable(InputTable):
         try:
             self._file = pq.ParquetFile(str(source.path))
         except (pa.ArrowInvalid, OSError) as error:
-            raise SourceError(
+            raise CorruptParquet(
                 f"is not a readable Parquet file ({error})",
                 file=source.label,
                 hint="Check that the file is complete and really Parquet",
@@ -345,7 +357,7 @@ class ParquetTable(InputTable):
         try:
             table = self._file.read(columns=[*numeric, *other])
         except (pa.ArrowInvalid, OSError) as error:
-            raise SourceError(
+            raise CorruptParquet(
                 f"cannot be read as Parquet ({error})",
                 file=self.label,
                 hint="Check that the file is complete",
@@ -403,7 +415,7 @@ def _to_arrow(data: object, label: str) -> pa.Table:
         return pa.table({label: array})
     if array.ndim == 2:
         return pa.table({str(i): array[:, i] for i in range(array.shape[1])})
-    raise InputError(
+    raise UnsupportedData(
         f"is an array of {array.ndim} dimensions",
         file=label,
         hint="Give a 1-D array (one column) or a 2-D array (one column per class or label)",

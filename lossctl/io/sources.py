@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lossctl.errors import SourceError
+from lossctl.errors import FileNotFound, IsADirectory, StdinIsTerminal, UnsupportedFormat
 
 Format = Literal["csv", "tsv", "parquet"]
 
@@ -46,7 +46,7 @@ def resolve(spec: str) -> Source:
     """Check that ``spec`` names a readable input of a supported type."""
     if spec == "-":
         if sys.stdin is None or sys.stdin.isatty():
-            raise SourceError(
+            raise StdinIsTerminal(
                 "no data on standard input (it is a terminal)",
                 file="-",
                 hint="Pipe a CSV file into lossctl, or give a file path",
@@ -55,13 +55,13 @@ def resolve(spec: str) -> Source:
     path = Path(spec)
     fmt, compression = split_suffix(path)
     if fmt is None:
-        raise SourceError(
+        raise UnsupportedFormat(
             "unsupported file type",
             file=spec,
             hint=f"lossctl reads {SUPPORTED}",
         )
     if not path.exists():
-        raise SourceError("no such file", file=spec, hint="Check the path")
+        raise FileNotFound("no such file", file=spec, hint="Check the path")
     if path.is_dir():
-        raise SourceError("is a directory, not a file", file=spec, hint="Give a file path")
+        raise IsADirectory("is a directory, not a file", file=spec, hint="Give a file path")
     return Source(spec, path, fmt, compression)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from lossctl.errors import UsageError
+from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
 from lossctl.io.columns import from_numpy
 from lossctl.io.sources import split_suffix
 
@@ -23,17 +23,19 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
     """Before any work, refuse an output that would replace an input or cannot be written;
     for ``--output``, also one of unknown type."""
     if option == "--output" and split_suffix(Path(path))[0] is None:
-        raise UsageError(
+        raise UnsupportedOutput(
             "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
         )
     target = Path(path).resolve()
     if target.is_dir():
-        raise UsageError(f"{option} names a directory", file=path, hint="Give a file name")
+        raise OutputNotWritable(f"{option} names a directory", file=path, hint="Give a file name")
     for name in inputs:
         if name != "-" and Path(name).resolve() == target:
-            raise UsageError(f"{option} names an input file", file=path, hint="Write it elsewhere")
+            raise OutputIsInput(
+                f"{option} names an input file", file=path, hint="Write it elsewhere"
+            )
     if not target.parent.is_dir():
-        raise UsageError(
+        raise OutputDirMissing(
             f"the directory of {option} does not exist", file=path, hint="Create it first"
         )
 

@@ -1,0 +1,507 @@
+"""The error catalogue: every named error, its exact message, and the README's table of them.
+
+Each entry of ``lossctl.errors.CATALOGUE`` has one case here: a small input
+that provokes it through the command line (through the Python API where the
+command line cannot reach it), and the exact line it prints. The cases run in
+a fresh directory, with files named as a user would, so the messages read as
+they do at a shell. The README's "Errors" table must list every entry, with
+the same example message, and the class's docstring and ``fix``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv
+import pyarrow.parquet as pq
+import pytest
+
+import lossctl
+import lossctl.engine
+import lossctl.io.sources
+from lossctl.errors import CATALOGUE, InternalError, LossctlError
+from tests.cli.helpers import assert_one_error_line, run_eval
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+BINARY_PREDS = "id,p\na1,0.1\na2,0.8\na3,0.3\n"
+BINARY_TARGETS = "id,y\na1,0\na2,1\na3,0\n"
+CLASS_PREDS = "cat,dog,bird\n0.2,0.3,0.5\n0.6,0.3,0.1\n0.1,0.8,0.1\n"
+
+
+class Terminal(io.BytesIO):
+    """Standard input that says it is an interactive terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(CliRunner's stdin is never a terminal: give the module that asks another ``sys``.)"""
+    monkeypatch.setattr(lossctl.io.sources, "sys", SimpleNamespace(stdin=Terminal()))
+
+
+def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSV error that lossctl has no better words for (none is known: this stands in)."""
+
+    open_csv = pyarrow.csv.open_csv
+
+    def refuse(source: object, *args: object, **kwargs: object) -> object:
+        if str(source).endswith("preds.csv"):
+            raise pa.ArrowInvalid("CSV parse error: a new kind of trouble")
+        return open_csv(source, *args, **kwargs)
+
+    monkeypatch.setattr(pyarrow.csv, "open_csv", refuse)
+
+
+@dataclass
+class Case:
+    """Files to write, the arguments of ``lossctl eval`` (or a Python call), and the message.
+
+    ``message`` is the whole stderr line; ``{...}`` stands for words that come
+    from pyarrow or NumPy, which lossctl quotes and does not own.
+    """
+
+    files: dict[str, str | bytes]
+    args: list[str]
+    message: str
+    stdin: Any = None
+    call: Callable[[], object] | None = None  # the Python API instead of the command line
+    setup: Callable[[Path, pytest.MonkeyPatch], None] | None = None
+
+
+def _parquet(**columns: Any) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink)
+    return sink.getvalue()
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise InternalError("the aligned rows do not match")
+
+
+def _make_dir(path: str) -> Callable[[Path, pytest.MonkeyPatch], None]:
+    return lambda directory, _: (directory / path).mkdir()
+
+
+def _patch_evaluate(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lossctl.engine, "evaluate", _boom)
+
+
+PAIR = {"preds.csv": BINARY_PREDS, "targets.csv": BINARY_TARGETS}
+ARGS = ["preds.csv", "targets.csv"]
+
+CASES: dict[str, Case] = {
+    # ------------------------------------------------------------------ usage
+    "ConflictingOptions": Case(
+        PAIR,
+        [*ARGS, "--from-logits", "--from-probs"],
+        "--from-logits and --from-probs contradict each other. Give at most one",
+    ),
+    "UnknownTask": Case(
+        {},
+        [],
+        "unknown task 'binomial'. Use one of: auto, binary, multiclass, multilabel, regression",
+        call=lambda: lossctl.evaluate(np.array([0.5]), np.array([1]), task="binomial"),
+    ),
+    "InvalidOption": Case(
+        PAIR,
+        [*ARGS, "--eps", "0.7"],
+        "--eps 0.7 is not in (0, 0.5). The default is 2.22e-16",
+    ),
+    "UnknownEncoding": Case(
+        PAIR,
+        [*ARGS, "--encoding", "latin-9x"],
+        "unknown --encoding 'latin-9x'. Try utf-8, latin-1 or cp1252",
+    ),
+    "BothStdin": Case(
+        {},
+        ["-", "-"],
+        "PREDICTIONS and TARGETS cannot both be - (standard input). Give one of them as a file",
+        stdin="p\n0.5\n",
+    ),
+    "NoTargets": Case(
+        PAIR,
+        ["preds.csv"],
+        "no TARGETS file and no --target-col. Give a TARGETS file, or name the target "
+        "column(s) in PREDICTIONS with --target-col",
+    ),
+    "MissingBaseline": Case(
+        PAIR,
+        [*ARGS, "--max-increase", "0.1"],
+        "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
+        "predictions with --baseline",
+    ),
+    "OverlappingColumns": Case(
+        {"data.csv": "p,y\n0.2,0\n0.9,1\n"},
+        ["data.csv", "--pred-col", "p,y", "--target-col", "y"],
+        "data.csv: column 'y' is both a prediction and a target column. Give different "
+        "columns to --pred-col and --target-col",
+    ),
+    "UnsupportedOutput": Case(
+        PAIR,
+        [*ARGS, "--output", "losses.xlsx"],
+        "losses.xlsx: unsupported output type. --output writes .csv, .tsv, .csv.gz, .parquet",
+    ),
+    "OutputIsInput": Case(
+        PAIR,
+        [*ARGS, "--output", "targets.csv"],
+        "targets.csv: --output names an input file. Write it elsewhere",
+    ),
+    "OutputDirMissing": Case(
+        PAIR,
+        [*ARGS, "--output", "out/losses.csv"],
+        "out/losses.csv: the directory of --output does not exist. Create it first",
+    ),
+    "OutputNotWritable": Case(
+        PAIR,
+        [*ARGS, "--output", "losses.csv"],
+        "losses.csv: --output names a directory. Give a file name",
+        setup=_make_dir("losses.csv"),
+    ),
+    "OutputClash": Case(
+        PAIR,
+        [*ARGS, "--junit", "report.txt", "--markdown", "./report.txt"],
+        "report.txt: --junit and --markdown name the same file. Give each output a file of its own",
+    ),
+    # ------------------------------------------------------------------ sources
+    "FileNotFound": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv: no such file. Check the path",
+    ),
+    "IsADirectory": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv: is a directory, not a file. Give a file path",
+        setup=_make_dir("preds.csv"),
+    ),
+    "UnsupportedFormat": Case(
+        {"preds.xlsx": "", "targets.csv": BINARY_TARGETS},
+        ["preds.xlsx", "targets.csv"],
+        "preds.xlsx: unsupported file type. lossctl reads .csv, .tsv, .parquet, .csv.gz, "
+        ".csv.bz2, .csv.zst (or - for CSV on stdin)",
+    ),
+    "StdinIsTerminal": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["-", "targets.csv"],
+        "-: no data on standard input (it is a terminal). Pipe a CSV file into lossctl, or "
+        "give a file path",
+        setup=_stdin_is_a_terminal,
+    ),
+    "Unreadable": Case(
+        {"preds.csv.gz": b"\x1f\x8b\x08\x00not gzip at all", "targets.csv": BINARY_TARGETS},
+        ["preds.csv.gz", "targets.csv"],
+        "preds.csv.gz: cannot be read: {pyarrow}. Check that the file is complete, readable, "
+        "and compressed as its name says",
+    ),
+    "EmptyFile": Case(
+        {"preds.csv": "", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv: is empty. Give a file with a header row",
+    ),
+    "HeaderOnly": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\n"},
+        ARGS,
+        "targets.csv: has a header but no data rows. Give at least one row",
+    ),
+    "RaggedRow": Case(
+        {"preds.csv": "id,p\na1,0.1\na2,0.8,0.2\na3,0.3,9\n", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv, row 2: has 3 fields where the header has 2 (2 rows affected). Fix the "
+        "row, or check the delimiter and quoting",
+    ),
+    "NotUtf8": Case(
+        {
+            "preds.csv": "id,p\ncafé,0.1\nthé,0.8\nsoda,0.3\n".encode("latin-1"),
+            "targets.csv": "id,y\ncafé,0\nthé,1\nsoda,0\n".encode("latin-1"),
+        },
+        ARGS,
+        "preds.csv: is not valid utf-8 text. It's often worth trying: --encoding latin-1 (or "
+        "save the file as UTF-8)",
+    ),
+    "UnparsableCsv": Case(
+        PAIR,
+        ARGS,
+        "preds.csv: cannot be parsed as CSV: CSV parse error: a new kind of trouble. Check "
+        "that the file is CSV, with a header row",
+        setup=_pyarrow_refuses,
+    ),
+    "CorruptParquet": Case(
+        {"preds.parquet": b"PAR1 but nothing after it", "targets.csv": BINARY_TARGETS},
+        ["preds.parquet", "targets.csv"],
+        "preds.parquet: is not a readable Parquet file ({pyarrow}). Check that the file is "
+        "complete and really Parquet",
+    ),
+    "UnsupportedData": Case(
+        {},
+        [],
+        "predictions: is an array of 3 dimensions. Give a 1-D array (one column) or a 2-D "
+        "array (one column per class or label)",
+        call=lambda: lossctl.evaluate(np.zeros((2, 2, 2)), np.array([0, 1])),
+    ),
+    # ------------------------------------------------------------------ columns
+    "NoSuchColumn": Case(
+        {"preds.csv": "id,score\na1,0.1\na2,0.8\na3,0.3\n", "targets.csv": BINARY_TARGETS},
+        [*ARGS, "--pred-col", "scores"],
+        "preds.csv, column 'scores': no such column (named by --pred-col); the columns are "
+        "'id', 'score'. Did you mean 'score'?",
+    ),
+    "DuplicateColumn": Case(
+        {"preds.csv": "id,p,p\na1,0.1,0.2\n", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv, column 'p': this column name appears more than once. Give every column "
+        "a unique name",
+    ),
+    "NoColumnsLeft": Case(
+        {"preds.csv": "id\na1\na2\na3\n", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv: has no prediction columns left once ids and weights are set aside. Name "
+        "the prediction columns with --pred-col",
+    ),
+    "AmbiguousPairing": Case(
+        {"preds.csv": "a,b\n0.2,0.7\n0.9,0.1\n", "targets.csv": "a,c\n0,1\n1,0\n"},
+        ARGS,
+        "targets.csv: the target columns (a, c) share some names with the prediction columns "
+        "(a, b) but not all, so pairing them is a guess. Give both in matching order with "
+        "--pred-col and --target-col",
+    ),
+    "UnsupportedColumnType": Case(
+        {"preds.parquet": _parquet(p=[[0.1], [0.8], [0.3]]), "targets.csv": "y\n0\n1\n0\n"},
+        ["preds.parquet", "targets.csv"],
+        "preds.parquet, column 'p': holds list<element: double> values, not numbers. Pick "
+        "numeric columns with --pred-col",
+    ),
+    # ------------------------------------------------------------------ values
+    "NonNumeric": Case(
+        {"preds.csv": "id,p\na1,0.1\na2,high\na3,low\n", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv, column 'p', row 2: 'high' is not a number (2 rows affected). Fix the "
+        "value, or pick numeric prediction columns with --pred-col",
+    ),
+    "MissingValue": Case(
+        {"preds.csv": "id,p\na1,0.1\na2,\na3,NaN\n", "targets.csv": BINARY_TARGETS},
+        ARGS,
+        "preds.csv, column 'p', row 2: this value is missing (empty, NaN or infinite) (2 rows "
+        "affected). Fill or remove those rows, or pass --drop-missing to skip them",
+    ),
+    "AllRowsMissing": Case(
+        {"preds.csv": "id,p\na1,\na2,\na3,inf\n", "targets.csv": BINARY_TARGETS},
+        [*ARGS, "--drop-missing"],
+        "preds.csv: every row has a missing value, so none is left to evaluate. Check the "
+        "columns chosen",
+    ),
+    "NegativeWeight": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y,w\na1,0,1\na2,1,-2\na3,0,1\n"},
+        [*ARGS, "--weight-col", "w"],
+        "targets.csv, column 'w', row 2: this weight is negative. Weights must be >= 0",
+    ),
+    "ZeroWeights": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y,w\na1,0,0\na2,1,0\na3,0,0\n"},
+        [*ARGS, "--weight-col", "w"],
+        "targets.csv, column 'w': every weight is zero. Check --weight-col",
+    ),
+    "ProbabilityOutOfRange": Case(
+        {"preds.csv": "id,p\na1,0.1\na2,1.8\na3,-0.3\n", "targets.csv": BINARY_TARGETS},
+        [*ARGS, "--from-probs"],
+        "preds.csv, column 'p', row 2: '1.8' is outside [0, 1], but --from-probs was given "
+        "(2 rows affected). Drop --from-probs if these are logits",
+    ),
+    "ClassIndexOutOfRange": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "y\n2\n0\n3\n"},
+        ARGS,
+        "targets.csv, column 'y', row 3: '3' is out of range for 3 classes (indices 0..2). "
+        "Check --pred-col: the prediction columns are cat, dog, bird",
+    ),
+    "UnknownClass": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "y\ncat\nfish\nbird\n"},
+        ARGS,
+        "targets.csv, column 'y', row 2: 'fish' is neither a class name nor a class index "
+        "0..2. The classes are the prediction columns: cat, dog, bird",
+    ),
+    "MixedClassTargets": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "y\ncat\n1\nbird\n"},
+        ARGS,
+        "targets.csv, column 'y', row 2: '1' is a class index, but other targets are class "
+        "names. Use either the names (cat, dog, bird) or indices 0..2, not both",
+    ),
+    "NotBinary": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,0\na2,2\na3,1\n"},
+        [*ARGS, "--task", "binary"],
+        "targets.csv, column 'y', row 2: '2' is not 0 or 1. binary targets must be 0/1 or "
+        "true/false; use --task regression for other values",
+    ),
+    "NotOneHot": Case(
+        {
+            "preds.csv": "cat,dog\n0.2,0.8\n0.6,0.4\n0.5,0.5\n",
+            "targets.csv": "cat,dog\n0,1\n1,1\n1,0\n",
+        },
+        [*ARGS, "--task", "multiclass"],
+        "targets.csv, row 2: this row of targets is not one-hot (exactly one 1, the rest 0). "
+        "Give one class column, or one-hot rows",
+    ),
+    # ------------------------------------------------------------------ alignment
+    "LengthMismatch": Case(
+        {"preds.csv": "p\n0.1\n0.8\n0.3\n", "targets.csv": "y\n0\n1\n"},
+        ARGS,
+        "preds.csv has 3 rows but targets.csv has 2. Aligned by row order, both files need "
+        "the same rows; or align them by an id column with --id",
+    ),
+    "UnpairedBaseline": Case(
+        {
+            "preds.csv": "id,p\na1,NaN\na2,0.8\na3,0.3\n",
+            "targets.csv": BINARY_TARGETS,
+            "baseline.csv": "id,p\na1,0.2\na2,NaN\na3,NaN\n",
+        },
+        [*ARGS, "--baseline", "baseline.csv", "--drop-missing"],
+        "baseline.csv: no sample is left that both the predictions and the baseline kept. "
+        "Check the missing values of both files",
+    ),
+    "EmptyId": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,0\n,1\na3,0\n"},
+        ARGS,
+        "targets.csv, column 'id', row 2: this id is empty. Every row needs an id; or align "
+        "by row order with --no-id",
+    ),
+    "DuplicateIds": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,0\na2,1\na1,0\n"},
+        ARGS,
+        "targets.csv, column 'id': 1 ids appear more than once; the first, 'a1', is on rows "
+        "1, 3. Every id must appear exactly once in each file",
+    ),
+    "MissingIds": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,0\na2,1\na4,0\n"},
+        ARGS,
+        "column 'id': 1 ids of preds.csv are not in targets.csv (first: 'a3', row 3); 1 ids "
+        "of targets.csv are not in preds.csv (first: 'a4', row 3). Every id must appear "
+        "exactly once in each file; or align by row order with --no-id",
+    ),
+    # ------------------------------------------------------------------ detection
+    "WrongColumnCount": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "y\n0\n1\n0\n"},
+        [*ARGS, "--task", "binary"],
+        "preds.csv: binary needs one prediction and one target column, got 3 and 1. Pick the "
+        "columns with --pred-col and --target-col",
+    ),
+    "BaselineTaskMismatch": Case(
+        {**PAIR, "baseline.csv": "id,p,q\na1,0.1,0.9\na2,0.8,0.2\na3,0.3,0.7\n"},
+        [*ARGS, "--baseline", "baseline.csv"],
+        "baseline.csv: the baseline is detected as multiclass but the predictions as binary. "
+        "Set the task with --task",
+    ),
+    # ------------------------------------------------------------------ bugs
+    "InternalError": Case(
+        PAIR,
+        ARGS,
+        "InternalError: the aligned rows do not match. This is a bug in lossctl {version}: "
+        "please rerun with --debug and report the traceback",
+        setup=_patch_evaluate,
+    ),
+}
+
+
+def printed(error: type[LossctlError]) -> str:
+    """What the case of ``error`` prints: the stderr line, or for the Python API ``str()``."""
+    case = CASES[error.__name__]
+    if case.call is not None:
+        return case.message
+    prefix = "lossctl: internal error: " if error is InternalError else "lossctl: error: "
+    return prefix + case.message
+
+
+def _matches(line: str, expected: str) -> bool:
+    """``line`` is ``expected``, where ``{...}`` in it stands for any words."""
+    parts = re.split(r"\{[a-z]+\}", expected)
+    return re.fullmatch(".+".join(re.escape(p) for p in parts), line) is not None
+
+
+@pytest.mark.parametrize("error", CATALOGUE, ids=lambda c: c.__name__)
+def test_message(
+    error: type[LossctlError], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact line the error prints, provoked by a small input (one case per entry)."""
+    case = CASES[error.__name__]
+    for name, content in case.files.items():
+        data = content.encode() if isinstance(content, str) else content
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    if case.setup is not None:
+        case.setup(tmp_path, monkeypatch)
+    if case.call is not None:
+        with pytest.raises(error) as info:
+            case.call()
+        assert type(info.value) is error
+        assert _matches(str(info.value), case.message), str(info.value)
+        return
+    result = run_eval(*case.args, input=case.stdin)
+    assert result.exit_code == error.exit_code, (result.exit_code, result.stderr)
+    assert result.stdout == ""
+    line = assert_one_error_line(result.stderr, prefix="lossctl: ")
+    assert _matches(line, printed(error)), line
+
+
+# --------------------------------------------------------------------------- README
+
+
+def _readme_table() -> dict[str, tuple[str, str, str]]:
+    """The README's "Errors" table: error name -> (example message, cause, fix)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| `") and len(cells) == 4:
+            name, message, cause, fix = (c.strip("`") for c in cells)
+            rows[name] = (message, cause, fix)
+    return rows
+
+
+def cause(error: type[LossctlError]) -> str:
+    return " ".join((error.__doc__ or "").split("\n\n")[0].split())
+
+
+def test_readme_lists_every_error_as_the_catalogue_says() -> None:
+    """One row per catalogue entry: the example is the line its case prints; cause and fix
+    are the class's docstring and ``fix``."""
+    table = _readme_table()
+    assert list(table) == [error.__name__ for error in CATALOGUE]
+    for error in CATALOGUE:
+        message, why, fix = table[error.__name__]
+        assert _matches(message, printed(error)), error.__name__
+        assert (why, fix) == (cause(error), error.fix), error.__name__
+
+
+def test_every_error_has_a_case_and_no_case_is_stale() -> None:
+    assert sorted(CASES) == sorted(error.__name__ for error in CATALOGUE)
+
+
+def test_lossctl_raises_named_errors_only() -> None:
+    """Every error lossctl makes is a catalogue entry, never a bare family class."""
+    import ast
+
+    from lossctl.errors import FAMILIES
+
+    families = {c.__name__ for c in (*FAMILIES, LossctlError)}
+    package = Path(lossctl.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in families:
+                    found.append(f"{path.relative_to(package)}:{node.lineno} {name}")
+    assert found == [], (
+        "use (or add) a named error of lossctl/errors.py, with a case in "
+        f"tests/robust/test_catalogue.py and a row in the README: {found}"
+    )
