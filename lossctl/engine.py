@@ -44,6 +44,7 @@ from lossctl.errors import (
     HeaderOnly,
     InvalidOption,
     LengthMismatch,
+    LossOverflow,
     MissingBaseline,
     MissingValue,
     NegativeWeight,
@@ -87,12 +88,17 @@ class ColumnPlan:
     notes: tuple[str, ...] = ()
 
 
-def _names(value: Columns) -> list[str] | None:
-    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c']."""
+def _names(value: Columns, available: Sequence[str]) -> list[str] | None:
+    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c'].
+
+    A name is taken as written when a column has it (`` p``), else without the
+    spaces around it (``a, b``).
+    """
     if value is None:
         return None
     items = [value] if isinstance(value, str) else list(value)
-    names = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+    parts = [part for item in items for part in str(item).split(",") if part.strip()]
+    names = [part if part in available else part.strip() for part in parts]
     return names or None
 
 
@@ -134,7 +140,8 @@ def plan_columns(
         raise ConflictingOptions("--id and --no-id contradict each other", hint="Give one of them")
     p_names = preds.names
     t_names = targets.names if targets is not None else []
-    chosen_pred, chosen_target = _names(pred_cols), _names(target_cols)
+    chosen_pred = _names(pred_cols, p_names)
+    chosen_target = _names(target_cols, t_names if targets is not None else p_names)
 
     pred_id = target_id = None
     if id_col is not None:
@@ -602,7 +609,9 @@ def evaluate(
     >>> report.task, report.prediction_kind, round(report.mean_loss, 6)
     ('binary', 'probabilities', 0.164252)
     """
-    _check_options(predictions, targets, task, eps, label_reduction, chunk_rows, head, worst)
+    _check_options(
+        predictions, targets, task, eps, label_reduction, chunk_rows, head, worst, baseline
+    )
     _check_encoding(encoding)
     if n_bootstrap < 1:
         raise InvalidOption("--bootstrap must be at least 1", hint="The default is 1000")
@@ -885,6 +894,7 @@ def _check_options(
     chunk_rows: int,
     head: int,
     worst: int,
+    baseline: object = None,
 ) -> None:
     """Refuse option values that make no sense, before reading anything."""
     if task not in TASK_CHOICES:
@@ -897,11 +907,8 @@ def _check_options(
         )
     if chunk_rows < 1 or head < 0 or worst < 0:
         raise InvalidOption("--chunk-rows must be >= 1, --head and --worst >= 0")
-    if isinstance(predictions, str) and isinstance(targets, str) and predictions == targets == "-":
-        raise BothStdin(
-            "PREDICTIONS and TARGETS cannot both be - (standard input)",
-            hint="Give one of them as a file",
-        )
+    if sum(isinstance(x, str) and x == "-" for x in (predictions, targets, baseline)) > 1:
+        raise BothStdin("only one input can be - (standard input)", hint="Give the others as files")
 
 
 def _kind(from_logits: bool | None) -> PredictionKind | None:
@@ -967,6 +974,13 @@ def _losses(
             eps=o.eps,
             label_reduction=o.label_reduction,
         )
+        if not np.all(np.isfinite(chunk.loss)):
+            first = start + int(np.argmax(~np.isfinite(chunk.loss)))
+            raise LossOverflow(
+                "the squared error of this row overflows float64",
+                file=data.pred_side.file,
+                row=data.pred_side.row(first),
+            )
         losses[start:stop] = chunk.loss
         accumulator.update(
             chunk.loss,

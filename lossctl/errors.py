@@ -150,9 +150,9 @@ class UnknownEncoding(UsageError):
 
 
 class BothStdin(UsageError):
-    """PREDICTIONS and TARGETS are both - (standard input can be read once)."""
+    """Two of PREDICTIONS, TARGETS and --baseline are - (standard input can be read once)."""
 
-    fix = "Give one of them as a file"
+    fix = "Give the others as files"
 
 
 class NoTargets(UsageError):
@@ -378,6 +378,12 @@ class NotOneHot(BadValueError):
     """Several multiclass target columns whose row is not exactly one 1 and zeros."""
 
     fix = "Give one class column, or one-hot rows"
+
+
+class LossOverflow(BadValueError):
+    """A regression error so large that its square is beyond float64 (about 1e308)."""
+
+    fix = "Scale the predictions and targets to a smaller range"
 
 
 # --------------------------------------------------------------------------- alignment

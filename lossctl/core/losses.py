@@ -137,8 +137,9 @@ def softmax_cross_entropy(y_index: IntArray, logits: FloatArray) -> FloatArray:
 
 def squared_error(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
     """Squared error per sample, averaged over output columns when there are several."""
-    err = np.square(y_pred - y_true)
-    return err if err.ndim == 1 else np.mean(err, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):  # the engine reports overflow
+        err = np.square(y_pred - y_true)
+        return err if err.ndim == 1 else np.mean(err, axis=1)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,12 @@ from lossctl.errors import (
     Unreadable,
     UnsupportedColumnType,
     UnsupportedData,
+    UnsupportedFormat,
 )
 from lossctl.io.sources import Source
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
-NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
+NULL_VALUES: tuple[str, ...] = (*pacsv.ConvertOptions().null_values, "None")
 
 
 #: Names that a saved DataFrame index gets: pandas' to_csv() (an empty header or
@@ -119,11 +120,12 @@ def _check_unique(names: Sequence[str], label: str) -> None:
 
 
 def _is_number(text: str) -> bool:
+    """Whether pyarrow reads ``text`` as a float (Python alone also takes ``1_0``)."""
     try:
         float(text)
     except ValueError:
         return False
-    return True
+    return "_" not in text
 
 
 def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | list[Any]) -> NoReturn:
@@ -143,6 +145,18 @@ def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | lis
         count=len(bad),
         hint="Fix the value, or pick numeric prediction columns with --pred-col",
     )
+
+
+def _check_stdin_is_csv(head: bytes) -> None:
+    """Standard input is read as CSV text: say so when it is compressed or Parquet."""
+    kinds = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd", b"PAR1": "Parquet"}
+    for magic, kind in kinds.items():
+        if head.startswith(magic):
+            raise UnsupportedFormat(
+                f"standard input holds {kind} data, not CSV text",
+                file="-",
+                hint="Give the file's path instead of -, so its type is known",
+            )
 
 
 def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
@@ -179,6 +193,7 @@ class CsvTable(InputTable):
         self._stdin: pa.Buffer | None = None
         if source.is_stdin:
             self._stdin = pa.py_buffer(sys.stdin.buffer.read())
+            _check_stdin_is_csv(self._stdin.to_pybytes()[:4])
         while True:
             try:
                 reader = pacsv.open_csv(
@@ -407,10 +422,28 @@ def _to_arrow(data: object, label: str) -> pa.Table:
         if isinstance(frame, pd.DataFrame):
             # A named or non-default index is kept, as pandas' to_parquet does: an index
             # named id matches rows, and any other is set aside as an index column.
-            return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=None)
+            try:
+                return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=None)
+            except pa.ArrowException as error:
+                raise UnsupportedData(
+                    f"cannot be read as columns of one type each ({error})",
+                    file=label,
+                    hint="Give each column values of one kind (numbers, or text)",
+                ) from None
+    if isinstance(data, dict):
+        try:
+            return pa.table({str(k): v for k, v in data.items()})
+        except (pa.ArrowException, TypeError, ValueError) as error:
+            raise UnsupportedData(f"cannot be read as columns ({error})", file=label) from None
     import numpy as np
 
     array = np.asarray(data)
+    if array.dtype == object:
+        raise UnsupportedData(
+            "is an array of Python objects, not of numbers or text",
+            file=label,
+            hint="Give a NumPy array of numbers, a DataFrame or a dict of columns",
+        )
     if array.ndim == 1:
         return pa.table({label: array})
     if array.ndim == 2:

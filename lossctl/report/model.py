@@ -184,16 +184,16 @@ class Report:
         notes = []
         if self.n_clipped:
             notes.append(
-                f"{self.n_clipped} samples had a probability clipped to [eps, 1 - eps] "
+                f"{counted(self.n_clipped, 'sample')} had a probability clipped to [eps, 1 - eps] "
                 f"(eps = {self.eps:g})"
             )
         if self.n_not_summing:
             notes.append(
-                f"{self.n_not_summing} probability rows do not sum to 1 within 1e-6 (first: "
-                f"row {self.first_not_summing}); used as given"
+                f"probability rows that do not sum to 1 within 1e-6: {self.n_not_summing} "
+                f"(first: row {self.first_not_summing}); used as given"
             )
         if self.n_dropped:
-            notes.append(f"{self.n_dropped} rows with missing values were dropped")
+            notes.append(f"{counted(self.n_dropped, 'row')} with missing values dropped")
         return tuple(notes)
 
     @property
@@ -286,6 +286,11 @@ class Report:
             data[self.inputs.id_column] = self.ids.to_pandas()
         data["loss"] = self.losses
         return pd.DataFrame(data)
+
+
+def counted(n: int, noun: str) -> str:
+    """``counted(1, "row")`` -> "1 row", ``counted(2, "row")`` -> "2 rows"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _num(value: float) -> float | None:

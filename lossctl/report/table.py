@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lossctl._version import __version__
 from lossctl.core.accumulate import GroupLoss
-from lossctl.report.model import DetectionReport, Report, SampleRow
+from lossctl.report.model import DetectionReport, Report, SampleRow, counted
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -38,9 +38,9 @@ def render_table(report: Report, console: Console) -> None:
 
     console.print(_summary(report))
     if report.head:
-        console.print(_rows(f"First {len(report.head)} rows", report))
+        console.print(_rows(f"First {counted(len(report.head), 'row')}", report))
     if report.worst:
-        console.print(_rows(f"Worst {len(report.worst)} rows", report, worst=True))
+        console.print(_rows(f"Worst {counted(len(report.worst), 'row')}", report, worst=True))
     console.print(_histogram(report))
     if report.summary.groups:
         what = "class" if report.task == "multiclass" else "label"
@@ -118,9 +118,10 @@ def _summary(report: Report) -> RenderableType:
     rows.append(("weighted", weighted if report.weighted else "no"))
     if report.label_reduction is not None:
         rows.append(("labels", f"{report.label_reduction} over {len(i.pred_columns)} labels"))
-    rows.append(("clipped", f"{report.n_clipped} samples (eps = {report.eps:g})"))
+    if report.prediction_kind == "probabilities":
+        rows.append(("clipped", f"{counted(report.n_clipped, 'sample')} (eps = {report.eps:g})"))
     if report.n_dropped:
-        rows.append(("dropped", f"{report.n_dropped} rows with missing values"))
+        rows.append(("dropped", f"{counted(report.n_dropped, 'row')} with missing values"))
     rows += [("warning", note) for note in report.warnings]
     return _panel(rows, report.version)
 

@@ -142,7 +142,7 @@ def test_golden_holds_the_right_numbers() -> None:
     assert "multiclass" in golden
     assert "softmax" in golden
     assert "6" in golden
-    assert "1 probability rows do not sum to 1" in golden
+    assert "probability rows that do not sum to 1 within 1e-6: 1 (first: row 6)" in golden
     worst = golden.split("Worst 2 rows", 1)[1].split("Loss histogram", 1)[0]
     assert worst.index("a4") < worst.index("a5")  # 2.996 (row 4) before 1.204 (row 5)
     assert f"{-math.log(0.05):.6g}" in worst

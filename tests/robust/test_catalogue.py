@@ -125,7 +125,7 @@ CASES: dict[str, Case] = {
     "BothStdin": Case(
         {},
         ["-", "-"],
-        "PREDICTIONS and TARGETS cannot both be - (standard input). Give one of them as a file",
+        "only one input can be - (standard input). Give the others as files",
         stdin="p\n0.5\n",
     ),
     "NoTargets": Case(
@@ -347,6 +347,12 @@ CASES: dict[str, Case] = {
         [*ARGS, "--task", "multiclass"],
         "targets.csv, row 2: this row of targets is not one-hot (exactly one 1, the rest 0). "
         "Give one class column, or one-hot rows",
+    ),
+    "LossOverflow": Case(
+        {"preds.csv": "id,x\na1,1e308\na2,2\n", "targets.csv": "id,y\na1,-1e308\na2,2\n"},
+        ARGS,
+        "preds.csv, row 1: the squared error of this row overflows float64. Scale the "
+        "predictions and targets to a smaller range",
     ),
     # ------------------------------------------------------------------ alignment
     "LengthMismatch": Case(
