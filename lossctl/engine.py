@@ -41,6 +41,7 @@ from lossctl.errors import (
     BaselineTaskMismatch,
     BothStdin,
     ConflictingOptions,
+    DuplicateColumn,
     HeaderOnly,
     InvalidOption,
     LengthMismatch,
@@ -105,6 +106,14 @@ def _names(value: Columns, available: Sequence[str]) -> list[str] | None:
 def _require(
     names: Sequence[str], available: Sequence[str], table: InputTable, option: str
 ) -> None:
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise DuplicateColumn(
+                f"is named more than once by {option}",
+                file=table.label,
+                column=name,
+                hint="Name each column once",
+            )
     for name in names:
         if name not in available:
             import difflib

@@ -38,6 +38,7 @@ class GroupTotals:
         self.w = np.zeros(len(names))
         self.wl = np.zeros(len(names))
 
+    @np.errstate(over="ignore", invalid="ignore")  # see LossAccumulator.update
     def update(self, codes: IntArray, loss: FloatArray, w: FloatArray) -> None:
         """Rows whose group is ``codes`` (indices into ``names``)."""
         k = len(self.names)
@@ -45,6 +46,7 @@ class GroupTotals:
         self.w += np.bincount(codes, weights=w, minlength=k)
         self.wl += np.bincount(codes, weights=w * loss, minlength=k)
 
+    @np.errstate(over="ignore", invalid="ignore")  # see LossAccumulator.update
     def update_columns(self, per_column: FloatArray, w: FloatArray) -> None:
         """Every row counts in every group, with the group's own loss column."""
         self.n += per_column.shape[0]
@@ -113,6 +115,9 @@ class LossAccumulator:
         self.groups = GroupTotals(groups)
         self.by = GroupTotals(by)
 
+    # A squared error can overflow to infinity (an honest float64 result); its sums
+    # are then infinite, and times a zero weight NaN: no warning for either.
+    @np.errstate(over="ignore", invalid="ignore")
     def update(
         self,
         loss: FloatArray,

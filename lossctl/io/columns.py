@@ -13,6 +13,23 @@ from lossctl.core.tasks import TargetColumn
 from lossctl.errors import DuplicateIds, EmptyId, MissingIds, UnsupportedColumnType
 
 
+def is_number_type(kind: pa.DataType) -> bool:
+    """Whether a column of this type holds numbers (or booleans, or nothing but nulls)."""
+    return bool(
+        pa.types.is_floating(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_null(kind)
+    )
+
+
+def is_text_type(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """An Arrow bitmap (validity or booleans) as a NumPy bool array."""
     bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
@@ -84,8 +101,8 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     kind = data.type
     if pa.types.is_dictionary(kind):
         data, kind = data.cast(kind.value_type), kind.value_type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        encoded = data.combine_chunks().dictionary_encode()
+    if is_text_type(kind):
+        encoded = data.cast(pa.string()).combine_chunks().dictionary_encode()
         categories = tuple(str(c) for c in encoded.dictionary.to_pylist())
         missing = to_numpy(encoded.indices.is_null())
         codes = to_numpy(encoded.indices)
@@ -94,14 +111,8 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
         values = np.where(missing, np.nan, numbers[codes])
         empty = np.array([c.strip() == "" for c in categories] or [False])
         return TargetColumn(name, values, codes, categories), missing | empty[codes]
-    if (
-        pa.types.is_integer(kind)
-        or pa.types.is_floating(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_decimal(kind)
-        or pa.types.is_null(kind)
-    ):
-        values = to_float(data.cast(pa.float64()))
+    if is_number_type(kind):
+        values = to_float(data.cast(pa.float64(), safe=False))  # integers beyond 2**53 round
         return TargetColumn(name, values), ~np.isfinite(values)
     raise UnsupportedColumnType(
         f"holds {kind} values",
@@ -157,6 +168,21 @@ def _unique(ids: pa.ChunkedArray, pc: Any) -> bool:
     return bool(pc.count_distinct(ids).as_py() == len(ids))
 
 
+def _as_key(ids: pa.ChunkedArray, column: str, label: str) -> pa.ChunkedArray:
+    """An id column in a type that pyarrow can hash and compare: plain text, or as it is."""
+    kind = ids.type
+    if pa.types.is_dictionary(kind):
+        ids, kind = ids.cast(kind.value_type), kind.value_type
+    if pa.types.is_nested(kind):
+        raise UnsupportedColumnType(
+            f"holds {kind} values, which cannot be ids",
+            file=label,
+            column=column,
+            hint="Use a column of text or integers as the id, or align by row order with --no-id",
+        )
+    return ids.cast(pa.string()) if is_text_type(kind) else ids
+
+
 def align_ids(
     pred_ids: pa.ChunkedArray,
     target_ids: pa.ChunkedArray,
@@ -180,6 +206,8 @@ def align_ids(
                 count=ids.null_count,
                 hint="Every row needs an id; or align by row order with --no-id",
             )
+    pred_ids = _as_key(pred_ids, column, pred_label)
+    target_ids = _as_key(target_ids, column, target_label)
     if pred_ids.type != target_ids.type:
         pred_ids, target_ids = pred_ids.cast(pa.string()), target_ids.cast(pa.string())
     import pyarrow.compute as pc

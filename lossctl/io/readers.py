@@ -9,6 +9,7 @@ finds the first offending row and raises an error that names it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -33,10 +34,13 @@ from lossctl.errors import (
     UnsupportedData,
     UnsupportedFormat,
 )
+from lossctl.io.columns import is_number_type, is_text_type
 from lossctl.io.sources import Source
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
 NULL_VALUES: tuple[str, ...] = (*pacsv.ConvertOptions().null_values, "None")
+#: The largest block of a CSV file read at once: no line may be longer.
+MAX_BLOCK = 1 << 30
 
 
 #: Names that a saved DataFrame index gets: pandas' to_csv() (an empty header or
@@ -64,23 +68,26 @@ class InputTable:
         """Read the ``numeric`` columns as float64 and the ``other`` ones as they are.
 
         ``text`` names ``other`` columns to keep as text where the format has no types
-        (CSV): ids such as ``007`` stay ``007``.
+        (CSV): ids such as ``007`` stay ``007``. A column named twice is read once; one
+        named both ``numeric`` and ``other`` is read as numbers.
         """
+        wanted = list(dict.fromkeys(numeric))
+        rest = [name for name in dict.fromkeys(other) if name not in wanted]
+        return self._read(wanted, rest, [name for name in text if name in rest])
+
+    def _read(
+        self, numeric: list[str], other: list[str], text: list[str]
+    ) -> dict[str, pa.ChunkedArray]:
+        """``read`` with distinct names, none in two lists."""
         raise NotImplementedError
 
     def _as_float(self, column: str, data: pa.ChunkedArray) -> pa.ChunkedArray:
         """Cast a column to float64, or name its first value that is not a number."""
         if pa.types.is_dictionary(data.type):
             data = data.cast(data.type.value_type)
-        if (
-            pa.types.is_floating(data.type)
-            or pa.types.is_integer(data.type)
-            or (pa.types.is_boolean(data.type) or pa.types.is_decimal(data.type))
-        ):
-            return data.cast(pa.float64())
-        if pa.types.is_null(data.type):
-            return data.cast(pa.float64())
-        if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
+        if is_number_type(data.type):
+            return data.cast(pa.float64(), safe=False)  # integers beyond 2**53 round
+        if is_text_type(data.type):
             try:
                 return data.cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -159,26 +166,12 @@ def _check_stdin_is_csv(head: bytes) -> None:
             )
 
 
-def _check_utf8(label: str, column: str, data: pa.ChunkedArray) -> None:
-    """pyarrow reads text that is not UTF-8 as bytes: say so instead of failing later."""
-    if not (pa.types.is_binary(data.type) or pa.types.is_large_binary(data.type)):
-        return
-    bad: list[tuple[int, bytes]] = []
-    for index, raw in enumerate(data.to_pylist(), start=1):
-        try:
-            if raw is not None:
-                raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.append((index, raw))
-    first, value = bad[0] if bad else (None, b"")
-    raise NotUtf8(
-        f"{value!r} is not UTF-8 text",
-        file=label,
-        column=column,
-        row=first,
-        count=len(bad),
-        hint="It's often worth trying: --encoding latin-1 (or save the file as UTF-8)",
-    )
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class CsvTable(InputTable):
@@ -190,6 +183,7 @@ class CsvTable(InputTable):
         self.encoding = encoding
         self.delimiter = "\t" if source.format == "tsv" else ","
         self.block_size = 1 << 20
+        self.newlines_in_values = False
         self._stdin: pa.Buffer | None = None
         if source.is_stdin:
             self._stdin = pa.py_buffer(sys.stdin.buffer.read())
@@ -204,7 +198,7 @@ class CsvTable(InputTable):
                 names = reader.schema.names
                 break
             except pa.ArrowInvalid as error:
-                if not self._larger_blocks(error):
+                if not (self._larger_blocks(error) or self._quoted_line_breaks(error)):
                     raise self._explain(error, []) from None
             except UnicodeError:
                 raise self._not_text() from None
@@ -224,17 +218,32 @@ class CsvTable(InputTable):
         """A line longer than a block (pyarrow: "straddling", or a header it cannot see):
         grow the blocks, up to 1 GiB, and say whether to try again."""
         message = str(error)
-        too_long = "straddl" in message or ("Empty CSV" in message and bool(self._head(1)))
-        if too_long and self.block_size < 1 << 30:
-            self.block_size *= 8
+        # pyarrow calls a file empty when its header is longer than a block; a file of a
+        # BOM or blank lines alone is empty too, but not longer than a block.
+        size = len(self._head(self.block_size + 1)) if "Empty CSV" in message else 0
+        if ("straddl" in message or size > self.block_size) and self.block_size < MAX_BLOCK:
+            self.block_size = min(self.block_size * 8, MAX_BLOCK)  # pyarrow takes an int32
+            return True
+        return False
+
+    def _quoted_line_breaks(self, error: pa.ArrowInvalid) -> bool:
+        """A quoted value with a line break in it, at a block's edge, puts pyarrow out of
+        step ("Expected 2 columns, got 1", "out of sync with chunker"): read again with
+        ``newlines_in_values``, which is slower, so only for the files that need it."""
+        message = str(error)
+        out_of_step = "columns, got" in message or "newlines_in_values" in message
+        if out_of_step and not self.newlines_in_values:
+            self.newlines_in_values = True
             return True
         return False
 
     def _parse_options(self) -> pacsv.ParseOptions:
-        return pacsv.ParseOptions(delimiter=self.delimiter)
+        return pacsv.ParseOptions(
+            delimiter=self.delimiter, newlines_in_values=self.newlines_in_values
+        )
 
-    def read(
-        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    def _read(
+        self, numeric: list[str], other: list[str], text: list[str]
     ) -> dict[str, pa.ChunkedArray]:
         """Stream the file block by block: memory holds the columns read, not the file.
 
@@ -262,15 +271,16 @@ class CsvTable(InputTable):
                 if retry is not None and retry in other and retry not in types:
                     types[retry] = pa.string()
                     continue
-                if self._larger_blocks(error):
+                if self._larger_blocks(error) or self._quoted_line_breaks(error):
                     continue
                 raise self._explain(error, columns) from None
             except UnicodeError:
                 raise self._not_text() from None
             except OSError as error:
                 raise Unreadable(f"cannot be read: {error}", file=self.label) from None
-            for name in other:
-                _check_utf8(self.label, name, table.column(name))
+            binary = [n for n in other if pa.types.is_binary(table.column(n).type)]
+            if binary:  # pyarrow reads text that is not UTF-8 as bytes: say where it is
+                raise self._not_text(binary)
             return {name: table.column(name) for name in columns}
 
     def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
@@ -284,16 +294,55 @@ class CsvTable(InputTable):
         index = int(message.split("column #", 1)[1].split(":", 1)[0])
         return self.names[index] if index < len(self.names) else None
 
-    def _not_text(self) -> NotUtf8:
-        """The bytes do not decode with the encoding asked for."""
+    def _not_text(self, columns: Sequence[str] = ()) -> NotUtf8:
+        """The bytes do not decode with the encoding asked for: the first header name, or
+        cell of ``columns`` (of any column if none), that does not.
+
+        Every byte is a character in latin-1, so the file parses as CSV that way
+        whatever it holds; each field is then decoded as the encoding says.
+        """
         other = "latin-1" if self.encoding.lower().replace("-", "") != "latin1" else "utf-8"
         if self._head(2) in (b"\xff\xfe", b"\xfe\xff"):
             other = "utf-16"  # a byte-order mark says so
-        return NotUtf8(
-            f"is not valid {self.encoding} text",
-            file=self.label,
-            hint=f"It's often worth trying: --encoding {other} (or save the file as UTF-8)",
+        hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
+        raw = self._bytes()
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        parsed = csv.reader(
+            io.StringIO(raw.decode("latin-1"), newline=""), delimiter=self.delimiter
         )
+        records = (record for record in parsed if record)  # blank lines, as _text_rows
+        header = [cell.encode("latin-1") for cell in next(records, [])]
+        for cell in header:
+            if not _decodes(cell, self.encoding):
+                what = f"the header's name {cell!r} is not {self.encoding} text"
+                return NotUtf8(what, file=self.label, hint=hint)
+        names = [cell.decode(self.encoding) for cell in header]
+        positions = [names.index(c) for c in columns if c in names] or range(len(names))
+        bad: list[tuple[int, str, bytes]] = []
+        for row, record in enumerate(records, start=1):
+            cells = [(j, record[j].encode("latin-1")) for j in positions if j < len(record)]
+            wrong = [(j, cell) for j, cell in cells if not _decodes(cell, self.encoding)]
+            if wrong:
+                bad.append((row, names[wrong[0][0]], wrong[0][1]))
+        if not bad:  # (an encoding that this parse cannot follow, such as UTF-16)
+            return NotUtf8(f"is not valid {self.encoding} text", file=self.label, hint=hint)
+        row, column, value = bad[0]
+        return NotUtf8(
+            f"{value!r} is not {self.encoding} text",
+            file=self.label,
+            column=column,
+            row=row,
+            count=len(bad),
+            hint=hint,
+        )
+
+    def _bytes(self) -> bytes:
+        """The whole input, decompressed (for the slow paths that explain an error)."""
+        if self._stdin is not None:
+            return bytes(self._stdin.to_pybytes())
+        with pa.input_stream(str(self.source.path), compression="detect") as stream:
+            return bytes(stream.read())
 
     def _head(self, n: int) -> bytes:
         """The first ``n`` bytes, decompressed."""
@@ -307,12 +356,7 @@ class CsvTable(InputTable):
 
     def _text_rows(self) -> Iterator[list[str]]:
         """Every record of the file, header first, parsed by Python's csv (slow path)."""
-        if self._stdin is not None:
-            data = self._stdin.to_pybytes()
-        else:
-            with pa.input_stream(str(self.source.path), compression="detect") as stream:
-                data = stream.read()
-        text = data.decode(self.encoding, errors="replace").lstrip("\ufeff")
+        text = self._bytes().decode(self.encoding, errors="replace").lstrip("\ufeff")
         records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
         return (record for record in records if record)  # pyarrow skips blank lines too
 
@@ -321,8 +365,8 @@ class CsvTable(InputTable):
         message = str(error)
         if "Empty CSV file" in message:
             return EmptyFile("is empty", file=self.label, hint="Give a file with a header row")
-        if "utf8" in message.lower():
-            return self._not_text()
+        if "utf8" in message.lower() or not _decodes(self._bytes(), self.encoding):
+            return self._not_text(columns)  # a stray byte can look like anything else
         rows = self._text_rows()
         header = next(rows, [])
         if "Expected" in message and "columns, got" in message:
@@ -366,8 +410,8 @@ class ParquetTable(InputTable):
             ) from None
         super().__init__(source.label, self._file.schema_arrow.names, self._file.schema_arrow)
 
-    def read(
-        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    def _read(
+        self, numeric: list[str], other: list[str], text: list[str]
     ) -> dict[str, pa.ChunkedArray]:
         try:
             table = self._file.read(columns=[*numeric, *other])
@@ -389,8 +433,8 @@ class ArrowTable(InputTable):
         self.table = table
         super().__init__(label, [str(name) for name in table.column_names], table.schema)
 
-    def read(
-        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
+    def _read(
+        self, numeric: list[str], other: list[str], text: list[str]
     ) -> dict[str, pa.ChunkedArray]:
         result = {name: self._as_float(name, self.table.column(name)) for name in numeric}
         result.update({name: self.table.column(name) for name in other})
@@ -413,6 +457,18 @@ def open_table(data: object, label: str, encoding: str = "utf-8") -> InputTable:
 
 
 def _to_arrow(data: object, label: str) -> pa.Table:
+    """A DataFrame, Series, pyarrow Table or array-like as a pyarrow Table."""
+    try:
+        return _as_table(data, label)
+    except (pa.ArrowException, ValueError, TypeError) as error:
+        raise UnsupportedData(
+            f"cannot be read as a table of numbers ({type(error).__name__}: {error})",
+            file=label,
+            hint="Give a DataFrame, a pyarrow Table, or an array of numbers, booleans or text",
+        ) from None
+
+
+def _as_table(data: object, label: str) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if type(data).__module__.startswith("pandas"):
@@ -420,10 +476,12 @@ def _to_arrow(data: object, label: str) -> pa.Table:
 
         frame = data.to_frame() if isinstance(data, pd.Series) else data
         if isinstance(frame, pd.DataFrame):
+            frame = frame.rename(columns=str)
+            _check_unique(list(frame.columns), label)
             # A named or non-default index is kept, as pandas' to_parquet does: an index
             # named id matches rows, and any other is set aside as an index column.
             try:
-                return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=None)
+                return pa.Table.from_pandas(frame, preserve_index=None)
             except pa.ArrowException as error:
                 raise UnsupportedData(
                     f"cannot be read as columns of one type each ({error})",

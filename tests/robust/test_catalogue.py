@@ -225,8 +225,8 @@ CASES: dict[str, Case] = {
             "targets.csv": "id,y\ncafé,0\nthé,1\nsoda,0\n".encode("latin-1"),
         },
         ARGS,
-        "preds.csv: is not valid utf-8 text. It's often worth trying: --encoding latin-1 (or "
-        "save the file as UTF-8)",
+        r"preds.csv, column 'id', row 1: b'caf\xe9' is not utf-8 text (2 rows affected). "
+        "It's often worth trying: --encoding latin-1 (or save the file as UTF-8)",
     ),
     "UnparsableCsv": Case(
         PAIR,
