@@ -160,9 +160,20 @@ def _number(text: str) -> float:
 
 
 def _unique(ids: pa.ChunkedArray, pc: Any) -> bool:
-    """Whether no id repeats: at once for increasing integers, else by hashing."""
-    if pa.types.is_integer(ids.type):
-        values = to_numpy(ids)
+    """Whether no id repeats: at once for increasing integers, else by hashing.
+
+    Text ids that read as increasing integers ("1", "2", ..., the usual CSV) are
+    distinct too: distinct numbers are distinct texts. Hashing a million texts
+    takes a quarter of a second; this takes a few milliseconds.
+    """
+    numbers = ids
+    if not pa.types.is_integer(ids.type):
+        try:
+            numbers = ids.cast(pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            numbers = None
+    if numbers is not None:
+        values = to_numpy(numbers)
         if values.size < 2 or bool(np.all(values[1:] > values[:-1])):
             return True
     return bool(pc.count_distinct(ids).as_py() == len(ids))
