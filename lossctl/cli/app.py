@@ -4,7 +4,8 @@
 maps what comes out: a command's return value is its exit code; a usage or
 input error is one line on stderr and exit 2; Ctrl-C is exit 130; anything
 else is a bug: exit 3 and a line asking for a rerun with ``--debug``, which
-prints the traceback.
+prints the traceback. The files a command writes appear only if it completes
+(exit 0 or 1): see ``lossctl.io.atomic``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typer.core import TyperGroup
 
 from lossctl._version import __version__
 from lossctl.errors import ExitCode, LossctlError
+from lossctl.io.atomic import Renames, deferred_renames
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,16 +58,38 @@ class LossctlGroup(TyperGroup):
     ) -> int:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
+        # The files a command writes are renamed into place once it has completed:
+        # after an error or Ctrl-C, no new file is left and an existing one is untouched.
+        with deferred_renames() as renames:
+            code = self._run(renames, argv, prog_name or "lossctl", complete_var, debug, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        renames: Renames,
+        argv: list[str],
+        prog_name: str,
+        complete_var: str | None,
+        debug: bool,
+        extra: dict[str, Any],
+    ) -> int:
+        """Run the command; every exception becomes its exit code and at most one line."""
         code: int
         try:
             result = super().main(
                 args=argv,
-                prog_name=prog_name or "lossctl",
+                prog_name=prog_name,
                 complete_var=complete_var,
                 standalone_mode=False,
                 **extra,
             )
             code = result if isinstance(result, int) else ExitCode.OK
+            if code == ExitCode.INTERRUPTED:  # Typer's own answer to Ctrl-C: Exit(130), silent
+                error_line("interrupted")
+            if code in (ExitCode.OK, ExitCode.GATE_FAILED):
+                renames.commit()
         except NoArgsIsHelpError:
             code = ExitCode.INPUT_ERROR  # the help has been printed: no more to say
         except ClickException as error:
@@ -90,8 +114,6 @@ class LossctlGroup(TyperGroup):
                 traceback.print_exc()
             internal_error_line(error)
             code = ExitCode.INTERNAL_ERROR
-        if standalone_mode:
-            sys.exit(int(code))
         return int(code)
 
 

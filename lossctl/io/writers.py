@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
+from lossctl.io.atomic import atomic_path
 from lossctl.io.columns import from_numpy
 from lossctl.io.sources import split_suffix
 
@@ -38,6 +37,12 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
         raise OutputDirMissing(
             f"the directory of {option} does not exist", file=path, hint="Create it first"
         )
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise OutputNotWritable(
+            f"the directory of {option} is not writable",
+            file=path,
+            hint="Write it where you have permission",
+        )
 
 
 def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str | None) -> pa.Table:
@@ -47,31 +52,6 @@ def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str |
         columns[id_name if id_name != "loss" else "id"] = ids
     columns["loss"] = from_numpy(losses)
     return pa.table(columns)
-
-
-def _mode(target: Path) -> int:
-    """The permissions the file would have had if written in place (mkstemp's are 0600)."""
-    if target.exists():
-        return target.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, _mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def write_losses(path: str, table: pa.Table) -> None:

@@ -1,0 +1,124 @@
+"""Files written whole or not at all: a temporary file beside the target, renamed when done.
+
+:func:`atomic_path` is how lossctl writes every file. On its own, the rename
+happens as its block ends. Inside :func:`deferred_renames` (the command line
+runs every command inside it), the renames wait for ``commit()``, which the
+command line calls once the command has finished: an error or Ctrl-C at any
+point, even after the last file was written, leaves no new file behind, and
+every existing one untouched.
+
+Standard library only: the command line imports it before it knows what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from lossctl.errors import OutputNotWritable
+
+#: The renames held by the innermost ``deferred_renames``; None when renames are immediate.
+_pending: list[tuple[str, Path]] | None = None
+
+
+def _not_writable(path: str | Path, error: OSError) -> OutputNotWritable:
+    return OutputNotWritable(
+        f"cannot be written ({error.strerror or error})",
+        file=str(path),
+        hint="Check that its directory is writable and has space",
+    )
+
+
+def _discard(tmp: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def _mode(target: Path) -> int:
+    """The permissions the file would have had if written in place (mkstemp's are 0600)."""
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; it becomes ``path`` only if the block succeeds.
+
+    An operating-system error while writing (no space, no permission) is an
+    :class:`~lossctl.errors.OutputNotWritable`; the temporary file is removed
+    whatever happens.
+    """
+    import tempfile
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise _not_writable(path, error) from None
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, _mode(target))
+        if _pending is None:
+            os.replace(tmp, target)
+        else:
+            _pending.append((tmp, target))
+    except OSError as error:
+        _discard(tmp)
+        raise _not_writable(path, error) from None
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+class Renames:
+    """The renames that :func:`deferred_renames` holds back, until :meth:`commit`."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, Path]] = []
+
+    def commit(self) -> None:
+        """Rename every file written so far into place, with Ctrl-C held off meanwhile."""
+        blocked = hasattr(signal, "pthread_sigmask")
+        if blocked:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            while self.pending:
+                tmp, target = self.pending[0]
+                try:
+                    os.replace(tmp, target)
+                except OSError as error:
+                    raise _not_writable(target, error) from None
+                del self.pending[0]
+        finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def discard(self) -> None:
+        for tmp, _ in self.pending:
+            _discard(tmp)
+        self.pending.clear()
+
+
+@contextlib.contextmanager
+def deferred_renames() -> Iterator[Renames]:
+    """Hold back the renames of every :func:`atomic_path` inside the block.
+
+    The block calls ``commit()`` when its work is complete; whatever is not
+    committed when the block ends (an error, Ctrl-C) is deleted.
+    """
+    global _pending
+    renames = Renames()
+    outer, _pending = _pending, renames.pending
+    try:
+        yield renames
+    finally:
+        _pending = outer
+        renames.discard()
