@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.core import Context
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
@@ -47,7 +48,17 @@ def internal_error_line(error: BaseException) -> None:
     )
 
 
+class PipeClosed(Exception):
+    """stdout's reader went away during a command (Typer would make that exit 1)."""
+
+
 class LossctlGroup(TyperGroup):
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            raise PipeClosed from error
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -106,7 +117,7 @@ class LossctlGroup(TyperGroup):
         except KeyboardInterrupt:
             error_line("interrupted")
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
+        except (BrokenPipeError, PipeClosed):
             silence_stdout()
             code = ExitCode.OK
         except Exception as error:

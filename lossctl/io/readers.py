@@ -14,7 +14,9 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pyarrow as pa
@@ -166,6 +168,50 @@ def _check_stdin_is_csv(head: bytes) -> None:
             )
 
 
+def _interruptible(function: Callable[[], bytes]) -> bytes:
+    """``function()``, which may wait for a writer that takes its time, run so that Ctrl-C
+    still ends the wait.
+
+    Python runs signal handlers in the main thread, but the system may deliver the
+    signal to any thread (NumPy and pyarrow start some): a main thread blocked in
+    open() or read() would never hear of it. Here a helper thread waits, and the main
+    thread wakes up every 0.1 s, which is when a pending Ctrl-C is raised.
+    """
+    outcome: list[bytes] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function())
+        except BaseException as error:  # handed over to the main thread below
+            failure.append(error)
+
+    waiter = threading.Thread(target=run, daemon=True)
+    waiter.start()
+    while waiter.is_alive():
+        waiter.join(0.1)
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _read_path(path: Path) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def _read_whole(path: Path, compression: str | None, label: str) -> pa.Buffer:
+    """All of a file that is not a regular one (a named pipe), decompressed."""
+    try:
+        raw = pa.py_buffer(_interruptible(lambda: _read_path(path)))
+        if compression is None:
+            return raw
+        with pa.input_stream(raw, compression=compression) as stream:
+            return stream.read_buffer()
+    except OSError as error:
+        raise Unreadable(f"cannot be read: {error}", file=label) from None
+
+
 def _decodes(raw: bytes, encoding: str) -> bool:
     try:
         raw.decode(encoding)
@@ -184,10 +230,14 @@ class CsvTable(InputTable):
         self.delimiter = "\t" if source.format == "tsv" else ","
         self.block_size = 1 << 20
         self.newlines_in_values = False
-        self._stdin: pa.Buffer | None = None
+        # Standard input, a named pipe or a device can be read once: hold it in memory
+        # (read by Python, so that Ctrl-C ends a wait for data that does not come).
+        self._data: pa.Buffer | None = None
         if source.is_stdin:
-            self._stdin = pa.py_buffer(sys.stdin.buffer.read())
-            _check_stdin_is_csv(self._stdin.to_pybytes()[:4])
+            self._data = pa.py_buffer(_interruptible(sys.stdin.buffer.read))
+            _check_stdin_is_csv(self._data.to_pybytes()[:4])
+        elif source.path is not None and not source.path.is_file():
+            self._data = _read_whole(source.path, source.compression, source.label)
         while True:
             try:
                 reader = pacsv.open_csv(
@@ -207,8 +257,8 @@ class CsvTable(InputTable):
         super().__init__(source.label, names)
 
     def _input(self) -> Any:
-        if self._stdin is not None:
-            return pa.BufferReader(self._stdin)
+        if self._data is not None:
+            return pa.BufferReader(self._data)
         return str(self.source.path)
 
     def _read_options(self) -> pacsv.ReadOptions:
@@ -339,16 +389,16 @@ class CsvTable(InputTable):
 
     def _bytes(self) -> bytes:
         """The whole input, decompressed (for the slow paths that explain an error)."""
-        if self._stdin is not None:
-            return bytes(self._stdin.to_pybytes())
+        if self._data is not None:
+            return bytes(self._data.to_pybytes())
         with pa.input_stream(str(self.source.path), compression="detect") as stream:
             return bytes(stream.read())
 
     def _head(self, n: int) -> bytes:
         """The first ``n`` bytes, decompressed."""
         head: bytes
-        if self._stdin is not None:
-            head = self._stdin.to_pybytes()[:n]
+        if self._data is not None:
+            head = self._data.to_pybytes()[:n]
         else:
             with pa.input_stream(str(self.source.path), compression="detect") as stream:
                 head = stream.read(n)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 #: The child must not see a debug switch the parent may have set.
 ENV = {k: v for k, v in os.environ.items() if k != "LOSSCTL_DEBUG"}
-TIMEOUT = 300
+TIMEOUT = 120
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
