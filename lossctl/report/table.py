@@ -55,13 +55,15 @@ def render_table(report: Report, console: Console) -> None:
 
 
 def _table(title: str, *columns: str) -> Table:
+    """A table; its title and headers may hold a column's name, so markup is escaped."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in columns:
         numeric = name in NUMERIC_COLUMNS
-        table.add_column(name, justify="right" if numeric else "left")
+        table.add_column(escape(name), justify="right" if numeric else "left")
     return table
 
 
