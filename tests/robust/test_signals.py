@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pytest
 
 from tests.cli.helpers import assert_one_error_line
 from tests.robust.helpers import (
+    ENV,
     TIMEOUT,
     assert_untouched,
     has_proc,
@@ -184,3 +186,34 @@ def test_a_reader_gone_before_the_first_line(tmp_path: Path) -> None:
         child.stderr.close()
         assert child.wait(timeout=TIMEOUT) == 0, (command, stderr)
         assert stderr == "", (command, stderr)
+
+
+# Sends Ctrl-C to itself when the command line starts to import Typer: in the middle of
+# loading, where a traceback would otherwise come out.
+CTRL_C_WHILE_LOADING = """
+import importlib.abc, os, signal, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "typer":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["lossctl", "losses"]
+from lossctl.cli import main
+raise SystemExit(main())
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_LOADING],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=ENV,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "lossctl: interrupted\n")
