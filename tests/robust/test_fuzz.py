@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -597,7 +598,8 @@ def arrays(draw: st.DrawFn, n: int) -> Any:
         element = st.one_of(element, st.floats(), st.just(math.nan))
     size = math.prod(shape)
     values = draw(st.lists(element, min_size=size, max_size=size))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         array = np.array(values, dtype=np.float64).reshape(shape)
         if dtype not in PANDAS_DTYPES:
             try:
@@ -622,12 +624,18 @@ def arrays(draw: st.DrawFn, n: int) -> Any:
 
 
 def _as_pandas_dtype(data: Any, dtype: str) -> Any:
+    """``data`` as a pandas extension dtype where its values allow, else as it is.
+
+    Warnings are silenced here so that a cast behaves the same every time it is
+    drawn (hypothesis replays draws; a warning shown once would make it flaky).
+    """
     if dtype not in PANDAS_DTYPES:
         return data
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return data.astype(dtype)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return data
 
 

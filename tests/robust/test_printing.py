@@ -68,3 +68,19 @@ def test_a_line_break_in_a_name_stays_in_one_line(tmp_path: Path) -> None:
     line = assert_input_error(result)
     assert "column 'x': no such column" in line
     assert "'a\\nb'" in line  # the name, escaped
+
+
+def test_a_bug_whose_words_span_lines_is_still_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lossctl.engine
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("first line\nsecond line\r\nthird")
+
+    monkeypatch.setattr(lossctl.engine, "evaluate", boom)
+    (tmp_path / "p.csv").write_text("p\n0.5\n")
+    result = run_eval(str(tmp_path / "p.csv"), str(tmp_path / "p.csv"))
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert "RuntimeError: first line second line third. This is a bug" in result.stderr
