@@ -62,9 +62,7 @@ def wait_until_open(child: subprocess.Popen[bytes], path: Path) -> bool:
     while child.poll() is None:
         try:
             links = [os.readlink(fd) for fd in fds.iterdir()]
-        except (FileNotFoundError, ProcessLookupError):
-            links = []  # the child is between two states: look again
-        except OSError:
+        except OSError:  # a descriptor closed while we looked, or the child has just ended
             links = []
         if str(target) in links:
             return True

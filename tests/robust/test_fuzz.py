@@ -311,6 +311,8 @@ DETECT_OPTIONS = {
     "--encoding",
     "--format",
 }
+#: Options that take no value.
+FLAGS = {"--from-logits", "--from-probs", "--no-id", "--drop-missing"}
 #: Options that write a file, and so must leave nothing behind on failure.
 OUTPUT_OPTIONS = ("--output", "--junit", "--markdown")
 
@@ -372,9 +374,6 @@ def for_detect(args: Sequence[str]) -> list[str]:
             kept += args[i : i + 1 + takes_value]
         i += 1 + takes_value
     return kept
-
-
-FLAGS = {"--from-logits", "--from-probs", "--no-id", "--drop-missing"}
 
 
 @st.composite
