@@ -439,10 +439,7 @@ def _read_aligned(
     target_columns, missing_masks = [], []
     for name in plan.target:
         column, missing = to_target(name, t_data[name], target_table.label)
-        if take is not None:
-            codes = None if column.codes is None else column.codes[take]
-            column = TargetColumn(column.name, column.values[take], codes, column.categories)
-        target_columns.append(column)
+        target_columns.append(column if take is None else column.take(take))
         missing_masks.append(aligned(missing))
     weights = None
     if plan.weight is not None:
@@ -460,25 +457,22 @@ def _read_aligned(
     pred_side = Side(preds.label)
     target_side = Side(target_table.label, None if take is None else take + 1)
 
-    checks: list[tuple[str, str, np.ndarray, Side]] = [
-        (preds.label, name, mask, pred_side)
-        for name, mask in zip(plan.pred, pred.missing(), strict=True)
+    checks: list[tuple[str, np.ndarray, Side]] = [
+        (name, mask, pred_side) for name, mask in zip(plan.pred, pred.missing(), strict=True)
     ]
     checks += [
-        (target_table.label, name, mask, target_side)
-        for name, mask in zip(plan.target, missing_masks, strict=True)
+        (name, mask, target_side) for name, mask in zip(plan.target, missing_masks, strict=True)
     ]
     if weights is not None:
-        label = target_table.label if plan.weight_in_targets else preds.label
         side = target_side if plan.weight_in_targets else pred_side
-        checks.append((label, plan.weight or "", ~np.isfinite(weights), side))
+        checks.append((plan.weight or "", ~np.isfinite(weights), side))
     missing_any = np.zeros(n_pred, dtype=bool)
-    for label, name, mask, side in checks:
+    for name, mask, side in checks:
         if not drop_missing and mask.any():
             first = int(np.argmax(mask))
             raise MissingValue(
                 "this value is missing (empty, NaN or infinite)",
-                file=label,
+                file=side.file,
                 column=name,
                 row=side.row(first),
                 count=int(np.count_nonzero(mask)),
@@ -495,12 +489,7 @@ def _read_aligned(
             )
         keep = np.flatnonzero(~missing_any)
         pred = pred.keep(~missing_any)
-        target_columns = [
-            TargetColumn(
-                c.name, c.values[keep], None if c.codes is None else c.codes[keep], c.categories
-            )
-            for c in target_columns
-        ]
+        target_columns = [c.take(keep) for c in target_columns]
         weights = weights[keep] if weights is not None else None
         if by_codes is not None:
             used, by_codes = np.unique(by_codes[keep], return_inverse=True)
@@ -510,13 +499,12 @@ def _read_aligned(
         pred_side = Side(preds.label, keep + 1)
         target_side = Side(target_table.label, keep + 1 if take is None else take[keep] + 1)
     if weights is not None:
-        label = target_table.label if plan.weight_in_targets else preds.label
         side = target_side if plan.weight_in_targets else pred_side
         negative = weights < 0
         if negative.any():
             raise NegativeWeight(
                 "this weight is negative",
-                file=label,
+                file=side.file,
                 column=plan.weight,
                 row=side.row(int(np.argmax(negative))),
                 count=int(np.count_nonzero(negative)),
@@ -524,7 +512,10 @@ def _read_aligned(
             )
         if not np.any(weights > 0):
             raise ZeroWeights(
-                "every weight is zero", file=label, column=plan.weight, hint="Check --weight-col"
+                "every weight is zero",
+                file=side.file,
+                column=plan.weight,
+                hint="Check --weight-col",
             )
     return _Aligned(
         pred, target_columns, weights, ids, pred_side, target_side, n_dropped, by_codes, by_names

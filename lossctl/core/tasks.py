@@ -97,6 +97,11 @@ class TargetColumn:
             index[self.values == number] = i
         return index
 
+    def take(self, index: IntArray) -> TargetColumn:
+        """The rows ``index``, in that order."""
+        codes = None if self.codes is None else self.codes[index]
+        return replace(self, values=self.values[index], codes=codes)
+
     def slice(self, start: int, stop: int) -> TargetColumn:
         codes = None if self.codes is None else self.codes[start:stop]
         return replace(self, values=self.values[start:stop], codes=codes)
