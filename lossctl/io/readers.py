@@ -1,23 +1,29 @@
-"""Read only the needed columns of an input, with pyarrow, into Arrow columns.
+"""Read only the needed columns of an input, with pyarrow, in batches of rows.
 
 An :class:`InputTable` is an opened input that knows its column names. Its
-``read`` returns the named columns: prediction and weight columns as float64
-(``numeric``), the others (targets, ids) with their types inferred. The fast
-path asks pyarrow for exactly that; when pyarrow refuses the data, a slow path
-finds the first offending row and raises an error that names it.
+``batches`` streams the named columns: prediction and weight columns as
+float64 (``numeric``), the others (targets, ids) with their types inferred;
+``read`` gathers them whole. The fast path asks pyarrow for exactly that; when
+pyarrow refuses the data, a slow path finds the first offending row and raises
+an error that names it.
+
+Memory holds one batch at a time: CSV is parsed block by block (standard
+input and named pipes are first copied to a temporary file, so that they can
+be read twice), Parquet row group by row group.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -50,40 +56,85 @@ MAX_BLOCK = 1 << 30
 INDEX_NAME = re.compile(r"^(|Unnamed: \d+|__index_level_\d+__)$")
 
 
+class Batch(NamedTuple):
+    """Some consecutive rows of an input: ``columns`` by name, all of the same length.
+
+    part : which of the input's ``parts`` (files) the rows come from
+    start : the 0-based row of that part where the batch begins
+    """
+
+    columns: dict[str, pa.Array]
+    part: int
+    start: int
+
+    @property
+    def num_rows(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+
 class InputTable:
     """An opened input: its column names, and a way to read some of them.
 
     ``index_columns`` are the columns that hold a saved pandas index (named so,
     or listed as the index in the file's pandas metadata): never data.
+    ``parts`` names the files the rows come from, in order (one, except for a
+    glob or a directory of parts).
     """
 
     def __init__(self, label: str, names: Sequence[str], schema: pa.Schema | None = None) -> None:
         self.label = label
         self.names = list(names)
+        self.parts = [label]
         _check_unique(self.names, label)
         self.index_columns = [n for n in self.names if INDEX_NAME.match(n)]
         self.index_columns += [n for n in _pandas_index(schema) if n not in self.index_columns]
 
-    def read(
-        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
-    ) -> dict[str, pa.ChunkedArray]:
-        """Read the ``numeric`` columns as float64 and the ``other`` ones as they are.
+    def batches(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = (), rows: int = 0
+    ) -> Iterator[Batch]:
+        """Stream the ``numeric`` columns as float64 and the ``other`` ones as they are.
 
         ``text`` names ``other`` columns to keep as text where the format has no types
         (CSV): ids such as ``007`` stay ``007``. A column named twice is read once; one
-        named both ``numeric`` and ``other`` is read as numbers.
+        named both ``numeric`` and ``other`` is read as numbers. ``rows`` (if not 0)
+        caps the rows of a batch; a batch may have fewer.
         """
         wanted = list(dict.fromkeys(numeric))
         rest = [name for name in dict.fromkeys(other) if name not in wanted]
-        return self._read(wanted, rest, [name for name in text if name in rest])
+        for batch in self._batches(wanted, rest, [name for name in text if name in rest], rows):
+            if not rows or batch.num_rows <= rows:
+                yield batch
+                continue
+            for offset in range(0, batch.num_rows, rows):
+                columns = {name: c.slice(offset, rows) for name, c in batch.columns.items()}
+                yield Batch(columns, batch.part, batch.start + offset)
 
-    def _read(
-        self, numeric: list[str], other: list[str], text: list[str]
+    def read(
+        self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
     ) -> dict[str, pa.ChunkedArray]:
-        """``read`` with distinct names, none in two lists."""
+        """The columns of ``batches``, whole."""
+        names = list(dict.fromkeys([*numeric, *other]))
+        chunks: dict[str, list[pa.Array]] = {name: [] for name in names}
+        for batch in self.batches(numeric, other, text):
+            for name in names:
+                chunks[name].append(batch.columns[name])
+        return {name: _concat(arrays) for name, arrays in chunks.items()}
+
+    def _batches(
+        self, numeric: list[str], other: list[str], text: list[str], rows: int
+    ) -> Iterator[Batch]:
+        """``batches`` with distinct names, none in two lists."""
         raise NotImplementedError
 
-    def _as_float(self, column: str, data: pa.ChunkedArray) -> pa.ChunkedArray:
+    def size(self) -> tuple[int, str] | None:
+        """How much there is to read, and in what unit ("bytes" or "rows"), if known."""
+        return None
+
+    def done(self) -> int:
+        """How much of ``size`` the batches read so far cover."""
+        return 0
+
+    def _as_float(self, column: str, data: pa.Array) -> pa.Array:
         """Cast a column to float64, or name its first value that is not a number."""
         if pa.types.is_dictionary(data.type):
             data = data.cast(data.type.value_type)
@@ -100,6 +151,16 @@ class InputTable:
             column=column,
             hint="Pick numeric columns with --pred-col",
         )
+
+
+def _concat(arrays: list[pa.Array]) -> pa.ChunkedArray:
+    """Batches of one column as one column; as text when the batches' types differ (a
+    CSV column of numbers that turned out to hold a class name further down)."""
+    if len({a.type for a in arrays}) > 1:
+        arrays = [a.cast(pa.string()) for a in arrays]
+    if not arrays:
+        return pa.chunked_array([], pa.null())
+    return pa.chunked_array(arrays)
 
 
 def _pandas_index(schema: pa.Schema | None) -> list[str]:
@@ -195,21 +256,37 @@ def _interruptible(function: Callable[[], bytes]) -> bytes:
     return outcome[0]
 
 
-def _read_path(path: Path) -> bytes:
-    with open(path, "rb") as stream:
-        return stream.read()
+def _spool(opener: Callable[[], Any], label: str) -> str:
+    """Copy a stream that can be read only once (stdin, a named pipe) to a temporary file,
+    a MiB at a time, and return its path; the file is removed when the process ends.
 
+    ``opener`` opens the stream, in the thread that waits for its data.
+    """
+    import atexit
+    import tempfile
 
-def _read_whole(path: Path, compression: str | None, label: str) -> pa.Buffer:
-    """All of a file that is not a regular one (a named pipe), decompressed."""
+    fd, path = tempfile.mkstemp(prefix="lossctl-", suffix=".spool")
+    atexit.register(_remove, path)
+
+    def copy() -> bytes:
+        stream = opener()
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+        if stream is not sys.stdin.buffer:
+            stream.close()
+        return b""
+
     try:
-        raw = pa.py_buffer(_interruptible(lambda: _read_path(path)))
-        if compression is None:
-            return raw
-        with pa.input_stream(raw, compression=compression) as stream:
-            return stream.read_buffer()
+        _interruptible(copy)
     except OSError as error:
         raise Unreadable(f"cannot be read: {error}", file=label) from None
+    return path
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -230,22 +307,24 @@ class CsvTable(InputTable):
         self.delimiter = "\t" if source.format == "tsv" else ","
         self.block_size = 1 << 20
         self.newlines_in_values = False
-        # Standard input, a named pipe or a device can be read once: hold it in memory
+        # Standard input, a named pipe or a device can be read once: copy it to a file
         # (read by Python, so that Ctrl-C ends a wait for data that does not come).
-        self._data: pa.Buffer | None = None
+        self.path = str(source.path)
         if source.is_stdin:
-            self._data = pa.py_buffer(_interruptible(sys.stdin.buffer.read))
-            _check_stdin_is_csv(self._data.to_pybytes()[:4])
+            self.path = _spool(lambda: sys.stdin.buffer, source.label)
+            _check_stdin_is_csv(self._head(4, raw=True))
         elif source.path is not None and not source.path.is_file():
-            self._data = _read_whole(source.path, source.compression, source.label)
+            pipe = source.path
+            self.path = _spool(lambda: open(pipe, "rb"), source.label)  # noqa: SIM115 (closed by _spool)
+        self._file: Any = None  # the file being parsed, for done()
         while True:
             try:
+                stream = self._input()
                 reader = pacsv.open_csv(
-                    self._input(),
-                    read_options=self._read_options(),
-                    parse_options=self._parse_options(),
+                    stream, read_options=self._read_options(), parse_options=self._parse_options()
                 )
                 names = reader.schema.names
+                stream.close()
                 break
             except pa.ArrowInvalid as error:
                 if not (self._larger_blocks(error) or self._quoted_line_breaks(error)):
@@ -257,12 +336,25 @@ class CsvTable(InputTable):
         super().__init__(source.label, names)
 
     def _input(self) -> Any:
-        if self._data is not None:
-            return pa.BufferReader(self._data)
-        return str(self.source.path)
+        """The file, decompressed; ``done()`` follows its position in the raw bytes."""
+        self._file = pa.OSFile(self.path)
+        if self.source.compression is None:
+            return self._file
+        return pa.CompressedInputStream(self._file, self.source.compression)
 
-    def _read_options(self) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(encoding=self.encoding, block_size=self.block_size)
+    def _read_options(self, skip: int = 0) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(
+            encoding=self.encoding, block_size=self.block_size, skip_rows_after_names=skip
+        )
+
+    def size(self) -> tuple[int, str] | None:
+        return os.path.getsize(self.path), "bytes"
+
+    def done(self) -> int:
+        try:
+            return int(self._file.tell()) if self._file is not None else 0
+        except (OSError, ValueError):  # closed
+            return 0
 
     def _larger_blocks(self, error: pa.ArrowInvalid) -> bool:
         """A line longer than a block (pyarrow: "straddling", or a header it cannot see):
@@ -292,18 +384,21 @@ class CsvTable(InputTable):
             delimiter=self.delimiter, newlines_in_values=self.newlines_in_values
         )
 
-    def _read(
-        self, numeric: list[str], other: list[str], text: list[str]
-    ) -> dict[str, pa.ChunkedArray]:
-        """Stream the file block by block: memory holds the columns read, not the file.
+    def _batches(
+        self, numeric: list[str], other: list[str], text: list[str], rows: int
+    ) -> Iterator[Batch]:
+        """Parse the file block by block.
 
         Types of the ``other`` columns are inferred from the first block; when a
-        later block disagrees (a class name after numbers), that column is read
-        again as text.
+        later block disagrees (a class name after numbers), the rest of the file is
+        read with that column as text, so batches may differ in type. A parse that
+        needs other settings (longer lines, quoted line breaks) starts again after
+        the rows already given.
         """
         columns = [*numeric, *other]
         types = {name: pa.float64() for name in numeric}
         types.update({name: pa.string() for name in text})
+        given = 0
         while True:
             convert = pacsv.ConvertOptions(
                 include_columns=columns, column_types=types, strings_can_be_null=True
@@ -311,11 +406,19 @@ class CsvTable(InputTable):
             try:
                 reader = pacsv.open_csv(
                     self._input(),
-                    read_options=self._read_options(),
+                    read_options=self._read_options(given),
                     parse_options=self._parse_options(),
                     convert_options=convert,
                 )
-                table = pa.Table.from_batches(list(reader), schema=reader.schema)
+                for record in reader:
+                    if not record.num_rows:
+                        continue
+                    binary = [n for n in other if pa.types.is_binary(record.column(n).type)]
+                    if binary:  # pyarrow reads text that is not UTF-8 as bytes: say where
+                        raise self._not_text(binary)
+                    yield Batch({name: record.column(name) for name in columns}, 0, given)
+                    given += record.num_rows
+                return
             except pa.ArrowInvalid as error:
                 retry = self._conversion_column(error)
                 if retry is not None and retry in other and retry not in types:
@@ -328,10 +431,9 @@ class CsvTable(InputTable):
                 raise self._not_text() from None
             except OSError as error:
                 raise Unreadable(f"cannot be read: {error}", file=self.label) from None
-            binary = [n for n in other if pa.types.is_binary(table.column(n).type)]
-            if binary:  # pyarrow reads text that is not UTF-8 as bytes: say where it is
-                raise self._not_text(binary)
-            return {name: table.column(name) for name in columns}
+            finally:
+                if self._file is not None:
+                    self._file.close()
 
     def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
         """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.
@@ -389,19 +491,14 @@ class CsvTable(InputTable):
 
     def _bytes(self) -> bytes:
         """The whole input, decompressed (for the slow paths that explain an error)."""
-        if self._data is not None:
-            return bytes(self._data.to_pybytes())
-        with pa.input_stream(str(self.source.path), compression="detect") as stream:
+        with pa.input_stream(self.path, compression=self.source.compression) as stream:
             return bytes(stream.read())
 
-    def _head(self, n: int) -> bytes:
-        """The first ``n`` bytes, decompressed."""
-        head: bytes
-        if self._data is not None:
-            head = self._data.to_pybytes()[:n]
-        else:
-            with pa.input_stream(str(self.source.path), compression="detect") as stream:
-                head = stream.read(n)
+    def _head(self, n: int, raw: bool = False) -> bytes:
+        """The first ``n`` bytes, decompressed unless ``raw``."""
+        compression = None if raw else self.source.compression
+        with pa.input_stream(self.path, compression=compression) as stream:
+            head: bytes = stream.read(n)
         return head
 
     def _text_rows(self) -> Iterator[list[str]]:
@@ -458,22 +555,34 @@ class ParquetTable(InputTable):
                 file=source.label,
                 hint="Check that the file is complete and really Parquet",
             ) from None
+        self._rows_done = 0
         super().__init__(source.label, self._file.schema_arrow.names, self._file.schema_arrow)
 
-    def _read(
-        self, numeric: list[str], other: list[str], text: list[str]
-    ) -> dict[str, pa.ChunkedArray]:
+    def _batches(
+        self, numeric: list[str], other: list[str], text: list[str], rows: int
+    ) -> Iterator[Batch]:
+        """Row group by row group (pyarrow's ``iter_batches``)."""
+        self._rows_done = 0
         try:
-            table = self._file.read(columns=[*numeric, *other])
+            for record in self._file.iter_batches(
+                batch_size=rows or 65_536, columns=[*numeric, *other]
+            ):
+                columns = {name: self._as_float(name, record.column(name)) for name in numeric}
+                columns.update({name: record.column(name) for name in other})
+                yield Batch(columns, 0, self._rows_done)
+                self._rows_done += record.num_rows
         except (pa.ArrowInvalid, OSError) as error:
             raise CorruptParquet(
                 f"cannot be read as Parquet ({error})",
                 file=self.label,
                 hint="Check that the file is complete",
             ) from None
-        result = {name: self._as_float(name, table.column(name)) for name in numeric}
-        result.update({name: table.column(name) for name in other})
-        return result
+
+    def size(self) -> tuple[int, str] | None:
+        return int(self._file.metadata.num_rows), "rows"
+
+    def done(self) -> int:
+        return self._rows_done
 
 
 class ArrowTable(InputTable):
@@ -483,12 +592,15 @@ class ArrowTable(InputTable):
         self.table = table
         super().__init__(label, [str(name) for name in table.column_names], table.schema)
 
-    def _read(
-        self, numeric: list[str], other: list[str], text: list[str]
-    ) -> dict[str, pa.ChunkedArray]:
-        result = {name: self._as_float(name, self.table.column(name)) for name in numeric}
-        result.update({name: self.table.column(name) for name in other})
-        return result
+    def _batches(
+        self, numeric: list[str], other: list[str], text: list[str], rows: int
+    ) -> Iterator[Batch]:
+        start = 0
+        for record in self.table.select([*numeric, *other]).to_batches(rows or None):
+            columns = {name: self._as_float(name, record.column(name)) for name in numeric}
+            columns.update({name: record.column(name) for name in other})
+            yield Batch(columns, 0, start)
+            start += record.num_rows
 
 
 def open_table(data: object, label: str, encoding: str = "utf-8") -> InputTable:
