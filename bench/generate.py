@@ -1,13 +1,15 @@
 """Generate the benchmark data: deterministic, written with pyarrow.
 
-python bench/generate.py [--out bench/data] [--rows 1000000] [--seed 0] [--force]
+python bench/generate.py [--out bench/data] [--rows 1000000] [--seed 0] [--force] [--scale]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +69,11 @@ DATASETS: list[tuple[str, Maker, int | None, bool]] = [
     ("reg", regression, None, False),
     ("small", multiclass, SMALL_ROWS, False),
 ]
+# Multiclass in Parquet parts for the scale cases: (directory prefix, rows as a multiple
+# of --rows). The predictions are split into PRED_PARTS files and the targets, differently,
+# into TRUE_PARTS files; the ids run 0..n-1 in the same order on both sides.
+SCALE_SETS = [("mc1m", 1), ("mc10m", 10)]
+PRED_PARTS, TRUE_PARTS = 10, 4
 
 
 def _write(columns: dict[str, np.ndarray], n: int, path: Path, parquet: bool) -> None:
@@ -79,23 +86,79 @@ def _write(columns: dict[str, np.ndarray], n: int, path: Path, parquet: bool) ->
         pq.write_table(table, path.with_suffix(".parquet"))
 
 
+def _bounds(n: int, parts: int) -> list[int]:
+    return [n * k // parts for k in range(parts + 1)]
+
+
+def _write_parts(out: Path, name: str, n: int, seed: list[int]) -> None:
+    """Write ``n`` multiclass rows to ``name_pred/part-NN.parquet`` and ``name_true/...``.
+
+    One predictions part at a time, so that no more than n / PRED_PARTS rows are in
+    memory; each predictions part has its own generator, seeded with ``[*seed, part]``.
+    """
+    pred_dir, true_dir = out / f"{name}_pred", out / f"{name}_true"
+    for folder in (pred_dir, true_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+    true_ends = iter(enumerate(_bounds(n, TRUE_PARTS)[1:]))
+    part, end = next(true_ends)
+    writer: pq.ParquetWriter | None = None
+    for i, (lo, hi) in enumerate(pairwise(_bounds(n, PRED_PARTS))):
+        pred, true = multiclass(np.random.default_rng([*seed, i]), hi - lo)
+        ids = {"id": np.arange(lo, hi, dtype=np.int64)}
+        pq.write_table(pa.table({**ids, **pred}), pred_dir / f"part-{i:02d}.parquet")
+        labels = pa.table({**ids, **true})
+        start = lo
+        while start < hi:  # the targets parts end elsewhere: split the chunk at their ends
+            if writer is None:
+                writer = pq.ParquetWriter(true_dir / f"part-{part:02d}.parquet", labels.schema)
+            stop = min(hi, end)
+            writer.write_table(labels.slice(start - lo, stop - start))
+            start = stop
+            if stop == end:
+                writer.close()
+                writer = None
+                part, end = next(true_ends, (part + 1, n))
+
+
+def _fresh(stamp: Path, meta: dict[str, int], force: bool) -> bool:
+    return not force and stamp.exists() and json.loads(stamp.read_text()) == meta
+
+
 def ensure_data(
-    out: Path = DEFAULT_OUT, rows: int = DEFAULT_ROWS, seed: int = 0, force: bool = False
+    out: Path = DEFAULT_OUT,
+    rows: int = DEFAULT_ROWS,
+    seed: int = 0,
+    force: bool = False,
+    scale: bool = False,
 ) -> Path:
-    """Write every data set into ``out`` unless it is already there for these settings."""
+    """Write every data set into ``out`` unless it is already there for these settings.
+
+    With ``scale``, also the scale sets (stamped apart, in meta-scale.json).
+    """
     meta = {"rows": rows, "seed": seed, "version": 1}
-    stamp = out / "meta.json"
-    if not force and stamp.exists() and json.loads(stamp.read_text()) == meta:
-        return out
     out.mkdir(parents=True, exist_ok=True)
-    stamp.unlink(missing_ok=True)
-    for i, (name, make, fixed, parquet) in enumerate(DATASETS):
-        n = fixed or rows
-        pred, true = make(np.random.default_rng([seed, i]), n)
-        _write(pred, n, out / f"{name}_pred", parquet)
-        _write(true, n, out / f"{name}_true", parquet)
-        print(f"wrote {name}_pred/{name}_true ({n:,} rows) to {out}")
-    stamp.write_text(json.dumps(meta))
+    stamp = out / "meta.json"
+    if not _fresh(stamp, meta, force):
+        stamp.unlink(missing_ok=True)
+        for i, (name, make, fixed, parquet) in enumerate(DATASETS):
+            n = fixed or rows
+            pred, true = make(np.random.default_rng([seed, i]), n)
+            _write(pred, n, out / f"{name}_pred", parquet)
+            _write(true, n, out / f"{name}_true", parquet)
+            print(f"wrote {name}_pred/{name}_true ({n:,} rows) to {out}")
+        stamp.write_text(json.dumps(meta))
+    stamp = out / "meta-scale.json"
+    if scale and not _fresh(stamp, meta, force):
+        stamp.unlink(missing_ok=True)
+        for i, (name, factor) in enumerate(SCALE_SETS, start=len(DATASETS)):
+            n = factor * rows
+            _write_parts(out, name, n, [seed, i])
+            print(
+                f"wrote {name}_pred/ ({PRED_PARTS} parts), {name}_true/ ({TRUE_PARTS} parts)"
+                f" ({n:,} rows) to {out}"
+            )
+        stamp.write_text(json.dumps(meta))
     return out
 
 
@@ -105,8 +168,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows per large file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="regenerate even if present")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="also the scale sets: --rows and 10 x --rows multiclass rows in Parquet parts",
+    )
     args = parser.parse_args()
-    ensure_data(args.out, args.rows, args.seed, args.force)
+    ensure_data(args.out, args.rows, args.seed, args.force, args.scale)
 
 
 if __name__ == "__main__":

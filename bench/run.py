@@ -1,6 +1,6 @@
 """Time lossctl against named peers, each command a whole process; print ratios.
 
-    python bench/run.py [--repeat 3] [--rows 1000000] [--cases mc-csv startup-eval ...]
+    python bench/run.py [--repeat 3] [--rows 1000000] [--cases mc-csv scale-1m ...]
                         [--lossctl "CMD"]
 
 See bench/README.md for what is measured and how to read the output.
@@ -14,6 +14,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,23 +35,49 @@ PEERS = {
 IMPORT_LINE = "import numpy, pyarrow.csv, typer, rich"
 SKIPPED = "skipped (install with pip install -e '.[bench]')"
 REL_TOL = 1e-6
+SCALE = "scale-"  # the cases on Parquet parts, whose data generate.py writes on request
+UNITS = {"wall": "s", "rss": "MiB"}
 
 
 class Target(NamedTuple):
+    """``numerator``'s measure, divided by ``denominator``'s if any, is held to the limit.
+
+    Each is a (case, command) pair, so that a ratio may cross cases.
+    """
+
     tag: str
-    case: str
-    numerator: str  # command names: the ratio is numerator / denominator
-    denominator: str
+    numerator: tuple[str, str]
+    denominator: tuple[str, str] | None  # None: an absolute limit, in s or MiB
     measure: str  # "wall" or "rss"
     op: str  # "<=" or ">="
     limit: float
 
+    @property
+    def label(self) -> str:
+        (case, command), limit = self.numerator, f"{self.op} {self.limit}"
+        if self.denominator is None:
+            return f"{self.tag} {case}: {command} {self.measure} {limit} {UNITS[self.measure]}"
+        other_case, other = self.denominator
+        if other_case == case:
+            return f"{self.tag} {case}: {command} / {other} {self.measure} {limit}"
+        return f"{self.tag} {command} {self.measure}: {case} / {other_case} {limit}"
 
-TARGETS = [  # (a) multiclass CSV vs the peers, (b) start-up on 1,000 rows
-    Target("(a)", "mc-csv", "lossctl", "polars_numpy", "wall", "<=", 1.3),
-    Target("(a)", "mc-csv", "pandas_sklearn", "lossctl", "wall", ">=", 2.5),
-    Target("(a)", "mc-csv", "lossctl", "polars_numpy", "rss", "<=", 1.0),
-    Target("(b)", "startup-eval", "lossctl", "import line", "wall", "<=", 2.0),
+
+MC_CSV, MC_PARQUET, STARTUP = "mc-csv", "mc-parquet", "startup-eval"
+SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
+TARGETS = [
+    # (a) 1M x 10 multiclass CSV against the peers
+    Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
+    Target("(a)", (MC_CSV, "pandas_sklearn"), (MC_CSV, "lossctl"), "wall", ">=", 2.5),
+    Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "rss", "<=", 1.0),
+    Target("(a)", (MC_CSV, "lossctl"), None, "rss", "<=", 250),
+    # (b) start-up on 1,000 rows
+    Target("(b)", (STARTUP, "lossctl"), (STARTUP, "import line"), "wall", "<=", 2.0),
+    # (c) the same as Parquet against DuckDB's SQL
+    Target("(c)", (MC_PARQUET, "lossctl"), (MC_PARQUET, "duckdb_sql"), "wall", "<=", 1.0),
+    # (d) 10M rows from a glob of parts: memory bounded, and flat in rows
+    Target("(d)", (SCALE_10M, "lossctl"), None, "rss", "<=", 400),
+    Target("(d)", (SCALE_10M, "lossctl"), (SCALE_1M, "lossctl"), "rss", "<=", 1.2),
 ]
 
 
@@ -113,6 +140,7 @@ class Case:
     name: str
     title: str
     commands: dict[str, list[str]]
+    output: Path | None = None  # a file that every command must write; removed after each run
 
 
 def installed(command: str) -> bool:
@@ -120,20 +148,33 @@ def installed(command: str) -> bool:
     return all(importlib.util.find_spec(module) for module in PEERS.get(command, ()))
 
 
-def build_cases(data: Path, rows: int, lossctl: list[str]) -> list[Case]:
+def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Case]:
+    """The cases on the files in ``data``; the scale cases write into the directory ``out``."""
     py = sys.executable
 
-    def peer(script: str, task: str, pred: Path, true: Path) -> list[str]:
+    def peer(script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
         return [py, str(HERE / "peers" / f"{script}.py"), "--task", task, str(pred), str(true)]
 
-    def evaluate(pred: Path, true: Path) -> list[str]:
-        return [*lossctl, "eval", str(pred), str(true), "--id", "id", "--format", "value"]
+    def evaluate(pred: Path | str, true: Path | str, *options: str) -> list[str]:
+        return [*lossctl, "eval", str(pred), str(true), "--id", "id", *options, "--format", "value"]
 
     def loss_case(name: str, title: str, task: str, prefix: str, ext: str = "csv") -> Case:
         pred, true = data / f"{prefix}_pred.{ext}", data / f"{prefix}_true.{ext}"
         commands = {"lossctl": evaluate(pred, true)}
         commands |= {script: peer(script, task, pred, true) for script in PEERS}
         return Case(name, f"{title}, {rows:,} rows, {ext}", commands)
+
+    def scale_case(name: str, prefix: str, n: int) -> Case:
+        # Globs as one argument each: the commands expand them themselves.
+        pred, true = (str(data / f"{prefix}_{side}" / "*.parquet") for side in ("pred", "true"))
+        output = out / "losses.parquet"
+        options = ["--output", str(output)]
+        commands = {"lossctl": evaluate(pred, true, *options)}
+        commands |= {
+            script: [*peer(script, "multiclass", pred, true), *options] for script in PEERS
+        }
+        title = f"multiclass x 10, {n:,} rows, parquet parts (10 and 4), losses to parquet"
+        return Case(name, title, commands, output)
 
     imports = [py, "-c", IMPORT_LINE]
     return [
@@ -155,6 +196,8 @@ def build_cases(data: Path, rows: int, lossctl: list[str]) -> list[Case]:
             "start-up: lossctl --help vs importing the stack",
             {"lossctl": [*lossctl, "--help"], "import line": imports},
         ),
+        scale_case(SCALE_1M, "mc1m", rows),
+        scale_case(SCALE_10M, "mc10m", 10 * rows),
     ]
 
 
@@ -165,6 +208,10 @@ def run_case(case: Case, repeat: int) -> dict[str, Result]:
         for name, result in results.items():
             if not result.error:
                 result.add_run(case.commands[name])
+                if case.output is not None:
+                    if not (result.error or case.output.exists()):
+                        result.error = f"failed: wrote no {case.output.name}"
+                    case.output.unlink(missing_ok=True)
     return results
 
 
@@ -198,20 +245,26 @@ def print_targets(all_results: dict[str, dict[str, Result]], rows: int) -> None:
     print("\n== targets ==")
     if rows != DEFAULT_ROWS:
         print(f"(the targets are set for {DEFAULT_ROWS:,} rows; this run used {rows:,})")
+
+    def result(case: str, command: str) -> Result | None:
+        found = all_results.get(case, {}).get(command)
+        return found if found is not None and found.ok else None
+
     for t in TARGETS:
-        label = f"{t.tag} {t.case}: {t.numerator} / {t.denominator} {t.measure} {t.op} {t.limit}"
-        results = all_results.get(t.case, {})
-        a, b = results.get(t.numerator), results.get(t.denominator)
-        if a is None or b is None or not (a.ok and b.ok):
-            print(f"n/a   {label}  (case not run, or a command skipped or failed)")
+        a = result(*t.numerator)
+        b = None if t.denominator is None else result(*t.denominator)
+        if a is None or (t.denominator is not None and b is None):
+            print(f"n/a   {t.label}  (case not run, or a command skipped or failed)")
             continue
-        ratio = getattr(a, t.measure) / getattr(b, t.measure)
-        passed = ratio >= t.limit if t.op == ">=" else ratio <= t.limit
-        print(f"{'PASS' if passed else 'FAIL':<6}{label}  (measured {ratio:.2f})")
+        measured = getattr(a, t.measure)
+        if b is not None:
+            measured /= getattr(b, t.measure)
+        passed = measured >= t.limit if t.op == ">=" else measured <= t.limit
+        print(f"{'PASS' if passed else 'FAIL':<6}{t.label}  (measured {measured:.2f})")
 
 
 def main() -> None:
-    names = [case.name for case in build_cases(Path(), 0, [])]
+    names = [case.name for case in build_cases(Path(), 0, [], Path())]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (default 3)")
     parser.add_argument(
@@ -221,9 +274,9 @@ def main() -> None:
         "--cases",
         nargs="+",
         choices=names,
-        default=names,
+        default=[name for name in names if not name.startswith(SCALE)],
         metavar="CASE",
-        help=f"cases to run (default all): {', '.join(names)}",
+        help=f"cases to run (default all but {SCALE}*): {', '.join(names)}",
     )
     parser.add_argument(
         "--lossctl",
@@ -238,8 +291,11 @@ def main() -> None:
         data = DEFAULT_DATA / f"rows-{args.rows}"
     # Generate in a child process: on Linux a child's peak RSS starts at its parent's, so
     # this process must stay small (no NumPy here) to keep from inflating the measurements.
-    generate = [sys.executable, str(HERE / "generate.py"), "--out", str(data), "--rows"]
-    subprocess.run([*generate, str(args.rows)], check=True)
+    generate = [sys.executable, str(HERE / "generate.py"), "--out", str(data)]
+    generate += ["--rows", str(args.rows)]
+    if any(name.startswith(SCALE) for name in args.cases):
+        generate.append("--scale")  # about 1 GB for the default rows: only when asked for
+    subprocess.run(generate, check=True)
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
@@ -248,10 +304,14 @@ def main() -> None:
     )
     print("wall s: median wall time; peak MiB: max peak RSS; ratios: lossctl / peer (< 1: better)")
     all_results: dict[str, dict[str, Result]] = {}
-    for case in build_cases(data, args.rows, shlex.split(args.lossctl)):
-        if case.name in args.cases:
-            all_results[case.name] = run_case(case, args.repeat)
-            print_case(case, all_results[case.name])
+    out = Path(tempfile.mkdtemp(prefix="out-", dir=data))  # beside the data: disk, not tmpfs
+    try:
+        for case in build_cases(data, args.rows, shlex.split(args.lossctl), out):
+            if case.name in args.cases:
+                all_results[case.name] = run_case(case, args.repeat)
+                print_case(case, all_results[case.name])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     print_targets(all_results, args.rows)
 
 

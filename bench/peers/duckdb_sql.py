@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import duckdb
-from _common import EPS, ID, check_rows, parse_args
+from _common import EPS, ID, LOSS, check_rows, files, parse_args
+
+
+def quote(text: str) -> str:
+    return f"'{text.replace(chr(39), chr(39) * 2)}'"
 
 
 def source(path: str) -> str:
-    reader = "read_parquet" if path.endswith(".parquet") else "read_csv"
-    return f"{reader}('{path.replace(chr(39), chr(39) * 2)}')"
+    found = files(path)
+    reader = "read_parquet" if found[0].endswith(".parquet") else "read_csv"
+    paths = quote(found[0]) if len(found) == 1 else f"[{', '.join(map(quote, found))}]"
+    return f"{reader}({paths})"
 
 
 def col(table: str, name: str) -> str:
@@ -39,11 +45,20 @@ def main() -> None:
     pred, true = source(args.pred), source(args.true)
     pred_cols = [c for c in con.sql(f"SELECT * FROM {pred} LIMIT 0").columns if c != ID]
     true_cols = [c for c in con.sql(f"SELECT * FROM {true} LIMIT 0").columns if c != ID]
-    query = (
-        f"SELECT avg({per_row_loss(args.task, pred_cols, true_cols)}), count(t.{ID}), count(*)"
-        f" FROM {pred} AS p LEFT JOIN {true} AS t ON p.{ID} = t.{ID}"
-    )
-    row = con.execute(query, {"eps": EPS} if "$eps" in query else {}).fetchone()
+    loss = per_row_loss(args.task, pred_cols, true_cols)
+    joined = f"FROM {pred} AS p LEFT JOIN {true} AS t ON p.{ID} = t.{ID}"
+    params = {"eps": EPS} if "$eps" in loss else {}
+    if args.output:  # write the losses, NULL where a target is missing; then read them back
+        out, matched = quote(args.output), f"t.{ID} IS NOT NULL"  # (least/greatest skip NULLs)
+        select = f"SELECT p.{ID}, CASE WHEN {matched} THEN {loss} END AS {LOSS} {joined}"
+        con.execute(f"COPY ({select}) TO {out} (FORMAT parquet)", params)
+        row = con.execute(
+            f"SELECT avg({LOSS}), count({LOSS}), count(*) FROM read_parquet({out})"
+        ).fetchone()
+    else:
+        row = con.execute(
+            f"SELECT avg({loss}), count(t.{ID}), count(*) {joined}", params
+        ).fetchone()
     assert row is not None
     check_rows(row[1], row[2])
     print(row[0])

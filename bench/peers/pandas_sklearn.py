@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from _common import ID, SUFFIX, check_rows, parse_args, value_columns
+from _common import ID, LOSS, SUFFIX, check_rows, files, parse_args, per_sample, value_columns
 from sklearn.metrics import log_loss, mean_squared_error
 
 
 def read(path: str) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+    frames = [pd.read_parquet(f) if f.endswith(".parquet") else pd.read_csv(f) for f in files(path)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def loss(task: str, p: np.ndarray, y: np.ndarray) -> float:
@@ -28,7 +29,11 @@ def main() -> None:
     joined = pred.merge(true, on=ID, how="inner", suffixes=("", SUFFIX))
     check_rows(len(joined), len(pred))
     pred_cols, true_cols = value_columns(list(pred.columns), list(true.columns))
-    print(loss(args.task, joined[pred_cols].to_numpy(), joined[true_cols].to_numpy()))
+    p, y = joined[pred_cols].to_numpy(), joined[true_cols].to_numpy()
+    if args.output:  # scikit-learn gives the mean alone
+        frame = pd.DataFrame({ID: joined[ID].to_numpy(), LOSS: per_sample(args.task, p, y)})
+        frame.to_parquet(args.output, index=False)
+    print(loss(args.task, p, y))
 
 
 if __name__ == "__main__":
