@@ -8,518 +8,390 @@ build the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from lossctl._version import __version__
+from lossctl.align import Aligner, Chunk, OutOfStep
 from lossctl.core.accumulate import LossAccumulator, LossSummary
 from lossctl.core.activations import FloatArray, sigmoid, softmax
-from lossctl.core.compare import BaselineComparison, compare_to_baseline, null_loss
+from lossctl.core.compare import BaselineComparison, NullState, compare_to_baseline
 from lossctl.core.defaults import CHUNK_VALUES, DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
-from lossctl.core.losses import (
-    IntArray,
-    LabelReduction,
-    PredictionKind,
-    sample_losses,
-)
+from lossctl.core.losses import IntArray, LabelReduction, PredictionKind, sample_losses
 from lossctl.core.tasks import (
     Count,
     Detection,
     PredictionProfile,
-    Side,
+    Rows,
     TargetColumn,
     TargetProfile,
     decide,
     encode_targets,
+    row_of,
 )
 from lossctl.errors import (
     AllRowsMissing,
-    AmbiguousPairing,
     BaselineTaskMismatch,
     BothStdin,
-    ConflictingOptions,
-    DuplicateColumn,
-    HeaderOnly,
     InvalidOption,
-    LengthMismatch,
+    LossctlError,
     LossOverflow,
     MissingBaseline,
     MissingValue,
     NegativeWeight,
-    NoColumnsLeft,
-    NoSuchColumn,
-    NoTargets,
-    OverlappingColumns,
     UnknownEncoding,
     UnknownTask,
     UnpairedBaseline,
     ZeroWeights,
 )
-from lossctl.io.columns import (
-    align_ids,
-    from_numpy,
-    to_float,
-    to_float_blocks,
-    to_groups,
-    to_target,
-)
+from lossctl.io.columns import GroupCodes, to_float, to_target
 from lossctl.io.readers import InputTable, open_table
+from lossctl.io.writers import LossWriter
+from lossctl.plan import ColumnPlan, Columns, plan_columns
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report, SampleRow
 
-Columns = str | Sequence[str] | None
 
+class Progress(Protocol):
+    """Told how far an evaluation has got: by the command line, to draw a progress bar."""
 
-@dataclass(frozen=True)
-class ColumnPlan:
-    """Which columns of which input play which part."""
+    def start(self, total: int | None, unit: str, description: str) -> None: ...
 
-    pred: tuple[str, ...]
-    target: tuple[str, ...]
-    pred_id: str | None
-    target_id: str | None
-    weight: str | None
-    weight_in_targets: bool
-    join: bool
-    alignment: str
-    by: str | None = None
-    by_in_targets: bool = False
-    notes: tuple[str, ...] = ()
+    def update(self, done: int) -> None: ...
 
-
-def _names(value: Columns, available: Sequence[str]) -> list[str] | None:
-    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c'].
-
-    A name is taken as written when a column has it (`` p``), else without the
-    spaces around it (``a, b``).
-    """
-    if value is None:
-        return None
-    items = [value] if isinstance(value, str) else list(value)
-    parts = [part for item in items for part in str(item).split(",") if part.strip()]
-    names = [part if part in available else part.strip() for part in parts]
-    return names or None
-
-
-def _require(
-    names: Sequence[str], available: Sequence[str], table: InputTable, option: str
-) -> None:
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise DuplicateColumn(
-                f"is named more than once by {option}",
-                file=table.label,
-                column=name,
-                hint="Name each column once",
-            )
-    for name in names:
-        if name not in available:
-            import difflib
-
-            close = difflib.get_close_matches(name, available, n=1)
-            hint = f"Did you mean {close[0]!r}?" if close else ""
-            shown = ", ".join(repr(a) for a in available[:20])
-            raise NoSuchColumn(
-                f"no such column (named by {option}); the columns are {shown}",
-                file=table.label,
-                column=name,
-                hint=hint,
-            )
-
-
-def _id_like(names: Sequence[str]) -> str | None:
-    return next((n for n in names if n.lower() == "id"), None)
-
-
-def plan_columns(
-    preds: InputTable,
-    targets: InputTable | None,
-    *,
-    pred_cols: Columns = None,
-    target_cols: Columns = None,
-    weight_col: str | None = None,
-    id_col: str | None = None,
-    no_id: bool = False,
-    by: str | None = None,
-) -> ColumnPlan:
-    """Apply the SPEC's column rules (see README, "How detection works")."""
-    if id_col is not None and no_id:
-        raise ConflictingOptions("--id and --no-id contradict each other", hint="Give one of them")
-    p_names = preds.names
-    t_names = targets.names if targets is not None else []
-    chosen_pred = _names(pred_cols, p_names)
-    chosen_target = _names(target_cols, t_names if targets is not None else p_names)
-
-    pred_id = target_id = None
-    if id_col is not None:
-        _require([id_col], p_names, preds, "--id")
-        if targets is not None:
-            _require([id_col], t_names, targets, "--id")
-            target_id = id_col
-        pred_id = id_col
-    elif not no_id:
-        pred_id = _id_like(p_names)
-        target_id = _id_like(t_names) if targets is not None else None
-        if targets is not None and (pred_id is None or target_id is None):
-            pred_id = target_id = None
-    join = targets is not None and pred_id is not None
-    excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
-    excluded |= {name for name in (pred_id, target_id) if name is not None}
-    defaults = chosen_pred is None or chosen_target is None
-    notes = [
-        f"column {name!r} of {table.label} is a saved index, not data: set aside"
-        for table in (preds, targets)
-        if table is not None and defaults
-        for name in table.index_columns
-        if name not in excluded
-    ]
-    excluded |= {n for table in (preds, targets) if table is not None for n in table.index_columns}
-
-    weight_in_targets = False
-    if weight_col is not None:
-        if weight_col in t_names:
-            weight_in_targets = True
-        else:
-            _require([weight_col], list(dict.fromkeys([*p_names, *t_names])), preds, "--weight-col")
-        excluded.add(weight_col)
-    by_in_targets = False
-    if by is not None:
-        by_in_targets = by in t_names
-        if not by_in_targets:
-            _require([by], list(dict.fromkeys([*p_names, *t_names])), preds, "--by")
-        excluded.add(by)
-
-    if targets is None:
-        if chosen_target is None:
-            raise NoTargets(
-                "no TARGETS file and no --target-col",
-                hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
-                "with --target-col",
-            )
-        _require(chosen_target, p_names, preds, "--target-col")
-        target = chosen_target
-    elif chosen_target is not None:
-        _require(chosen_target, t_names, targets, "--target-col")
-        target = chosen_target
-    else:
-        target = [n for n in t_names if n not in excluded]
-        if not target and by_in_targets and by is not None:
-            target = [by]  # grouping by the label itself: it stays the target
-    if chosen_pred is not None:
-        _require(chosen_pred, p_names, preds, "--pred-col")
-        pred = chosen_pred
-    else:
-        taken = excluded | (set(target) if targets is None else set())
-        pred = [n for n in p_names if n not in taken]
-    for names, table, what, option in (
-        (pred, preds, "prediction", "--pred-col"),
-        (target, targets or preds, "target", "--target-col"),
-    ):
-        if not names:
-            raise NoColumnsLeft(
-                f"has no {what} columns left once ids and weights are set aside",
-                file=table.label,
-                hint=f"Name the {what} columns with {option}",
-            )
-    overlap = set(pred) & set(target) if targets is None else set()
-    if overlap:
-        raise OverlappingColumns(
-            f"column {sorted(overlap)[0]!r} is both a prediction and a target column",
-            file=preds.label,
-            hint="Give different columns to --pred-col and --target-col",
-        )
-    # A column of a file is read once, as numbers or as it is: the weights (numbers) and
-    # the groups (as they are) cannot share a column with another part of that file.
-    groups = [by] if by is not None else []
-    by_in_preds = bool(groups) and not by_in_targets
-    in_targets_file = [*target, *(groups if by_in_targets else [])]
-    in_preds_file = [*pred, *(target if targets is None else []), *(groups if by_in_preds else [])]
-    clashes: list[tuple[str, str | None, list[str]]] = [
-        ("--weight-col", weight_col, in_targets_file if weight_in_targets else in_preds_file),
-        ("--by", by, pred if by_in_preds else []),
-    ]
-    for option, name, others in clashes:
-        if name is not None and name in others:
-            raise OverlappingColumns(
-                f"{option} names {name!r}, which already plays another part",
-                hint=f"Give {option} a column of its own",
-            )
-    if len(target) == len(pred) > 1:
-        if set(target) == set(pred):
-            target = list(pred)  # several columns: matched by name when the names agree
-            notes.append("target and prediction columns paired by name")
-        elif set(target) & set(pred) and chosen_pred is None and chosen_target is None:
-            raise AmbiguousPairing(
-                f"the target columns ({', '.join(target)}) share some names with the prediction "
-                f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
-                file=(targets or preds).label,
-                hint="Give both in matching order with --pred-col and --target-col",
-            )
-        else:
-            pairs = ", ".join(f"{t}->{p}" for t, p in zip(target, pred, strict=True))
-            notes.append(f"target and prediction columns paired by position: {pairs}")
-    if targets is None:
-        alignment = f"single file: the targets are columns of {preds.label}"
-    elif join:
-        how = "set by --id" if id_col is not None else "found in both files"
-        alignment = f"rows matched by the id column {pred_id!r} ({how})"
-    else:
-        why = "--no-id" if no_id else "no id column in both files"
-        alignment = f"rows matched by position ({why})"
-    return ColumnPlan(
-        tuple(pred),
-        tuple(target),
-        pred_id,
-        target_id,
-        weight_col,
-        weight_in_targets,
-        join,
-        alignment,
-        by,
-        by_in_targets,
-        tuple(notes),
-    )
-
-
-class Blocks:
-    """The prediction columns in row blocks, as NumPy views of the Arrow data.
-
-    blocks : one list of K arrays (one per prediction column) per block of rows
-    """
-
-    def __init__(self, blocks: list[list[FloatArray]]) -> None:
-        self.blocks = blocks
-        self.starts = np.cumsum([0] + [b[0].size for b in blocks])
-        self.n = int(self.starts[-1])
-
-    def __iter__(self) -> Iterator[tuple[int, FloatArray]]:
-        """(first row, predictions): (n,) for one column, else (n, K)."""
-        for start, columns in zip(self.starts, self.blocks, strict=False):
-            yield int(start), columns[0] if len(columns) == 1 else np.column_stack(columns)
-
-    def missing(self) -> list[np.ndarray]:
-        """Per column, which rows are empty, NaN or infinite."""
-        k = len(self.blocks[0])
-        return [np.concatenate([~np.isfinite(b[j]) for b in self.blocks]) for j in range(k)]
-
-    def row(self, i: int) -> FloatArray:
-        block = int(np.searchsorted(self.starts, i, side="right")) - 1
-        return np.array([c[i - self.starts[block]] for c in self.blocks[block]])
-
-    def keep(self, mask: np.ndarray) -> Blocks:
-        """Only the rows where ``mask`` is True (a copy)."""
-        kept = []
-        for start, columns in zip(self.starts, self.blocks, strict=False):
-            m = mask[start : start + columns[0].size]
-            if m.any():
-                kept.append([c[m] for c in columns])
-        return Blocks(kept)
-
-
-class _Background:
-    """Run ``function(**kwargs)`` in a thread; ``result()`` returns or raises what it did."""
-
-    def __init__(self, function: Callable[..., Any], **kwargs: Any) -> None:
-        import threading
-
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = function(**kwargs)
-            except BaseException as error:  # handed over to the caller in result()
-                self._error = error
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+    def stop(self) -> None: ...
 
 
 @dataclass
-class _Aligned:
-    """The inputs row-aligned in PREDICTIONS order."""
+class _Check:
+    """Rows with a missing (or negative) value in one column, over one pass."""
 
-    pred: Blocks
-    targets: list[TargetColumn]
-    weights: FloatArray | None
-    ids: Any  # pa.ChunkedArray | None, in PREDICTIONS order
-    pred_side: Side
-    target_side: Side
-    n_dropped: int
-    by_codes: IntArray | None = None
-    by_names: tuple[str, ...] = ()
+    column: str
+    side: str  # "pred" or "target": which file the column was read from
+    count: Count = field(default_factory=Count)
 
 
-def _unique(*names: str | None) -> list[str]:
-    """The names given, once each, in order (a --by column may also be a target)."""
-    return [name for name in dict.fromkeys(names) if name is not None]
+class _Pass:
+    """One pass over the aligned chunks: checks, profiles, and (once the reading is known,
+    or guessed) the losses, all as running states.
 
+    The first pass profiles every row for detection. It guesses the reading from
+    the rows seen so far and computes the losses under that guess while every
+    later chunk agrees with it; if the decision over the whole input is the
+    guess, that pass was enough. Otherwise a second pass, told the decision,
+    computes the losses (``detection``).
+    """
 
-def _read_aligned(
-    preds: InputTable,
-    targets: InputTable | None,
-    plan: ColumnPlan,
-    *,
-    drop_missing: bool,
-    chunk_rows: int,
-) -> _Aligned:
-    weight_numeric = [plan.weight] if plan.weight is not None else []
-    single = targets is None
-    t_read = None
-    if targets is not None:
-        # pyarrow parses without the GIL: read the targets while the predictions stream.
-        t_read = _Background(
-            targets.read,
-            numeric=weight_numeric if plan.weight_in_targets else [],
-            other=_unique(
-                *plan.target,
-                plan.target_id,
-                plan.by if plan.by_in_targets else None,
-            ),
-            text=_unique(plan.target_id),
-        )
-    try:
-        p_data = preds.read(
-            numeric=[*plan.pred, *([] if plan.weight_in_targets else weight_numeric)],
-            other=_unique(
-                plan.pred_id,
-                *(plan.target if single else []),
-                plan.by if not plan.by_in_targets else None,
-            ),
-            text=_unique(plan.pred_id),
-        )
-    finally:
-        if t_read is not None:
-            t_read.wait()  # never leave pyarrow working in a thread while the process exits
-    t_data = t_read.result() if t_read is not None else p_data
-    target_table = targets if targets is not None else preds
-    n_pred = len(p_data[plan.pred[0]])
-    n_target = len(t_data[plan.target[0]])
-    for n, table in ((n_pred, preds), (n_target, target_table)):
+    def __init__(
+        self,
+        plan: ColumnPlan,
+        o: _Options,
+        aligner: Aligner,
+        *,
+        detection: Detection | None = None,
+        losses: bool = True,
+        keep: bool = False,
+        writers: Sequence[LossWriter] = (),
+    ) -> None:
+        self.plan, self.o, self.aligner = plan, o, aligner
+        self.names = plan.pred
+        self.detection = detection
+        self.guess: tuple[str, str, str] | None = None
+        self.guessing = losses and detection is None  # still computing under a guess
+        self.losses = losses
+        self.keep, self.writers = keep, writers
+        self.failed = False  # an input error is certain: only count it to the end
+        self.checks = [_Check(name, "pred") for name in plan.pred]
+        self.checks += [_Check(name, "target") for name in plan.target]
+        weight_side = "target" if plan.weight_in_targets else "pred"
+        if plan.weight is not None:
+            self.checks.append(_Check(plan.weight, weight_side))
+        self.negative = _Check(plan.weight or "", weight_side)
+        self.positive_weight = False
+        self.pred_profile = PredictionProfile()
+        self.target_profile: TargetProfile | None = None
+        self.n = 0
+        self.n_dropped = 0
+        self.groups = GroupCodes(plan.by) if plan.by is not None else None
+        self.accumulator: LossAccumulator | None = None
+        self.null: NullState | None = None
+        self.overflow = Count()
+        self.head: list[tuple[int, SampleRow]] = []
+        self.worst: dict[int, tuple[int, SampleRow]] = {}
+        self.kept: dict[str, list[Any]] = {"loss": [], "ids": [], "weights": [], "rows": []}
+
+    def run(self, progress: Progress | None) -> _Pass:
+        preds = self.aligner.pred.table
+        total = preds.size()
+        if progress is not None:
+            what = "scoring" if self.detection is not None or self.losses else "reading"
+            size, unit = total or (None, "rows")
+            progress.start(size, unit, what)
+        for chunk in self.aligner.chunks():
+            self._chunk(chunk)
+            if progress is not None:
+                progress.update(preds.done() if total is not None else self.aligner.pred.n)
+        return self
+
+    def _chunk(self, chunk: Chunk) -> None:
+        plan, o = self.plan, self.o
+        target_label = self.aligner.target.table.label
+        pred = [to_float(chunk.pred[name]) for name in plan.pred]
+        targets, masks = [], [~np.isfinite(column) for column in pred]
+        for name in plan.target:
+            column, missing = to_target(name, chunk.target[name], target_label)
+            targets.append(column)
+            masks.append(missing)
+        weights = None
+        if plan.weight is not None:
+            weights = to_float(
+                (chunk.target if plan.weight_in_targets else chunk.pred)[plan.weight]
+            )
+            masks.append(~np.isfinite(weights))
+        pred_rows: Rows = chunk.pred_rows
+        target_rows: Rows = chunk.target_rows
+        for check, mask in zip(self.checks, masks, strict=True):
+            rows = pred_rows if check.side == "pred" else target_rows
+            check.count = check.count.merge(Count.of(mask, rows))
+        missing = np.logical_or.reduce(masks)
+        ids = chunk.pred.get(plan.pred_id) if plan.pred_id is not None else None
+        by = None
+        if plan.by is not None:
+            by = (chunk.target if plan.by_in_targets else chunk.pred)[plan.by]
+        if missing.any():
+            if not o.drop_missing:
+                self.failed = True
+            if self.failed:
+                return
+            keep = np.flatnonzero(~missing)
+            self.n_dropped += int(missing.size - keep.size)
+            pred = [column[keep] for column in pred]
+            targets = [column.take(keep) for column in targets]
+            weights = weights[keep] if weights is not None else None
+            kept = pa.array(keep)
+            ids = ids.take(kept) if ids is not None else None
+            by = by.take(kept) if by is not None else None
+            pred_rows_kept = keep + chunk.pred_rows
+            target_rows = keep + target_rows if isinstance(target_rows, int) else target_rows[keep]
+        else:
+            pred_rows_kept = None
+        if self.failed:
+            return
+        rows_of_pred: Rows = pred_rows if pred_rows_kept is None else pred_rows_kept
+        if weights is not None:
+            w_rows = target_rows if plan.weight_in_targets else rows_of_pred
+            self.negative.count = self.negative.count.merge(Count.of(weights < 0, w_rows))
+            if self.negative.count.n:
+                self.failed = True
+                return
+            self.positive_weight = self.positive_weight or bool(np.any(weights > 0))
+        matrix = pred[0] if len(pred) == 1 else np.column_stack(pred)
+        n = matrix.shape[0]
         if n == 0:
-            raise HeaderOnly(
-                "has a header but no data rows", file=table.label, hint="Give at least one row"
+            return
+        if self.detection is None:
+            self.pred_profile = self.pred_profile.merge(PredictionProfile.of(matrix, rows_of_pred))
+            profile = TargetProfile.of(targets, self.names, target_rows)
+            self.target_profile = (
+                profile if self.target_profile is None else self.target_profile.merge(profile)
+            )
+        codes = self.groups(by, self.aligner.pred.table.label) if self.groups and by else None
+        detection = self.detection or self._guess()
+        if detection is not None:
+            self._losses(detection, matrix, targets, weights, ids, codes, rows_of_pred, target_rows)
+        self.n += n
+
+    def _guess(self) -> Detection | None:
+        """The reading that the rows seen so far point to, while it stays the same."""
+        if not self.guessing:
+            return None
+        assert self.target_profile is not None
+        try:
+            detection = self.decide()
+        except LossctlError:
+            detection = None
+        key = None if detection is None else _key(detection)
+        if self.guess is None and key is not None:
+            self.guess = key
+        if key is None or key != self.guess:
+            self.guessing = False  # a second pass will do it
+            return None
+        return detection
+
+    def decide(self) -> Detection:
+        """The decision over every row seen (raises the input errors it finds)."""
+        assert self.target_profile is not None
+        return decide(
+            self.pred_profile,
+            self.target_profile,
+            pred_names=self.names,
+            pred_side=self.aligner.pred.side(),
+            target_side=self.aligner.target.side(),
+            task=self.o.task,
+            kind=self.o.kind,
+        )
+
+    def _losses(
+        self,
+        detection: Detection,
+        matrix: FloatArray,
+        targets: list[TargetColumn],
+        weights: FloatArray | None,
+        ids: pa.Array | None,
+        codes: IntArray | None,
+        pred_rows: Rows,
+        target_rows: Rows,
+    ) -> None:
+        o = self.o
+        if self.accumulator is None:
+            multi = detection.task in ("multiclass", "multilabel")
+            self.accumulator = LossAccumulator(self.names if multi else (), worst_k=o.worst)
+            self.null = NullState(
+                detection.task, n_classes=len(self.names), label_reduction=o.label_reduction
+            )
+        y = encode_targets(detection, targets, self.names)
+        chunk = sample_losses(
+            detection.task,
+            detection.prediction_kind,
+            y,
+            matrix,
+            eps=o.eps,
+            label_reduction=o.label_reduction,
+        )
+        self.overflow = self.overflow.merge(Count.of(~np.isfinite(chunk.loss), pred_rows))
+        start = self.n
+        self.accumulator.update(
+            chunk.loss,
+            offset=start,
+            weights=weights,
+            clipped=chunk.clipped,
+            y_index=y if detection.task == "multiclass" else None,  # type: ignore[arg-type]
+            per_label=chunk.per_label,
+            by_codes=codes,
+        )
+        assert self.null is not None
+        self.null.update(y, weights)
+
+        def sample(i: int) -> tuple[int, SampleRow]:
+            return row_of(pred_rows, i), SampleRow(
+                row=0,
+                id=None if ids is None else str(ids[i].as_py()),
+                target=_describe_target(detection, y, i, self.names),
+                prediction=_describe_prediction(detection, np.atleast_1d(matrix[i]), self.names),
+                loss=float(chunk.loss[i]),
             )
 
-    take: IntArray | None = None
-    if plan.join:
-        assert plan.pred_id is not None and plan.target_id is not None
-        take = align_ids(
-            p_data[plan.pred_id],
-            t_data[plan.target_id],
-            column=plan.pred_id,
-            pred_label=preds.label,
-            target_label=target_table.label,
-        )
-    elif n_pred != n_target:
-        raise LengthMismatch(
-            f"{preds.label} has {n_pred} rows but {target_table.label} has {n_target}",
-            hint="Aligned by row order, both files need the same rows; or align them by an "
-            "id column with --id",
-        )
-
-    def aligned(values: np.ndarray) -> np.ndarray:
-        return values if take is None else values[take]
-
-    # Blocks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
-    # of a thousand-class file stay as small as those of a binary one.
-    rows = max(1, min(chunk_rows, CHUNK_VALUES // len(plan.pred)))
-    pred = Blocks(to_float_blocks([p_data.pop(name) for name in plan.pred], rows))
-    target_columns, missing_masks = [], []
-    for name in plan.target:
-        column, missing = to_target(name, t_data[name], target_table.label)
-        target_columns.append(column if take is None else column.take(take))
-        missing_masks.append(aligned(missing))
-    weights = None
-    if plan.weight is not None:
-        weights = to_float((t_data if plan.weight_in_targets else p_data)[plan.weight])
-        weights = aligned(weights) if plan.weight_in_targets else weights
-    by_codes: IntArray | None = None
-    by_names: tuple[str, ...] = ()
-    if plan.by is not None:
-        by_table = target_table if plan.by_in_targets else preds
-        by_codes, by_names = to_groups(
-            (t_data if plan.by_in_targets else p_data)[plan.by], plan.by, by_table.label
-        )
-        by_codes = aligned(by_codes) if plan.by_in_targets else by_codes
-    ids = p_data.get(plan.pred_id) if plan.pred_id else None
-    pred_side = Side(preds.label)
-    target_side = Side(target_table.label, None if take is None else take + 1)
-
-    checks: list[tuple[str, np.ndarray, Side]] = [
-        (name, mask, pred_side) for name, mask in zip(plan.pred, pred.missing(), strict=True)
-    ]
-    checks += [
-        (name, mask, target_side) for name, mask in zip(plan.target, missing_masks, strict=True)
-    ]
-    if weights is not None:
-        side = target_side if plan.weight_in_targets else pred_side
-        checks.append((plan.weight or "", ~np.isfinite(weights), side))
-    missing_any = np.zeros(n_pred, dtype=bool)
-    for name, mask, side in checks:
-        if not drop_missing and mask.any():
-            first = int(np.argmax(mask))
-            raise MissingValue(
-                "this value is missing (empty, NaN or infinite)",
-                file=side.file,
-                column=name,
-                row=side.row(first),
-                count=int(np.count_nonzero(mask)),
-                hint="Fill or remove those rows, or pass --drop-missing to skip them",
+        self.head += [sample(i) for i in range(min(o.head - len(self.head), matrix.shape[0]))]
+        worst = [int(i) for i in self.accumulator.worst_index]
+        self.worst = {i: self.worst[i] if i in self.worst else sample(i - start) for i in worst}
+        for writer in self.writers:
+            writer.write(chunk.loss, ids)
+        if self.keep:
+            self.kept["loss"].append(chunk.loss)
+            self.kept["ids"].append(ids)
+            self.kept["weights"].append(weights)
+            rows = target_rows
+            self.kept["rows"].append(
+                np.arange(rows, rows + matrix.shape[0]) if isinstance(rows, int) else rows
             )
-        missing_any |= mask
-    n_dropped = int(np.count_nonzero(missing_any))
-    if n_dropped:
-        if n_dropped == n_pred:
+
+    def check(self) -> None:
+        """Raise the input errors found, in the order the README gives."""
+        sides = {"pred": self.aligner.pred.side(), "target": self.aligner.target.side()}
+        if not self.o.drop_missing:
+            for check in self.checks:
+                if check.count.n:
+                    side, first = sides[check.side], check.count.first or 0
+                    raise MissingValue(
+                        "this value is missing (empty, NaN or infinite)",
+                        file=side.file_at(first),
+                        column=check.column,
+                        row=side.row(first),
+                        count=check.count.n,
+                        hint="Fill or remove those rows, or pass --drop-missing to skip them",
+                    )
+        if self.n == 0 and self.n_dropped:
             raise AllRowsMissing(
                 "every row has a missing value, so none is left to evaluate",
-                file=preds.label,
+                file=self.aligner.pred.table.label,
                 hint="Check the columns chosen",
             )
-        keep = np.flatnonzero(~missing_any)
-        pred = pred.keep(~missing_any)
-        target_columns = [c.take(keep) for c in target_columns]
-        weights = weights[keep] if weights is not None else None
-        if by_codes is not None:
-            used, by_codes = np.unique(by_codes[keep], return_inverse=True)
-            by_names = tuple(by_names[i] for i in used)  # groups all dropped are gone
-        if ids is not None:
-            ids = ids.take(from_numpy(keep))
-        pred_side = Side(preds.label, keep + 1)
-        target_side = Side(target_table.label, keep + 1 if take is None else take[keep] + 1)
-    if weights is not None:
-        side = target_side if plan.weight_in_targets else pred_side
-        negative = weights < 0
-        if negative.any():
+        weight_side = sides[self.negative.side]
+        if self.negative.count.n:
+            first = self.negative.count.first or 0
             raise NegativeWeight(
                 "this weight is negative",
-                file=side.file,
-                column=plan.weight,
-                row=side.row(int(np.argmax(negative))),
-                count=int(np.count_nonzero(negative)),
+                file=weight_side.file_at(first),
+                column=self.plan.weight,
+                row=weight_side.row(first),
+                count=self.negative.count.n,
                 hint="Weights must be >= 0",
             )
-        if not np.any(weights > 0):
+        if self.plan.weight is not None and not self.positive_weight:
             raise ZeroWeights(
                 "every weight is zero",
-                file=side.file,
-                column=plan.weight,
+                file=weight_side.file,
+                column=self.plan.weight,
                 hint="Check --weight-col",
             )
-    return _Aligned(
-        pred, target_columns, weights, ids, pred_side, target_side, n_dropped, by_codes, by_names
-    )
+
+    def result(self) -> _Result:
+        if self.overflow.n:
+            side, first = self.aligner.pred.side(), self.overflow.first or 0
+            raise LossOverflow(
+                "the squared error of this row overflows float64",
+                file=side.file_at(first),
+                row=side.row(first),
+            )
+        assert self.accumulator is not None and self.null is not None
+        side = self.aligner.pred.side()
+        if self.groups is not None:
+            names, order = self.groups.names()
+            self.accumulator.by = self.accumulator.by.named(names, order)
+
+        def placed(item: tuple[int, SampleRow]) -> SampleRow:
+            return replace(item[1], row=side.row(item[0]))
+
+        summary = self.accumulator.result()
+        kept = None
+        if self.keep:
+            ids = [i for i in self.kept["ids"] if i is not None]
+            weights = [w for w in self.kept["weights"] if w is not None]
+            kept = (
+                np.concatenate(self.kept["loss"]),
+                pa.chunked_array(ids) if ids else None,
+                np.concatenate(weights) if weights else None,
+                np.concatenate(self.kept["rows"]) + 1,
+            )
+        return _Result(
+            summary=summary,
+            null_loss=self.null.result(),
+            head=tuple(placed(item) for item in self.head),
+            worst=tuple(placed(self.worst[i]) for i, _ in summary.worst),
+            kept=kept,
+        )
+
+
+@dataclass
+class _Result:
+    summary: LossSummary
+    null_loss: float
+    head: tuple[SampleRow, ...]
+    worst: tuple[SampleRow, ...]
+    kept: tuple[FloatArray, pa.ChunkedArray | None, FloatArray | None, IntArray] | None
+
+
+def _one(output: object) -> bool:
+    return isinstance(output, (str, os.PathLike)) or hasattr(output, "write")
+
+
+def _key(detection: Detection) -> tuple[str, str, str]:
+    return detection.task, detection.prediction_kind, detection.target_encoding
 
 
 def _describe_prediction(detection: Detection, values: FloatArray, names: Sequence[str]) -> str:
@@ -584,6 +456,9 @@ def evaluate(
     worst: int = 5,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     encoding: str = "utf-8",
+    output: str | BinaryIO | Sequence[str | BinaryIO] | None = None,
+    keep_losses: bool = True,
+    progress: Progress | None = None,
 ) -> Report:
     """Evaluate predictions against targets and return the :class:`Report`.
 
@@ -600,6 +475,13 @@ def evaluate(
         row with a paired bootstrap of ``n_bootstrap`` resamples from ``seed``.
     max_loss, max_increase, max_increase_pct, min_d2 : gates; the report's
         ``gates`` says which passed, and ``exit_code`` is 1 if any failed.
+
+    output : where to write the per-sample losses as they are computed: a path
+        (``.csv``, ``.tsv``, ``.csv.gz``, ``.parquet``), which appears only once the
+        evaluation is complete, or a seekable binary file object (CSV).
+    keep_losses : keep the per-sample losses in ``Report.losses`` (8 bytes a
+        sample, plus the ids); False keeps memory flat for inputs of any size.
+    progress : told how far the reading has got (see :class:`Progress`).
 
     The other options are the command line's, with the same names and meaning.
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
@@ -649,28 +531,41 @@ def evaluate(
         chunk_rows=chunk_rows,
     )
     target_table = open_table(targets, "targets", encoding) if targets is not None else None
-    report = _evaluate_tables(
-        open_table(predictions, "predictions", encoding), target_table, options
-    )
-    comparison = None
-    if baseline is not None:
-        base_table = open_table(baseline, "baseline", encoding)
-        # The baseline needs neither the grouping column nor, unless the targets hold
-        # them, the weights: the comparison weighs both models by the candidate's weights.
-        weights_in_targets = target_table is not None and weight_col in target_table.names
-        base_options = replace(
+    pred_table = open_table(predictions, "predictions", encoding)
+    destinations: list[Any] = []
+    if output is not None:
+        destinations = [output] if _one(output) else list(output)
+    with contextlib.ExitStack() as stack:
+        writers = [stack.enter_context(LossWriter(d)) for d in destinations]
+        report = _evaluate_tables(
+            pred_table,
+            target_table,
             options,
-            head=0,
-            worst=0,
-            by=None,
-            weight_col=weight_col if weights_in_targets else None,
+            keep=keep_losses or baseline is not None,
+            writers=writers,
+            progress=progress,
         )
-        base = _evaluate_tables(base_table, target_table, base_options)
-        comparison = _compare(
-            report, base, n_bootstrap=n_bootstrap, seed=seed, drop_missing=drop_missing
-        )
-        report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
+        comparison = None
+        if baseline is not None:
+            base_table = open_table(baseline, "baseline", encoding)
+            # The baseline needs neither the grouping column nor, unless the targets hold
+            # them, the weights: the comparison weighs both models by the candidate's weights.
+            weights_in_targets = target_table is not None and weight_col in target_table.names
+            base_options = replace(
+                options,
+                head=0,
+                worst=0,
+                by=None,
+                weight_col=weight_col if weights_in_targets else None,
+            )
+            base = _evaluate_tables(base_table, target_table, base_options)
+            comparison = _compare(
+                report, base, n_bootstrap=n_bootstrap, seed=seed, drop_missing=drop_missing
+            )
+            report = replace(report, inputs=replace(report.inputs, baseline=base_table.label))
     gates = _gates(report, comparison, max_loss, max_increase, max_increase_pct, min_d2)
+    if not keep_losses:
+        report = replace(report, losses=None, ids=None, weights=None, target_rows=None)
     return replace(report, baseline=comparison, gates=gates)
 
 
@@ -708,7 +603,7 @@ def detect(
         no_id=no_id,
         drop_missing=drop_missing,
     )
-    plan, data, detection, _ = _read_and_decide(pred_table, target_table, options)
+    plan, done, detection, _ = _run(pred_table, target_table, options, losses=False)
     return DetectionReport(
         task=detection.task,
         activation=detection.activation,
@@ -717,7 +612,7 @@ def detect(
         target_encoding=detection.target_encoding,
         reasons=(plan.alignment, *plan.notes, *detection.reasons),
         inputs=_inputs(pred_table, target_table, plan),
-        n_samples=data.pred.n,
+        n_samples=done.n,
     )
 
 
@@ -734,10 +629,23 @@ def _inputs(pred_table: InputTable, target_table: InputTable | None, plan: Colum
     )
 
 
-def _read_and_decide(
-    pred_table: InputTable, target_table: InputTable | None, o: _Options
-) -> tuple[ColumnPlan, _Aligned, Detection, Count]:
-    """Choose the columns, read and align them, and detect: what evaluate and detect share."""
+def _run(
+    pred_table: InputTable,
+    target_table: InputTable | None,
+    o: _Options,
+    *,
+    losses: bool = True,
+    keep: bool = False,
+    writers: Sequence[LossWriter] = (),
+    progress: Progress | None = None,
+) -> tuple[ColumnPlan, _Pass, Detection, Count]:
+    """Choose the columns, then pass over the rows once, or twice when the first pass's
+    guess of the reading was not the decision over the whole input.
+
+    Returns the plan, the pass with the losses (the first, unless ``losses`` is
+    False), the detection, and the probability rows not summing to 1 (when that
+    deserves a warning: multiclass probabilities).
+    """
     plan = plan_columns(
         pred_table,
         target_table,
@@ -748,37 +656,55 @@ def _read_and_decide(
         no_id=o.no_id,
         by=o.by,
     )
-    data = _read_aligned(
-        pred_table, target_table, plan, drop_missing=o.drop_missing, chunk_rows=o.chunk_rows
-    )
-    detection, not_summing = _detect(data, plan.pred, o.task, o.kind)
-    return plan, data, detection, not_summing
+    # Chunks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
+    # of a thousand-class file stay as small as those of a binary one.
+    rows = max(1, min(o.chunk_rows, CHUNK_VALUES // len(plan.pred)))
+    hashed = False
+
+    def one_pass(detection: Detection | None = None) -> _Pass:
+        nonlocal hashed
+        while True:
+            aligner = Aligner(pred_table, target_table, plan, rows=rows, hashed=hashed)
+            for writer in writers:
+                writer.restart(plan.pred_id)
+            try:
+                step = _Pass(
+                    plan, o, aligner, detection=detection, losses=losses, keep=keep, writers=writers
+                )
+                return step.run(progress)
+            except OutOfStep:
+                hashed = True
+
+    try:
+        first = one_pass()
+        first.check()
+        detection = first.decide()
+        final = first
+        if losses and not (first.guessing and first.guess == _key(detection)):
+            final = one_pass(detection)
+    finally:
+        if progress is not None:
+            progress.stop()
+    warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
+    return plan, final, detection, first.pred_profile.not_summing if warn else Count()
 
 
 def _evaluate_tables(
-    pred_table: InputTable, target_table: InputTable | None, o: _Options
+    pred_table: InputTable,
+    target_table: InputTable | None,
+    o: _Options,
+    *,
+    keep: bool = True,
+    writers: Sequence[LossWriter] = (),
+    progress: Progress | None = None,
 ) -> Report:
     """One prediction file against the targets: everything but baseline and gates."""
-    plan, data, detection, not_summing = _read_and_decide(pred_table, target_table, o)
-    y = encode_targets(detection, data.targets, plan.pred)
-    losses, summary = _losses(data, detection, y, o, plan.pred)
-    null = null_loss(
-        detection.task,
-        y,
-        data.weights,
-        n_classes=len(plan.pred),
-        label_reduction=o.label_reduction,
+    plan, done, detection, not_summing = _run(
+        pred_table, target_table, o, keep=keep, writers=writers, progress=progress
     )
-
-    def row(i: int) -> SampleRow:
-        return SampleRow(
-            row=data.pred_side.row(i),
-            id=None if data.ids is None else str(data.ids[i].as_py()),
-            target=_describe_target(detection, y, i, plan.pred),
-            prediction=_describe_prediction(detection, data.pred.row(i), plan.pred),
-            loss=float(losses[i]),
-        )
-
+    result = done.result()
+    side = done.aligner.pred.side()
+    losses, ids, weights, target_rows = result.kept or (None, None, None, None)
     return Report(
         version=__version__,
         task=detection.task,
@@ -788,26 +714,20 @@ def _evaluate_tables(
         target_encoding=detection.target_encoding,
         reasons=(plan.alignment, *plan.notes, *detection.reasons),
         inputs=_inputs(pred_table, target_table, plan),
-        summary=summary,
-        null_loss=null,
+        summary=result.summary,
+        null_loss=result.null_loss,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,
-        weighted=data.weights is not None,
-        n_dropped=data.n_dropped,
+        weighted=plan.weight is not None,
+        n_dropped=done.n_dropped,
         n_not_summing=not_summing.n,
-        first_not_summing=(
-            None if not_summing.first is None else data.pred_side.row(not_summing.first)
-        ),
-        head=tuple(row(i) for i in range(min(o.head, data.pred.n))),
-        worst=tuple(row(i) for i, _ in summary.worst),
+        first_not_summing=None if not_summing.first is None else side.row(not_summing.first),
+        head=result.head,
+        worst=result.worst,
         losses=losses,
-        ids=data.ids,
-        weights=data.weights,
-        target_rows=(
-            data.target_side.rows
-            if data.target_side.rows is not None
-            else np.arange(1, data.pred.n + 1)
-        ),
+        ids=ids,
+        weights=weights,
+        target_rows=target_rows,
     )
 
 
@@ -924,74 +844,6 @@ def _check_encoding(encoding: str) -> None:
         raise UnknownEncoding(
             f"unknown --encoding {encoding!r}", hint="Try utf-8, latin-1 or cp1252"
         ) from None
-
-
-def _detect(
-    data: _Aligned, names: Sequence[str], task: str, kind: PredictionKind | None
-) -> tuple[Detection, Count]:
-    """Profile every row, then decide; also the probability rows not summing to 1, when
-    that deserves a warning (multiclass probabilities)."""
-    pred_profile = PredictionProfile()
-    target_profile = TargetProfile.of([c.slice(0, 0) for c in data.targets], names)
-    for start, block in data.pred:
-        stop = start + block.shape[0]
-        pred_profile = pred_profile.merge(PredictionProfile.of(block, start))
-        target_profile = target_profile.merge(
-            TargetProfile.of([c.slice(start, stop) for c in data.targets], names, start)
-        )
-    detection = decide(
-        pred_profile,
-        target_profile,
-        pred_names=names,
-        pred_side=data.pred_side,
-        target_side=data.target_side,
-        task=task,
-        kind=kind,
-    )
-    warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
-    return detection, pred_profile.not_summing if warn else Count()
-
-
-def _losses(
-    data: _Aligned,
-    detection: Detection,
-    y: FloatArray | IntArray,
-    o: _Options,
-    names: Sequence[str],
-) -> tuple[FloatArray, LossSummary]:
-    """Per-sample losses, block by block, and the running totals over them."""
-    groups = tuple(names) if detection.task in ("multiclass", "multilabel") else ()
-    accumulator = LossAccumulator(groups, worst_k=o.worst, by=data.by_names)
-    losses = np.empty(data.pred.n)
-    for start, block in data.pred:
-        stop = start + block.shape[0]
-        y_chunk = y[start:stop]
-        chunk = sample_losses(
-            detection.task,
-            detection.prediction_kind,
-            y_chunk,
-            block,
-            eps=o.eps,
-            label_reduction=o.label_reduction,
-        )
-        if not np.all(np.isfinite(chunk.loss)):
-            first = start + int(np.argmax(~np.isfinite(chunk.loss)))
-            raise LossOverflow(
-                "the squared error of this row overflows float64",
-                file=data.pred_side.file,
-                row=data.pred_side.row(first),
-            )
-        losses[start:stop] = chunk.loss
-        accumulator.update(
-            chunk.loss,
-            offset=start,
-            weights=None if data.weights is None else data.weights[start:stop],
-            clipped=chunk.clipped,
-            y_index=y_chunk if detection.task == "multiclass" else None,  # type: ignore[arg-type]
-            per_label=chunk.per_label,
-            by_codes=None if data.by_codes is None else data.by_codes[start:stop],
-        )
-    return losses, accumulator.result()
 
 
 def _describe_target(

@@ -176,6 +176,14 @@ def eval_command(
         ),
     ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", rich_help_panel=GATES)] = 0,
+    no_progress: Annotated[
+        bool,
+        typer.Option(
+            "--no-progress",
+            help="No progress bar (one is drawn on stderr for large inputs at a terminal).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
     debug: Debug = False,
 ) -> int:
     """Evaluate PREDICTIONS against TARGETS and report per-sample and mean loss.
@@ -183,14 +191,12 @@ def eval_command(
     Exit status: 0 evaluated (gates passed), 1 a gate failed, 2 usage or input
     error, 3 internal error (a bug).
     """
+    import shutil
+    import tempfile
+
+    from lossctl.cli.progress import ProgressBar
     from lossctl.engine import evaluate
-    from lossctl.io.writers import (
-        check_output,
-        losses_table,
-        write_csv_stdout,
-        write_losses,
-        write_text,
-    )
+    from lossctl.io.writers import check_output, write_text
 
     kind = prediction_kind(from_logits, from_probs)
     inputs = [name for name in (predictions, targets, baseline) if name]
@@ -210,69 +216,75 @@ def eval_command(
     for (first, a), (second, b) in itertools.combinations(destinations, 2):
         if os.path.realpath(a) == os.path.realpath(b):
             raise OutputClash(f"{first} and {second} name the same file", file=a)
-    report = evaluate(
-        predictions,
-        targets,
-        task=task.value,
-        from_logits=kind,
-        pred_cols=pred_col,
-        target_cols=target_col,
-        weight_col=weight_col,
-        id_col=id_col,
-        no_id=no_id,
-        by=by,
-        eps=eps,
-        label_reduction=label_reduction.value,
-        drop_missing=drop_missing,
-        baseline=baseline,
-        n_bootstrap=bootstrap,
-        seed=seed,
-        max_loss=max_loss,
-        max_increase=max_increase,
-        max_increase_pct=max_increase_pct,
-        min_d2=min_d2,
-        head=head if output_format is Format.table else 0,
-        worst=worst,
-        chunk_rows=chunk_rows,
-        encoding=encoding,
-    )
-    per_sample = None
-    if output is not None or output_format is Format.csv:
-        assert report.losses is not None
-        per_sample = losses_table(report.losses, report.ids, report.inputs.id_column)
-    if output is not None and per_sample is not None:
-        write_losses(output, per_sample)
-    if junit is not None:
-        from lossctl.report.ci import render_junit
-
-        write_text(junit, render_junit(report))
-    if markdown is not None or summary_path:
-        from lossctl.report.ci import render_markdown
-
-        text = render_markdown(report)
-        if markdown is not None:
-            write_text(markdown, text)
-        if summary_path:
-            write_text(summary_path, text, append=True)
-
+    # Per-sample CSV for stdout is written aside and printed once the run is complete.
+    spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
     try:
-        if output_format is Format.table:
-            from lossctl.report.table import render_table
+        losses_to = [d for d in (output, spool) if d is not None]
+        report = evaluate(
+            predictions,
+            targets,
+            task=task.value,
+            from_logits=kind,
+            pred_cols=pred_col,
+            target_cols=target_col,
+            weight_col=weight_col,
+            id_col=id_col,
+            no_id=no_id,
+            by=by,
+            eps=eps,
+            label_reduction=label_reduction.value,
+            drop_missing=drop_missing,
+            baseline=baseline,
+            n_bootstrap=bootstrap,
+            seed=seed,
+            max_loss=max_loss,
+            max_increase=max_increase,
+            max_increase_pct=max_increase_pct,
+            min_d2=min_d2,
+            head=head if output_format is Format.table else 0,
+            worst=worst,
+            chunk_rows=chunk_rows,
+            encoding=encoding,
+            output=losses_to,
+            keep_losses=False,
+            progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
+        )
+        if junit is not None:
+            from lossctl.report.ci import render_junit
 
-            render_table(report, stdout_console())
-        elif output_format is Format.json:
-            from lossctl.report.render import render_json
+            write_text(junit, render_junit(report))
+        if markdown is not None or summary_path:
+            from lossctl.report.ci import render_markdown
 
-            sys.stdout.write(render_json(report.to_dict()) + "\n")
-        elif output_format is Format.value:
-            from lossctl.report.render import render_value
+            text = render_markdown(report)
+            if markdown is not None:
+                write_text(markdown, text)
+            if summary_path:
+                write_text(summary_path, text, append=True)
 
-            sys.stdout.write(render_value(report) + "\n")
-        elif per_sample is not None:
-            write_csv_stdout(per_sample)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        silence_stdout()  # the reader (`| head`) has what it wanted; the exit code stands
+        try:
+            if output_format is Format.table:
+                from lossctl.report.table import render_table
+
+                render_table(report, stdout_console())
+            elif output_format is Format.json:
+                from lossctl.report.render import render_json
+
+                sys.stdout.write(render_json(report.to_dict()) + "\n")
+            elif output_format is Format.value:
+                from lossctl.report.render import render_value
+
+                sys.stdout.write(render_value(report) + "\n")
+            elif spool is not None:
+                sys.stdout.flush()
+                spool.seek(0)
+                shutil.copyfileobj(spool, sys.stdout.buffer)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()  # the reader (`| head`) has what it wanted; the exit code stands
+    finally:
+        if spool is not None:
+            spool.close()
     for gate in report.gates:
         if not gate.passed:
             error_line(gate.message)

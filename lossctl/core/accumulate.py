@@ -40,8 +40,14 @@ class GroupTotals:
 
     @np.errstate(over="ignore", invalid="ignore")  # see LossAccumulator.update
     def update(self, codes: IntArray, loss: FloatArray, w: FloatArray) -> None:
-        """Rows whose group is ``codes`` (indices into ``names``)."""
-        k = len(self.names)
+        """Rows whose group is ``codes`` (indices into ``names``; more groups than names
+        while the names are still being found, see :meth:`named`)."""
+        k = max(len(self.n), int(codes.max()) + 1 if codes.size else 0)
+        if k > len(self.n):
+            grow = k - len(self.n)
+            self.n = np.concatenate((self.n, np.zeros(grow, dtype=np.int64)))
+            self.w = np.concatenate((self.w, np.zeros(grow)))
+            self.wl = np.concatenate((self.wl, np.zeros(grow)))
         self.n += np.bincount(codes, minlength=k)
         self.w += np.bincount(codes, weights=w, minlength=k)
         self.wl += np.bincount(codes, weights=w * loss, minlength=k)
@@ -52,6 +58,16 @@ class GroupTotals:
         self.n += per_column.shape[0]
         self.w += float(np.sum(w))
         self.wl += w @ per_column
+
+    def named(self, names: tuple[str, ...], order: IntArray) -> GroupTotals:
+        """The totals of groups found as codes 0, 1, ..., in the order ``order``, named."""
+        named = GroupTotals(names)
+        for attribute in ("n", "w", "wl"):
+            values = getattr(self, attribute)
+            padded = np.zeros(len(order), dtype=values.dtype)
+            padded[: values.size] = values
+            setattr(named, attribute, padded[order])
+        return named
 
     def merge(self, other: GroupTotals) -> None:
         self.n += other.n

@@ -32,7 +32,76 @@ def _entropy(p: FloatArray) -> FloatArray:
     return result
 
 
-@np.errstate(over="ignore", invalid="ignore")  # targets near 1e154 give an infinite variance
+class NullState:
+    """The running totals behind :func:`null_loss`: ``update(chunk)``, ``merge``, ``result``.
+
+    Class weights for multiclass; for the other tasks the weight, weighted mean
+    and weighted sum of squared deviations of each target column, merged with
+    Chan et al.'s pairwise formula, which stays exact where ``E[y^2] - E[y]^2``
+    would cancel.
+    """
+
+    def __init__(self, task: Task, *, n_classes: int = 0, label_reduction: LabelReduction = "sum"):
+        self.task = task
+        self.n_classes = n_classes
+        self.label_reduction = label_reduction
+        self.w = 0.0
+        self.class_w = np.zeros(n_classes)
+        self.mean: FloatArray | None = None
+        self.m2: FloatArray | None = None
+
+    @np.errstate(over="ignore", invalid="ignore")  # targets near 1e154 give an infinite variance
+    def update(self, y: FloatArray | IntArray, weights: FloatArray | None = None) -> NullState:
+        """y : the encoded targets of a chunk, as the losses take them."""
+        if y.shape[0] == 0:
+            return self
+        w = np.ones(y.shape[0]) if weights is None else weights
+        total = float(np.sum(w))
+        if self.task == "multiclass":
+            self.class_w += np.bincount(y.astype(np.intp), weights=w, minlength=self.n_classes)
+            self.w += total
+            return self
+        values = y.astype(np.float64).reshape(y.shape[0], -1)
+        if total <= 0.0:
+            return self
+        mean = (w @ values) / total
+        m2 = w @ np.square(values - mean)
+        self._combine(total, mean, m2)
+        return self
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def _combine(self, w: float, mean: FloatArray, m2: FloatArray) -> None:
+        if self.mean is None or self.m2 is None or self.w == 0.0:
+            self.w, self.mean, self.m2 = w, mean, m2
+            return
+        total = self.w + w
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (w / total)
+        self.m2 = self.m2 + m2 + np.square(delta) * (self.w * w / total)
+        self.w = total
+
+    def merge(self, other: NullState) -> NullState:
+        if self.task == "multiclass":
+            self.class_w += other.class_w
+            self.w += other.w
+        elif other.mean is not None and other.m2 is not None:
+            self._combine(other.w, other.mean, other.m2)
+        return self
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def result(self) -> float:
+        if self.task == "multiclass":
+            return float(np.sum(_entropy(self.class_w / self.w)))
+        if self.mean is None or self.m2 is None:
+            return float("nan")
+        if self.task == "regression":
+            return float(np.mean(self.m2 / self.w))
+        per_label = _entropy(self.mean) + _entropy(1.0 - self.mean)
+        if self.task == "binary" or self.label_reduction == "sum":
+            return float(np.sum(per_label))
+        return float(np.mean(per_label))
+
+
 def null_loss(
     task: Task,
     y: FloatArray | IntArray,
@@ -51,20 +120,8 @@ def null_loss(
     >>> null_loss("regression", np.array([1.0, 2.0, 3.0]))  # variance
     0.6666666666666666
     """
-    w = np.ones(y.shape[0]) if weights is None else weights
-    total = float(np.sum(w))
-    if task == "multiclass":
-        freq = np.bincount(y.astype(np.intp), weights=w, minlength=n_classes) / total
-        return float(np.sum(_entropy(freq)))
-    values = y.astype(np.float64).reshape(y.shape[0], -1)
-    mean = (w @ values) / total
-    if task == "regression":
-        variance = (w @ np.square(values - mean)) / total
-        return float(np.mean(variance))
-    per_label = _entropy(mean) + _entropy(1.0 - mean)
-    if task == "binary" or label_reduction == "sum":
-        return float(np.sum(per_label))
-    return float(np.mean(per_label))
+    state = NullState(task, n_classes=n_classes, label_reduction=label_reduction)
+    return state.update(y, weights).result()
 
 
 def d2_score(mean_loss: float, null: float) -> float:

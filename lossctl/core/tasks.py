@@ -46,14 +46,29 @@ SUM_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Side:
-    """One input file, as messages name it, and the file row of each aligned sample."""
+    """One input, as messages name it, and where each of its rows comes from.
+
+    Rows are counted from 0 over the whole input; an input of several files
+    (``parts``, whose first rows are ``starts``) names the file of a row and the
+    row within it.
+    """
 
     file: str
-    rows: IntArray | None = None
+    parts: tuple[str, ...] = ()
+    starts: tuple[int, ...] = ()
+
+    def _part(self, index: int) -> int:
+        return int(np.searchsorted(self.starts, index, side="right")) - 1 if self.starts else -1
 
     def row(self, index: int) -> int:
-        """The 1-based data row in the file of aligned sample ``index``."""
-        return int(self.rows[index]) if self.rows is not None else index + 1
+        """The 1-based data row, within its file, of the input's row ``index``."""
+        part = self._part(index)
+        return index + 1 - (self.starts[part] if part >= 0 else 0)
+
+    def file_at(self, index: int) -> str:
+        """The file that holds the input's row ``index``."""
+        part = self._part(index)
+        return self.parts[part] if part >= 0 and len(self.parts) > 1 else self.file
 
 
 @dataclass(frozen=True)
@@ -114,9 +129,28 @@ def _as_number(text: str) -> float | None:
         return None
 
 
+#: Where the rows of a chunk come from: the row of its first (the rows follow in
+#: order), or each row's own row number (rows matched by id come in any order).
+Rows = int | IntArray
+
+
+def first_of(mask: np.ndarray, rows: Rows = 0) -> int | None:
+    """The position in the chunk of the earliest row where ``mask`` holds, if any."""
+    if not mask.any():
+        return None
+    if isinstance(rows, int):
+        return int(np.argmax(mask))
+    where = np.flatnonzero(mask)
+    return int(where[np.argmin(rows[where])])
+
+
+def row_of(rows: Rows, position: int) -> int:
+    return rows + position if isinstance(rows, int) else int(rows[position])
+
+
 @dataclass(frozen=True)
 class Count:
-    """How many rows break a rule, the first of them (aligned index) and its value."""
+    """How many rows break a rule, the first of them (a row of the input) and its value."""
 
     n: int = 0
     first: int | None = None
@@ -124,13 +158,14 @@ class Count:
 
     @classmethod
     def of(
-        cls, mask: np.ndarray, offset: int = 0, describe: Callable[[int], str] | None = None
+        cls, mask: np.ndarray, rows: Rows = 0, describe: Callable[[int], str] | None = None
     ) -> Count:
-        n = int(np.count_nonzero(mask))
-        if not n:
+        """The rows of a chunk where ``mask`` holds; ``rows`` as :data:`Rows` says."""
+        position = first_of(mask, rows)
+        if position is None:
             return cls()
-        first = int(np.argmax(mask))
-        return cls(n, first + offset, describe(first) if describe else None)
+        n = int(np.count_nonzero(mask))
+        return cls(n, row_of(rows, position), describe(position) if describe else None)
 
     def merge(self, other: Count) -> Count:
         earlier = (
@@ -157,21 +192,23 @@ class PredictionProfile:
     not_summing: Count = field(default_factory=Count)
 
     @classmethod
-    def of(cls, pred: FloatArray, offset: int = 0) -> PredictionProfile:
+    def of(cls, pred: FloatArray, rows: Rows = 0) -> PredictionProfile:
         """pred : (n,) or (n, K) float64, finite."""
         if pred.shape[0] == 0:
             return cls()
         matrix = pred.reshape(pred.shape[0], -1)
         bad = (matrix < 0.0) | (matrix > 1.0)
-        outside = Count.of(np.any(bad, axis=1), offset)
+        bad_rows = np.any(bad, axis=1)
         column = None
-        if outside.first is not None:
-            column = int(np.argmax(bad[outside.first - offset]))
-            value = float(matrix[outside.first - offset, column])
-            outside = replace(outside, value=repr(value))
+        position = first_of(bad_rows, rows)
+        outside = Count()
+        if position is not None:
+            column = int(np.argmax(bad[position]))
+            value = repr(float(matrix[position, column]))
+            outside = Count(int(np.count_nonzero(bad_rows)), row_of(rows, position), value)
         not_summing = Count()
         if matrix.shape[1] > 1:
-            not_summing = Count.of(np.abs(np.sum(matrix, axis=1) - 1.0) > SUM_TOLERANCE, offset)
+            not_summing = Count.of(np.abs(np.sum(matrix, axis=1) - 1.0) > SUM_TOLERANCE, rows)
         return cls(
             n_rows=matrix.shape[0],
             min=float(np.min(matrix)),
@@ -226,7 +263,7 @@ class TargetColumnProfile:
 
     @classmethod
     def of(
-        cls, column: TargetColumn, pred_names: Sequence[str], offset: int = 0
+        cls, column: TargetColumn, pred_names: Sequence[str], rows: Rows = 0
     ) -> TargetColumnProfile:
         v = column.values
         numeric = ~np.isnan(v)
@@ -234,7 +271,7 @@ class TargetColumnProfile:
         finite = v[numeric]
 
         def count(mask: np.ndarray) -> Count:
-            return Count.of(mask, offset, column.text)
+            return Count.of(mask, rows, column.text)
 
         return cls(
             name=column.name,
@@ -272,14 +309,14 @@ class TargetProfile:
 
     @classmethod
     def of(
-        cls, columns: Sequence[TargetColumn], pred_names: Sequence[str], offset: int = 0
+        cls, columns: Sequence[TargetColumn], pred_names: Sequence[str], rows: Rows = 0
     ) -> TargetProfile:
-        profiles = tuple(TargetColumnProfile.of(c, pred_names, offset) for c in columns)
+        profiles = tuple(TargetColumnProfile.of(c, pred_names, rows) for c in columns)
         not_one_hot = Count()
         if len(columns) > 1:
             matrix = np.column_stack([c.values for c in columns])
             binary = np.all((matrix == 0.0) | (matrix == 1.0), axis=1)
-            not_one_hot = Count.of(~(binary & (np.sum(matrix, axis=1) == 1.0)), offset)
+            not_one_hot = Count.of(~(binary & (np.sum(matrix, axis=1) == 1.0)), rows)
         return cls(profiles, not_one_hot)
 
     def merge(self, other: TargetProfile) -> TargetProfile:
@@ -464,11 +501,12 @@ def _bad_value(
 ) -> BadValueError:
     """An ``error`` for the first of ``count``'s rows: ``'<value>' <what>``."""
     value = "this row" if count.value is None else repr(count.value)
+    first = count.first or 0
     return error(
         f"{value} {what}",
-        file=side.file,
+        file=side.file_at(first),
         column=column,
-        row=side.row(count.first or 0),
+        row=side.row(first),
         count=count.n,
         hint=hint,
     )

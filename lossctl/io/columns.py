@@ -86,13 +86,15 @@ def to_float_blocks(columns: list[pa.ChunkedArray], rows: int) -> list[list[Floa
     ]
 
 
-def to_float(data: pa.ChunkedArray) -> FloatArray:
+def to_float(data: pa.ChunkedArray | pa.Array) -> FloatArray:
     """A float64 column as NumPy; nulls become NaN."""
     result: FloatArray = np.asarray(to_numpy(data), dtype=np.float64)
     return result
 
 
-def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColumn, np.ndarray]:
+def to_target(
+    name: str, data: pa.ChunkedArray | pa.Array, label: str
+) -> tuple[TargetColumn, np.ndarray]:
     """A target column and its missing-value mask.
 
     Numbers and booleans become float64; text becomes codes into its distinct
@@ -102,7 +104,10 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     if pa.types.is_dictionary(kind):
         data, kind = data.cast(kind.value_type), kind.value_type
     if is_text_type(kind):
-        encoded = data.cast(pa.string()).combine_chunks().dictionary_encode()
+        text = data.cast(pa.string())
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        encoded = text.dictionary_encode()
         categories = tuple(str(c) for c in encoded.dictionary.to_pylist())
         missing = to_numpy(encoded.indices.is_null())
         codes = to_numpy(encoded.indices)
@@ -122,34 +127,56 @@ def to_target(name: str, data: pa.ChunkedArray, label: str) -> tuple[TargetColum
     )
 
 
-def to_groups(data: pa.ChunkedArray, column: str, label: str) -> tuple[IntArray, tuple[str, ...]]:
-    """A grouping column (``--by``) as codes into its distinct values, sorted, as text.
+class GroupCodes:
+    """The values of a grouping column (``--by``), chunk by chunk, as codes.
 
-    Empty cells form a group of their own, named ``(missing)``, last.
+    Codes are given in order of first appearance; :meth:`names` sorts the
+    values (numbers as numbers, else as text) and puts empty cells last, as a
+    group named ``(missing)``.
     """
-    import pyarrow.compute as pc
 
-    if pa.types.is_dictionary(data.type):
-        data = data.cast(data.type.value_type)
-    if pa.types.is_nested(data.type):
-        raise UnsupportedColumnType(
-            f"holds {data.type} values, which cannot be grouped",
-            column=column,
-            file=label,
-            hint="Give --by a column of numbers, text or dates",
-        )
-    encoded = data.combine_chunks().dictionary_encode()
-    order = to_numpy(pc.array_sort_indices(encoded.dictionary)).astype(np.intp)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    values = encoded.dictionary.to_pylist()
-    names = tuple(str(values[i]) for i in order)
-    missing = to_numpy(encoded.indices.is_null()).astype(bool)
-    codes = rank[np.nan_to_num(to_numpy(encoded.indices)).astype(np.intp)]
-    if missing.any():
-        codes[missing] = len(names)
-        names = (*names, "(missing)")
-    return codes, names
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.codes: dict[Any, int] = {}
+        self.missing: int | None = None
+
+    def __call__(self, data: pa.Array, label: str) -> IntArray:
+        if pa.types.is_dictionary(data.type):
+            data = data.cast(data.type.value_type)
+        if pa.types.is_nested(data.type):
+            raise UnsupportedColumnType(
+                f"holds {data.type} values, which cannot be grouped",
+                column=self.column,
+                file=label,
+                hint="Give --by a column of numbers, text or dates",
+            )
+        encoded = data.dictionary_encode()
+        lookup = [self._code(value) for value in encoded.dictionary.to_pylist()]
+        indices = to_numpy(encoded.indices)
+        if encoded.indices.null_count:
+            if self.missing is None:
+                self.missing = self._code(_MISSING)
+            indices = np.where(np.isnan(indices), len(lookup), indices)
+            lookup.append(self.missing)
+        result: IntArray = np.asarray(lookup, dtype=np.intp)[indices.astype(np.intp)]
+        return result
+
+    def _code(self, value: Any) -> int:
+        return self.codes.setdefault(value, len(self.codes))
+
+    def names(self) -> tuple[tuple[str, ...], IntArray]:
+        """The group names, sorted, and for each the code it was given."""
+        values = [v for v in self.codes if v is not _MISSING]
+        numbers = all(isinstance(v, (int, float)) for v in values)
+        ordered = sorted(values, key=(lambda v: v) if numbers else str)
+        if self.missing is not None:
+            ordered.append(_MISSING)
+        names = tuple("(missing)" if v is _MISSING else str(v) for v in ordered)
+        return names, np.array([self.codes[v] for v in ordered], dtype=np.intp)
+
+
+#: The key of empty cells in :class:`GroupCodes`.
+_MISSING = object()
 
 
 def _number(text: str) -> float:
@@ -179,7 +206,7 @@ def _unique(ids: pa.ChunkedArray, pc: Any) -> bool:
     return bool(pc.count_distinct(ids).as_py() == len(ids))
 
 
-def _as_key(ids: pa.ChunkedArray, column: str, label: str) -> pa.ChunkedArray:
+def as_key(ids: Any, column: str = "", label: str = "") -> Any:
     """An id column in a type that pyarrow can hash and compare: plain text, or as it is."""
     kind = ids.type
     if pa.types.is_dictionary(kind):
@@ -217,8 +244,8 @@ def align_ids(
                 count=ids.null_count,
                 hint="Every row needs an id; or align by row order with --no-id",
             )
-    pred_ids = _as_key(pred_ids, column, pred_label)
-    target_ids = _as_key(target_ids, column, target_label)
+    pred_ids = as_key(pred_ids, column, pred_label)
+    target_ids = as_key(target_ids, column, target_label)
     if pred_ids.type != target_ids.type:
         pred_ids, target_ids = pred_ids.cast(pa.string()), target_ids.cast(pa.string())
     import pyarrow.compute as pc

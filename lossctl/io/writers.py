@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -45,7 +47,7 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
         )
 
 
-def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str | None) -> pa.Table:
+def losses_table(losses: np.ndarray, ids: pa.Array | None, id_name: str | None) -> pa.Table:
     """The per-sample table: the id column when there is one, then ``loss``."""
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     if ids is not None and id_name is not None:
@@ -54,20 +56,87 @@ def losses_table(losses: np.ndarray, ids: pa.ChunkedArray | None, id_name: str |
     return pa.table(columns)
 
 
-def write_losses(path: str, table: pa.Table) -> None:
-    """Write ``table`` to ``path`` (CSV, TSV or Parquet by extension) atomically."""
-    fmt, compression = split_suffix(Path(path))
-    with atomic_path(path) as tmp:
-        if fmt == "parquet":
+class LossWriter:
+    """Per-sample losses written batch by batch as they are computed.
+
+    destination : a path (CSV, TSV, compressed CSV or Parquet by extension),
+        written to a temporary file that takes the path's name only when
+        :meth:`close` is called after a complete run; or a seekable binary file
+        object, into which CSV is written.
+
+    :meth:`restart` forgets what was written (a second pass writes it again).
+    Use as a context manager: leaving it with an error leaves nothing behind.
+    """
+
+    def __init__(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
+        self.id_name: str | None = None
+        self.destination = destination
+        self._stack = contextlib.ExitStack()
+        self.path: str | None = None
+        self.fmt: str | None = "csv"
+        self.compression: str | None = None
+        if isinstance(destination, (str, os.PathLike)):
+            self.fmt, self.compression = split_suffix(Path(destination))
+            self.path = self._stack.enter_context(atomic_path(os.fspath(destination)))
+        self._sink: Any = None
+        self._first = True
+
+    def __enter__(self) -> LossWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[1] is not None:
+            self._close_sink()
+            self._stack.__exit__(*exc)
+        else:
+            self.close()
+
+    def write(self, losses: np.ndarray, ids: pa.Array | None) -> None:
+        table = losses_table(losses, ids, self.id_name)
+        if self._sink is None:
+            self._open(table.schema)
+        if self.fmt == "parquet":
+            self._sink.write_table(table)
+        else:
+            _write_csv(table, self._sink, "\t" if self.fmt == "tsv" else ",", self._first)
+        self._first = False
+
+    def _open(self, schema: pa.Schema) -> None:
+        if self.path is None:
+            self._sink = pa.PythonFile(self.destination, mode="w")
+        elif self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            pq.write_table(table, tmp)
+            self._sink = pq.ParquetWriter(self.path, schema)
         else:
-            with pa.output_stream(tmp, compression=compression) as stream:
-                _write_csv(table, stream, "\t" if fmt == "tsv" else ",")
+            self._sink = pa.output_stream(self.path, compression=self.compression)
+
+    def _close_sink(self) -> None:
+        if self._sink is not None and self.path is not None:
+            self._sink.close()
+        self._sink = None
+
+    def restart(self, id_name: str | None) -> None:
+        """Start again from nothing; the id column (if any) is ``id_name``."""
+        self.id_name = id_name
+        self._close_sink()
+        self._first = True
+        if self.path is None:
+            assert not isinstance(self.destination, (str, os.PathLike))
+            self.destination.seek(0)
+            self.destination.truncate()
+
+    def close(self) -> None:
+        """Finish the file (an empty run still gets its header), and rename it into place."""
+        if self._sink is None:
+            self.write(np.empty(0), None if self.id_name is None else pa.array([], pa.string()))
+        if self.path is None:
+            self._sink.flush()
+        self._close_sink()
+        self._stack.close()
 
 
-def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str) -> None:
+def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str, header: bool = True) -> None:
     """CSV with shortest-repr floats, quoting only the values that need it.
 
     pyarrow quotes every string (and every header name) unless told not to, and
@@ -77,7 +146,9 @@ def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str) -> None:
 
     for style in ("none", "needed"):
         sink = pa.BufferOutputStream()
-        options = pacsv.WriteOptions(delimiter=delimiter, quoting_style=style, quoting_header=style)
+        options = pacsv.WriteOptions(
+            include_header=header, delimiter=delimiter, quoting_style=style, quoting_header=style
+        )
         try:
             pacsv.write_csv(table, sink, write_options=options)
         except pa.ArrowInvalid:

@@ -97,7 +97,7 @@ def test_no_space_left_is_an_input_error_and_leaves_no_file(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(pq, "write_table", full)
+    monkeypatch.setattr(pq, "ParquetWriter", full)
     before = snapshot(here)
     line = assert_input_error(run_eval("preds.csv", "targets.csv", "--output", "losses.parquet"))
     assert line == (

@@ -1,0 +1,437 @@
+"""The rows of PREDICTIONS and TARGETS that belong together, streamed in chunks.
+
+Three ways to pair rows, each a generator of :class:`Chunk`:
+
+- one file: the targets are columns of the predictions' rows;
+- by position: row i of each file, read in lockstep;
+- by id: first *in step* (both files list the same ids in the same strictly
+  increasing order, the usual case): read in lockstep, in bounded memory. At
+  the first row where the ids differ, :class:`OutOfStep` is raised and the
+  caller starts again *by hash*: the target side's id, target, weight and
+  grouping columns are read whole and indexed, and the predictions stream
+  past the index. Memory then grows with the number of target rows (the limit
+  the README states), never with the predictions.
+
+Each side is read ahead in a thread (pyarrow parses without the GIL), so the
+two files are parsed at once, while the chunks before are being evaluated.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from lossctl.core.losses import IntArray
+from lossctl.core.tasks import Rows, Side
+from lossctl.errors import HeaderOnly, LengthMismatch
+from lossctl.io.columns import align_ids, as_key, is_text_type, to_numpy
+from lossctl.io.readers import Batch, InputTable
+from lossctl.plan import ColumnPlan
+
+
+class OutOfStep(Exception):
+    """The ids of the two files stopped matching row for row: join them by hash instead."""
+
+
+@dataclass
+class Chunk:
+    """Rows of both inputs that belong together.
+
+    pred, target : the columns read from each file (the same dict for one file)
+    pred_rows, target_rows : where the rows come from, as :data:`Rows` says
+        (counted from 0 over the whole input, across its parts)
+    """
+
+    pred: dict[str, pa.Array]
+    target: dict[str, pa.Array]
+    pred_rows: int
+    target_rows: Rows
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.pred.values())))
+
+
+@dataclass
+class _Reading:
+    """What to read of one input, and how far it has got."""
+
+    table: InputTable
+    numeric: list[str]
+    other: list[str]
+    text: list[str]
+    rows: int
+    starts: list[int] = field(default_factory=list)  # first row of each part
+    n: int = 0
+
+    def batches(self) -> Iterator[Batch]:
+        """Every batch, with ``starts`` and ``n`` kept up to date."""
+        stream = _Prefetch(self.table.batches(self.numeric, self.other, self.text, self.rows))
+        try:
+            for batch in stream:
+                while len(self.starts) <= batch.part:
+                    self.starts.append(self.n - batch.start)
+                yield batch
+                self.n += batch.num_rows
+        finally:
+            stream.close()
+
+    def side(self) -> Side:
+        return Side(self.table.label, tuple(self.table.parts), tuple(self.starts))
+
+
+class Aligner:
+    """Pairs the rows of the inputs that ``plan`` names, chunk by chunk.
+
+    ``hashed`` joins by id through an index of the target side from the start
+    (after :class:`OutOfStep`).
+    """
+
+    def __init__(
+        self,
+        preds: InputTable,
+        targets: InputTable | None,
+        plan: ColumnPlan,
+        *,
+        rows: int,
+        hashed: bool = False,
+    ) -> None:
+        weight = [plan.weight] if plan.weight is not None else []
+        single = targets is None
+        self.plan = plan
+        self.hashed = hashed
+        self.pred = _Reading(
+            preds,
+            numeric=[*plan.pred, *([] if plan.weight_in_targets else weight)],
+            other=_unique(
+                plan.pred_id,
+                *(plan.target if single else []),
+                plan.by if not plan.by_in_targets else None,
+            ),
+            text=_unique(plan.pred_id),
+            rows=rows,
+        )
+        self.target = self.pred
+        if targets is not None:
+            self.target = _Reading(
+                targets,
+                numeric=weight if plan.weight_in_targets else [],
+                other=_unique(
+                    *plan.target, plan.target_id, plan.by if plan.by_in_targets else None
+                ),
+                text=_unique(plan.target_id),
+                rows=rows,
+            )
+
+    def chunks(self) -> Iterator[Chunk]:
+        if self.target is self.pred:
+            for batch in self.pred.batches():
+                yield Chunk(batch.columns, batch.columns, self.pred.n, self.pred.n)
+            self._check_rows()
+        elif self.plan.join and self.hashed:
+            yield from self._by_hash()
+        else:
+            yield from self._in_step()
+
+    def _in_step(self) -> Iterator[Chunk]:
+        """Row i of each file, in lockstep; by id, as long as the ids agree and increase."""
+        targets = _Cursor(self.target.batches())
+        last: Any = None
+        short = False
+        try:
+            for batch in self.pred.batches():
+                if short:
+                    continue  # the targets ran out: count the predictions' rows
+                start = targets.taken
+                columns = targets.take(batch.num_rows)
+                if columns is None:
+                    short = True
+                    continue
+                if self.plan.join:
+                    last = self._check_step(batch.columns, columns, last)
+                yield Chunk(batch.columns, columns, self.pred.n, start)
+            if short or targets.more():
+                if self.plan.join:
+                    raise OutOfStep  # ids on one side only: the hash join says which
+                self.target.n = targets.rest()
+            self._check_rows()
+        finally:
+            targets.close()
+
+    def _check_step(self, pred: dict[str, pa.Array], target: dict[str, pa.Array], last: Any) -> Any:
+        """The last id of this chunk, if both files have the same ids here, in increasing
+        order after ``last``; else :class:`OutOfStep`."""
+        assert self.plan.pred_id is not None and self.plan.target_id is not None
+        p, t = pred[self.plan.pred_id], target[self.plan.target_id]
+        if p.null_count or t.null_count or not p.equals(t):
+            raise OutOfStep
+        keys = _increasing_key(p)
+        if keys is None:
+            raise OutOfStep
+        first = (keys.dtype.kind, keys[0])
+        if last is not None and (last[0] != first[0] or not first[1] > last[1]):
+            raise OutOfStep  # (numbers, then text: a CSV id column that changed type)
+        return keys.dtype.kind, keys[-1]
+
+    def _by_hash(self) -> Iterator[Chunk]:
+        """Index the target side's ids, and stream the predictions past the index."""
+        plan = self.plan
+        assert plan.pred_id is not None and plan.target_id is not None
+        reading = self.target
+        whole = reading.table.read(reading.numeric, reading.other, reading.text)
+        reading.n = len(whole[plan.target_id])
+        reading.starts = [0]  # (the parts of a hashed side are not told apart)
+        t_ids = whole[plan.target_id]
+        index: _Index | None = None
+        matched = np.zeros(reading.n, dtype=bool)
+        for batch in self.pred.batches():
+            p_ids = batch.columns[plan.pred_id]
+            if index is None:
+                as_key(p_ids, plan.pred_id, self.pred.table.label)  # ids of a usable type?
+                if t_ids.null_count or reading.n == 0:
+                    self._explain_ids(t_ids)
+                index = _Index(t_ids, p_ids.type, plan.target_id, reading.table.label)
+                if not index.unique:
+                    self._explain_ids(t_ids)
+            found = index.find(p_ids)
+            if (found < 0).any() or matched[found].any() or np.unique(found).size < found.size:
+                self._explain_ids(t_ids)
+            matched[found] = True
+            taken = pa.array(found)
+            columns = {name: _take(whole[name], taken) for name in whole}
+            yield Chunk(batch.columns, columns, self.pred.n, found)
+        if self.pred.n == 0 or not matched.all():
+            self._explain_ids(t_ids)
+
+    def _explain_ids(self, target_ids: pa.ChunkedArray) -> None:
+        """Something is wrong with the ids: read them whole, and let align_ids say what."""
+        plan = self.plan
+        assert plan.pred_id is not None and plan.target_id is not None
+        pred_ids = self.pred.table.read([], [plan.pred_id], [plan.pred_id])[plan.pred_id]
+        self.pred.n = len(pred_ids)
+        self._check_rows()
+        align_ids(
+            pred_ids,
+            target_ids,
+            column=plan.pred_id,
+            pred_label=self.pred.table.label,
+            target_label=self.target.table.label,
+        )
+        raise AssertionError("the ids were found wrong, then right")  # pragma: no cover
+
+    def _check_rows(self) -> None:
+        """No file may be empty; aligned by row order, both need the same rows."""
+        for reading in (self.pred, self.target):
+            if reading.n == 0:
+                raise HeaderOnly(
+                    "has a header but no data rows",
+                    file=reading.table.label,
+                    hint="Give at least one row",
+                )
+        if not self.plan.join and self.pred.n != self.target.n:
+            raise LengthMismatch(
+                f"{self.pred.table.label} has {self.pred.n} rows but "
+                f"{self.target.table.label} has {self.target.n}",
+                hint="Aligned by row order, both files need the same rows; or align them by "
+                "an id column with --id",
+            )
+
+
+def _unique(*names: str | None) -> list[str]:
+    """The names given, once each, in order (a --by column may also be a target)."""
+    return [name for name in dict.fromkeys(names) if name is not None]
+
+
+def _take(column: pa.ChunkedArray, index: pa.Array) -> pa.Array:
+    taken = column.take(index)
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+
+
+def _increasing_key(ids: pa.Array) -> np.ndarray | None:
+    """The ids as numbers if they are strictly increasing integers ("1", "2", ... in CSV);
+    else as themselves if strictly increasing text; else None."""
+    numbers: Any = ids
+    if pa.types.is_nested(ids.type) or pa.types.is_dictionary(ids.type):
+        return None
+    if not pa.types.is_integer(ids.type):
+        try:
+            numbers = ids.cast(pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            numbers = None
+    if numbers is not None and pa.types.is_integer(numbers.type):
+        values = to_numpy(numbers).astype(np.int64)
+        if values.size and np.all(values[1:] > values[:-1]):
+            text = ids.cast(pa.string()) if not pa.types.is_integer(ids.type) else None
+            if text is None or text.equals(numbers.cast(pa.string())):
+                return values  # (not "007": those are texts, compared as texts below)
+    import pyarrow.compute as pc
+
+    key = ids.cast(pa.string()) if is_text_type(ids.type) else ids
+    if len(key) and pc.all(pc.less(key.slice(0, len(key) - 1), key.slice(1))).as_py() is not False:
+        return np.array(key.to_pylist(), dtype=object)
+    return None
+
+
+class _Index:
+    """Where each id of the target side is: integers by binary search, text by hashing."""
+
+    def __init__(
+        self, ids: pa.ChunkedArray, pred_type: pa.DataType, column: str, label: str
+    ) -> None:
+        keys = as_key(ids, column, label)
+        self.text = not (pa.types.is_integer(keys.type) and pa.types.is_integer(pred_type))
+        if self.text:
+            import pandas as pd
+
+            self._hash = pd.Index(keys.cast(pa.string()).to_pandas())
+            self.unique = bool(self._hash.is_unique)
+        else:
+            values = to_numpy(keys).astype(np.int64)
+            self._order = np.argsort(values, kind="stable")
+            self._sorted = values[self._order]
+            self.unique = bool(np.all(self._sorted[1:] > self._sorted[:-1]))
+
+    def find(self, ids: pa.Array) -> IntArray:
+        """The target row of each id; -1 where there is none."""
+        if ids.null_count:
+            return np.full(len(ids), -1, dtype=np.intp)
+        if self.text:
+            found: IntArray = self._hash.get_indexer(as_key(ids).cast(pa.string()).to_pandas())
+            return found.astype(np.intp)
+        values = to_numpy(as_key(ids)).astype(np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, values), self._sorted.size - 1)
+        hit = self._sorted[at] == values
+        return np.where(hit, self._order[at], -1).astype(np.intp)
+
+
+class _Cursor:
+    """Takes rows from a stream of batches, however its batches are cut."""
+
+    def __init__(self, batches: Iterator[Batch]) -> None:
+        self._batches = batches
+        self._held: list[dict[str, pa.Array]] = []
+        self._offset = 0  # rows of _held[0] already taken
+        self.taken = 0  # rows taken so far
+        self.pulled = 0  # rows read from the batches so far
+
+    def _fill(self, n: int) -> int:
+        have = sum(len(next(iter(b.values()))) for b in self._held) - self._offset
+        while have < n:
+            batch = next(self._batches, None)
+            if batch is None:
+                break
+            self._held.append(batch.columns)
+            have += batch.num_rows
+            self.pulled += batch.num_rows
+        return have
+
+    def take(self, n: int) -> dict[str, pa.Array] | None:
+        """The next ``n`` rows; None if fewer are left."""
+        if self._fill(n) < n:
+            return None
+        parts: list[dict[str, pa.Array]] = []
+        need = n
+        while need:
+            head = self._held[0]
+            size = len(next(iter(head.values()))) - self._offset
+            used = min(size, need)
+            parts.append({k: v.slice(self._offset, used) for k, v in head.items()})
+            need -= used
+            if used == size:
+                self._held.pop(0)
+                self._offset = 0
+            else:
+                self._offset += used
+        self.taken += n
+        if len(parts) == 1:
+            return parts[0]
+        return {k: _concat([p[k] for p in parts]) for k in parts[0]}
+
+    def more(self) -> bool:
+        return self._fill(1) > 0
+
+    def rest(self) -> int:
+        """Read to the end (keeping nothing); the number of rows of the whole stream."""
+        self._held.clear()
+        for batch in self._batches:
+            self.pulled += batch.num_rows
+        return self.pulled
+
+    def close(self) -> None:
+        close = getattr(self._batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _concat(arrays: list[pa.Array]) -> pa.Array:
+    if len({a.type for a in arrays}) > 1:
+        arrays = [a.cast(pa.string()) for a in arrays]
+    return pa.concat_arrays(arrays)
+
+
+class _Prefetch:
+    """Run an iterator a few items ahead in a thread; errors come out where they belong.
+
+    ``close`` stops the thread and waits for it: pyarrow must never be left
+    working in a thread while the process exits.
+    """
+
+    _DONE = object()
+
+    def __init__(self, items: Iterator[Any], depth: int = 2) -> None:
+        self._items = items
+        self._queue: queue.Queue[Any] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put((True, item)):
+                    return
+            self._put((True, self._DONE))
+        except BaseException as error:  # handed over to the consumer
+            self._put((False, error))
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, item: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            ok, item = self._get()
+            if not ok:
+                raise item
+            if item is self._DONE:
+                return
+            yield item
+
+    def _get(self) -> tuple[bool, Any]:
+        while True:  # a timeout, so that Ctrl-C is heard while waiting
+            try:
+                result: tuple[bool, Any] = self._queue.get(timeout=0.1)
+                return result
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return True, self._DONE
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -1,0 +1,234 @@
+"""Which columns of the inputs play which part: the SPEC's column rules.
+
+The prediction, target, id, weight and ``--by`` columns are chosen from the
+column names alone, before any row is read (README, "How detection works").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lossctl.errors import (
+    AmbiguousPairing,
+    ConflictingOptions,
+    DuplicateColumn,
+    NoColumnsLeft,
+    NoSuchColumn,
+    NoTargets,
+    OverlappingColumns,
+)
+from lossctl.io.readers import InputTable
+
+Columns = str | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which columns of which input play which part."""
+
+    pred: tuple[str, ...]
+    target: tuple[str, ...]
+    pred_id: str | None
+    target_id: str | None
+    weight: str | None
+    weight_in_targets: bool
+    join: bool
+    alignment: str
+    by: str | None = None
+    by_in_targets: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def _names(value: Columns, available: Sequence[str]) -> list[str] | None:
+    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c'].
+
+    A name is taken as written when a column has it (`` p``), else without the
+    spaces around it (``a, b``).
+    """
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    parts = [part for item in items for part in str(item).split(",") if part.strip()]
+    names = [part if part in available else part.strip() for part in parts]
+    return names or None
+
+
+def _require(
+    names: Sequence[str], available: Sequence[str], table: InputTable, option: str
+) -> None:
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise DuplicateColumn(
+                f"is named more than once by {option}",
+                file=table.label,
+                column=name,
+                hint="Name each column once",
+            )
+    for name in names:
+        if name not in available:
+            import difflib
+
+            close = difflib.get_close_matches(name, available, n=1)
+            hint = f"Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(repr(a) for a in available[:20])
+            raise NoSuchColumn(
+                f"no such column (named by {option}); the columns are {shown}",
+                file=table.label,
+                column=name,
+                hint=hint,
+            )
+
+
+def _id_like(names: Sequence[str]) -> str | None:
+    return next((n for n in names if n.lower() == "id"), None)
+
+
+def plan_columns(
+    preds: InputTable,
+    targets: InputTable | None,
+    *,
+    pred_cols: Columns = None,
+    target_cols: Columns = None,
+    weight_col: str | None = None,
+    id_col: str | None = None,
+    no_id: bool = False,
+    by: str | None = None,
+) -> ColumnPlan:
+    """Apply the SPEC's column rules (see README, "How detection works")."""
+    if id_col is not None and no_id:
+        raise ConflictingOptions("--id and --no-id contradict each other", hint="Give one of them")
+    p_names = preds.names
+    t_names = targets.names if targets is not None else []
+    chosen_pred = _names(pred_cols, p_names)
+    chosen_target = _names(target_cols, t_names if targets is not None else p_names)
+
+    pred_id = target_id = None
+    if id_col is not None:
+        _require([id_col], p_names, preds, "--id")
+        if targets is not None:
+            _require([id_col], t_names, targets, "--id")
+            target_id = id_col
+        pred_id = id_col
+    elif not no_id:
+        pred_id = _id_like(p_names)
+        target_id = _id_like(t_names) if targets is not None else None
+        if targets is not None and (pred_id is None or target_id is None):
+            pred_id = target_id = None
+    join = targets is not None and pred_id is not None
+    excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
+    excluded |= {name for name in (pred_id, target_id) if name is not None}
+    defaults = chosen_pred is None or chosen_target is None
+    notes = [
+        f"column {name!r} of {table.label} is a saved index, not data: set aside"
+        for table in (preds, targets)
+        if table is not None and defaults
+        for name in table.index_columns
+        if name not in excluded
+    ]
+    excluded |= {n for table in (preds, targets) if table is not None for n in table.index_columns}
+
+    weight_in_targets = False
+    if weight_col is not None:
+        if weight_col in t_names:
+            weight_in_targets = True
+        else:
+            _require([weight_col], list(dict.fromkeys([*p_names, *t_names])), preds, "--weight-col")
+        excluded.add(weight_col)
+    by_in_targets = False
+    if by is not None:
+        by_in_targets = by in t_names
+        if not by_in_targets:
+            _require([by], list(dict.fromkeys([*p_names, *t_names])), preds, "--by")
+        excluded.add(by)
+
+    if targets is None:
+        if chosen_target is None:
+            raise NoTargets(
+                "no TARGETS file and no --target-col",
+                hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
+                "with --target-col",
+            )
+        _require(chosen_target, p_names, preds, "--target-col")
+        target = chosen_target
+    elif chosen_target is not None:
+        _require(chosen_target, t_names, targets, "--target-col")
+        target = chosen_target
+    else:
+        target = [n for n in t_names if n not in excluded]
+        if not target and by_in_targets and by is not None:
+            target = [by]  # grouping by the label itself: it stays the target
+    if chosen_pred is not None:
+        _require(chosen_pred, p_names, preds, "--pred-col")
+        pred = chosen_pred
+    else:
+        taken = excluded | (set(target) if targets is None else set())
+        pred = [n for n in p_names if n not in taken]
+    for names, table, what, option in (
+        (pred, preds, "prediction", "--pred-col"),
+        (target, targets or preds, "target", "--target-col"),
+    ):
+        if not names:
+            raise NoColumnsLeft(
+                f"has no {what} columns left once ids and weights are set aside",
+                file=table.label,
+                hint=f"Name the {what} columns with {option}",
+            )
+    overlap = set(pred) & set(target) if targets is None else set()
+    if overlap:
+        raise OverlappingColumns(
+            f"column {sorted(overlap)[0]!r} is both a prediction and a target column",
+            file=preds.label,
+            hint="Give different columns to --pred-col and --target-col",
+        )
+    # A column of a file is read once, as numbers or as it is: the weights (numbers) and
+    # the groups (as they are) cannot share a column with another part of that file.
+    groups = [by] if by is not None else []
+    by_in_preds = bool(groups) and not by_in_targets
+    in_targets_file = [*target, *(groups if by_in_targets else [])]
+    in_preds_file = [*pred, *(target if targets is None else []), *(groups if by_in_preds else [])]
+    clashes: list[tuple[str, str | None, list[str]]] = [
+        ("--weight-col", weight_col, in_targets_file if weight_in_targets else in_preds_file),
+        ("--by", by, pred if by_in_preds else []),
+    ]
+    for option, name, others in clashes:
+        if name is not None and name in others:
+            raise OverlappingColumns(
+                f"{option} names {name!r}, which already plays another part",
+                hint=f"Give {option} a column of its own",
+            )
+    if len(target) == len(pred) > 1:
+        if set(target) == set(pred):
+            target = list(pred)  # several columns: matched by name when the names agree
+            notes.append("target and prediction columns paired by name")
+        elif set(target) & set(pred) and chosen_pred is None and chosen_target is None:
+            raise AmbiguousPairing(
+                f"the target columns ({', '.join(target)}) share some names with the prediction "
+                f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
+                file=(targets or preds).label,
+                hint="Give both in matching order with --pred-col and --target-col",
+            )
+        else:
+            pairs = ", ".join(f"{t}->{p}" for t, p in zip(target, pred, strict=True))
+            notes.append(f"target and prediction columns paired by position: {pairs}")
+    if targets is None:
+        alignment = f"single file: the targets are columns of {preds.label}"
+    elif join:
+        how = "set by --id" if id_col is not None else "found in both files"
+        alignment = f"rows matched by the id column {pred_id!r} ({how})"
+    else:
+        why = "--no-id" if no_id else "no id column in both files"
+        alignment = f"rows matched by position ({why})"
+    return ColumnPlan(
+        tuple(pred),
+        tuple(target),
+        pred_id,
+        target_id,
+        weight_col,
+        weight_in_targets,
+        join,
+        alignment,
+        by,
+        by_in_targets,
+        tuple(notes),
+    )
