@@ -218,6 +218,24 @@ class IsADirectory(SourceError):
     fix = "Give the path of a file"
 
 
+class NoFileMatches(SourceError):
+    """A glob pattern (such as 'preds/*.parquet') that matches no file."""
+
+    fix = "Check the pattern, and quote it so that lossctl expands it itself"
+
+
+class NoPartFiles(SourceError):
+    """A directory of parts that holds no .csv, .tsv or .parquet file, in any subdirectory."""
+
+    fix = "Give a directory of parts, or a glob that matches them"
+
+
+class MixedPartFormats(SourceError):
+    """The parts of a glob or a directory are not all of one format (CSV, TSV or Parquet)."""
+
+    fix = "Give parts of one format, with a narrower glob"
+
+
 class UnsupportedFormat(SourceError):
     """The file name's extension is not one lossctl reads."""
 
@@ -309,6 +327,18 @@ class UnsupportedColumnType(ColumnError):
     """A Parquet or DataFrame column of a type that holds no numbers (lists, structs, dates)."""
 
     fix = "Pick numeric columns with --pred-col and --target-col"
+
+
+class PartColumnsDiffer(ColumnError):
+    """A part of a glob or a directory whose columns are not those of the first part."""
+
+    fix = "Give every part the same columns (in any order)"
+
+
+class PartitionColumnClash(ColumnError):
+    """A Hive partition directory (key=value) whose key is also a column of the file."""
+
+    fix = "Rename the column or the partition directories"
 
 
 # --------------------------------------------------------------------------- values

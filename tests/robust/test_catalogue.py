@@ -92,6 +92,18 @@ def _make_dir(path: str) -> Callable[[Path, pytest.MonkeyPatch], None]:
     return lambda directory, _: (directory / path).mkdir()
 
 
+def _parts(files: dict[str, str | bytes]) -> Callable[[Path, pytest.MonkeyPatch], None]:
+    """Write the parts of a glob or a directory, in subdirectories."""
+
+    def write(directory: Path, _: pytest.MonkeyPatch) -> None:
+        for name, content in files.items():
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode() if isinstance(content, str) else content
+            (directory / name).write_bytes(data)
+
+    return write
+
+
 def _patch_evaluate(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.engine, "evaluate", _boom)
 
@@ -179,10 +191,34 @@ CASES: dict[str, Case] = {
         "preds.csv: no such file. Check the path",
     ),
     "IsADirectory": Case(
-        {"targets.csv": BINARY_TARGETS},
-        ARGS,
+        {},
+        [],
         "preds.csv: is a directory, not a file. Give a file path",
         setup=_make_dir("preds.csv"),
+        # (the command line reads a directory as parts: NoPartFiles when it has none)
+        call=lambda: lossctl.io.sources.resolve("preds.csv"),
+    ),
+    "NoFileMatches": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["preds/*.parquet", "targets.csv"],
+        "preds/*.parquet: no file matches. Check the pattern, and quote it so that lossctl "
+        "expands it itself",
+    ),
+    "NoPartFiles": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["preds", "targets.csv"],
+        "preds: holds no .csv, .tsv or .parquet file (in any of its subdirectories). Give a "
+        "directory of parts, or a glob such as 'preds/*.parquet'",
+        setup=_parts({"preds/_SUCCESS": "", "preds/notes.txt": "scores of May"}),
+    ),
+    "MixedPartFormats": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["preds", "targets.csv"],
+        "preds: the parts mix formats: preds/part-0.csv is CSV, preds/part-1.parquet is "
+        "Parquet. Give parts of one format, with a narrower glob such as 'preds/*.parquet'",
+        setup=_parts(
+            {"preds/part-0.csv": "id,p\na1,0.1\n", "preds/part-1.parquet": _parquet(p=[0.3])}
+        ),
     ),
     "UnsupportedFormat": Case(
         {"preds.xlsx": "", "targets.csv": BINARY_TARGETS},
@@ -279,6 +315,23 @@ CASES: dict[str, Case] = {
         ["preds.parquet", "targets.csv"],
         "preds.parquet, column 'p': holds list<element: double> values, not numbers. Pick "
         "numeric columns with --pred-col",
+    ),
+    "PartColumnsDiffer": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["preds/*.csv", "targets.csv"],
+        "preds/part-1.csv, column 'p': this column of the first part, preds/part-0.csv, is "
+        "not in this part. Give every part the same columns (in any order)",
+        setup=_parts(
+            {"preds/part-0.csv": "id,p\na1,0.1\n", "preds/part-1.csv": "id,q\na2,0.8\na3,0.3\n"}
+        ),
+    ),
+    "PartitionColumnClash": Case(
+        {"targets.csv": BINARY_TARGETS},
+        ["preds", "targets.csv"],
+        "preds/date=2024-01-01/part-0.csv, column 'date': is a column of the file and a "
+        "partition directory of its path (date=2024-01-01). Rename the column or the "
+        "partition directories",
+        setup=_parts({"preds/date=2024-01-01/part-0.csv": "id,p,date\na1,0.1,2024-01-01\n"}),
     ),
     # ------------------------------------------------------------------ values
     "NonNumeric": Case(
