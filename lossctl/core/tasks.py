@@ -197,12 +197,14 @@ class PredictionProfile:
         if pred.shape[0] == 0:
             return cls()
         matrix = pred.reshape(pred.shape[0], -1)
-        bad = (matrix < 0.0) | (matrix > 1.0)
-        bad_rows = np.any(bad, axis=1)
+        low, high = float(np.min(matrix)), float(np.max(matrix))
         column = None
-        position = first_of(bad_rows, rows)
         outside = Count()
-        if position is not None:
+        if low < 0.0 or high > 1.0:
+            bad = (matrix < 0.0) | (matrix > 1.0)
+            bad_rows = np.any(bad, axis=1)
+            position = first_of(bad_rows, rows)
+            assert position is not None
             column = int(np.argmax(bad[position]))
             value = repr(float(matrix[position, column]))
             outside = Count(int(np.count_nonzero(bad_rows)), row_of(rows, position), value)
@@ -211,8 +213,8 @@ class PredictionProfile:
             not_summing = Count.of(np.abs(np.sum(matrix, axis=1) - 1.0) > SUM_TOLERANCE, rows)
         return cls(
             n_rows=matrix.shape[0],
-            min=float(np.min(matrix)),
-            max=float(np.max(matrix)),
+            min=low,
+            max=high,
             outside=outside,
             first_outside_column=column,
             not_summing=not_summing,

@@ -402,12 +402,14 @@ class CsvTable(InputTable):
         types.update({name: pa.string() for name in text})
         given = 0
         while True:
+            stream = None
             convert = pacsv.ConvertOptions(
                 include_columns=columns, column_types=types, strings_can_be_null=True
             )
             try:
+                stream = self._input()
                 reader = pacsv.open_csv(
-                    self._input(),
+                    stream,
                     read_options=self._read_options(given),
                     parse_options=self._parse_options(),
                     convert_options=convert,
@@ -434,8 +436,8 @@ class CsvTable(InputTable):
             except OSError as error:
                 raise Unreadable(f"cannot be read: {error}", file=self.label) from None
             finally:
-                if self._file is not None:
-                    self._file.close()
+                if stream is not None:
+                    stream.close()
 
     def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
         """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.

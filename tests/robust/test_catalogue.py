@@ -52,14 +52,16 @@ def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSV error that lossctl has no better words for (none is known: this stands in)."""
 
-    open_csv = pyarrow.csv.open_csv
+    from lossctl.io.readers import CsvTable
 
-    def refuse(source: object, *args: object, **kwargs: object) -> object:
-        if str(source).endswith("preds.csv"):
+    opened = CsvTable._input
+
+    def refuse(self: CsvTable) -> object:
+        if self.path.endswith("preds.csv"):
             raise pa.ArrowInvalid("CSV parse error: a new kind of trouble")
-        return open_csv(source, *args, **kwargs)
+        return opened(self)
 
-    monkeypatch.setattr(pyarrow.csv, "open_csv", refuse)
+    monkeypatch.setattr(CsvTable, "_input", refuse)
 
 
 @dataclass
