@@ -72,22 +72,8 @@ def from_numpy(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
 
 
-def to_float_blocks(columns: list[pa.ChunkedArray], rows: int) -> list[list[FloatArray]]:
-    """Float64 columns as blocks of at most ``rows`` rows, each a list of NumPy views.
-
-    No column is copied: each block's arrays view the Arrow buffers (only a
-    block with nulls is copied, to hold NaN).
-    """
-    table = pa.Table.from_arrays(columns, names=[str(i) for i in range(len(columns))])
-    return [
-        [_chunk_to_numpy(batch.column(i)) for i in range(len(columns))]
-        for batch in table.to_batches(max_chunksize=rows)
-        if batch.num_rows
-    ]
-
-
 def to_float(data: pa.ChunkedArray | pa.Array) -> FloatArray:
-    """A float64 column as NumPy; nulls become NaN."""
+    """A column of numbers or booleans as float64 NumPy; nulls become NaN."""
     result: FloatArray = np.asarray(to_numpy(data), dtype=np.float64)
     return result
 
@@ -117,7 +103,9 @@ def to_target(
         empty = np.array([c.strip() == "" for c in categories] or [False])
         return TargetColumn(name, values, codes, categories), missing | empty[codes]
     if is_number_type(kind):
-        values = to_float(data.cast(pa.float64(), safe=False))  # integers beyond 2**53 round
+        plain = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+        # (integers beyond 2**53 round, either way)
+        values = to_float(data if plain else data.cast(pa.float64(), safe=False))
         return TargetColumn(name, values), ~np.isfinite(values)
     raise UnsupportedColumnType(
         f"holds {kind} values",

@@ -138,6 +138,8 @@ class InputTable:
 
     def _as_float(self, column: str, data: pa.Array) -> pa.Array:
         """Cast a column to float64, or name its first value that is not a number."""
+        if data.type == pa.float64():
+            return data  # (a cast, even to its own type, imports pyarrow.compute: 30 ms)
         if pa.types.is_dictionary(data.type):
             data = data.cast(data.type.value_type)
         if is_number_type(data.type):
@@ -552,7 +554,9 @@ class ParquetTable(InputTable):
 
         self.source = source
         try:
-            self._file = pq.ParquetFile(str(source.path))
+            # Column chunks read through a 1 MiB buffer, page by page: memory then
+            # follows the batch, not the row group (which the file's writer chose).
+            self._file = pq.ParquetFile(str(source.path), buffer_size=1 << 20, pre_buffer=False)
         except (pa.ArrowInvalid, OSError) as error:
             raise CorruptParquet(
                 f"is not a readable Parquet file ({error})",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -155,15 +154,6 @@ def _write_csv(table: pa.Table, stream: pa.NativeFile, delimiter: str, header: b
             continue
         stream.write(sink.getvalue())
         return
-
-
-def write_csv_stdout(table: pa.Table) -> None:
-    """The per-sample table as CSV on stdout."""
-    sys.stdout.flush()
-    sink = pa.BufferOutputStream()
-    _write_csv(table, sink, ",")
-    sys.stdout.buffer.write(sink.getvalue().to_pybytes())
-    sys.stdout.buffer.flush()
 
 
 def write_text(path: str, text: str, *, append: bool = False) -> None:
