@@ -1,0 +1,96 @@
+"""Large CSV files are parsed in ranges cut at line breaks, two at a time.
+
+With ``RANGE`` made small, files of a few hundred KiB take that path: every
+result must equal the one-block-at-a-time reader's, including where the
+ranges path gives up (a quote) and where a row is bad far down the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.csv
+import pytest
+
+import lossctl
+from lossctl.errors import NonNumeric
+from lossctl.io import readers
+from lossctl.io.readers import open_table
+
+N = 20_000
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+
+
+def _write(path: Path, lines: list[str]) -> str:
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _files(tmp_path: Path, *, late: str | None = None) -> tuple[str, str]:
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet([1.0, 1.0, 1.0], N)
+    y = rng.integers(0, 3, N)
+    pred = ["id,a,b,c"] + [f"{i},{r[0]:.17g},{r[1]:.17g},{r[2]:.17g}" for i, r in enumerate(p)]
+    true = ["id,y"] + [f"{i},{v}" for i, v in enumerate(y)]
+    if late is not None:
+        pred[-5] = late
+    return _write(tmp_path / "p.csv", pred), _write(tmp_path / "t.csv", true)
+
+
+def _columns(table: readers.InputTable) -> dict[str, list[object]]:
+    data = table.read(numeric=["a", "b", "c"], other=["id"])
+    return {name: column.to_pylist() for name, column in data.items()}
+
+
+def test_ranges_read_what_blocks_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every value and every row, in order, whichever way the file is parsed."""
+    pred, _ = _files(tmp_path)
+    whole = _columns(open_table(pred, "predictions"))
+    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+    table = open_table(pred, "predictions")
+
+    def unused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the block reader was used")
+
+    monkeypatch.setattr(pyarrow.csv, "open_csv", unused)
+    assert _columns(table) == whole
+
+
+@pytest.mark.usefixtures("small_ranges")
+def test_a_quote_far_down_hands_over_to_the_block_reader(tmp_path: Path) -> None:
+    """A quoted field may hold a line break: from that range on, the careful reader reads
+    (a quoted value with a line break in it, near the end, is one row)."""
+    pred, target = _files(tmp_path, late=f'{N - 5},"0.2",0.3,0.5')
+    report = lossctl.evaluate(pred, target, id_col="id")
+    assert report.n_samples == N
+    with_quote = Path(pred).read_text().replace(f'{N - 5},"0.2"', f"{N - 5},0.2")
+    Path(pred).write_text(with_quote)
+    assert lossctl.evaluate(pred, target, id_col="id").mean_loss == report.mean_loss
+
+
+@pytest.mark.usefixtures("small_ranges")
+def test_a_bad_value_far_down_is_named_with_its_row(tmp_path: Path) -> None:
+    pred, target = _files(tmp_path, late=f"{N - 5},oops,0.3,0.5")
+    with pytest.raises(NonNumeric) as error:
+        lossctl.evaluate(pred, target, id_col="id")
+    assert (error.value.column, error.value.row) == ("a", N - 4)
+
+
+@pytest.mark.usefixtures("small_ranges")
+def test_class_names_after_numbers_across_ranges(tmp_path: Path) -> None:
+    """A target column of numbers that turns to names in a later range: every value names
+    a prediction column ("1" or "cat"), so the targets are class names."""
+    rows = ["id,1,cat"] + [f"{i},0.25,0.75" for i in range(N)]
+    late = N - 10
+    labels = ["id,y"] + [f"{i},{'cat' if i >= late else 1}" for i in range(N)]
+    pred = _write(tmp_path / "p.csv", rows)
+    target = _write(tmp_path / "t.csv", labels)
+    report = lossctl.evaluate(pred, target, id_col="id")
+    assert (report.target_encoding, report.n_samples) == ("class name", N)
+    expected = (late * -np.log(0.25) + (N - late) * -np.log(0.75)) / N
+    assert report.mean_loss == pytest.approx(expected, rel=1e-12)
