@@ -20,6 +20,7 @@ rng = np.random.default_rng(20261125)
 
 def write(name: str, columns: dict[str, np.ndarray | list[str]]) -> None:
     table = pa.table(columns)
+    (HERE / name).parent.mkdir(exist_ok=True)
     if name.endswith(".parquet"):
         pq.write_table(table, HERE / name)
         return
@@ -71,9 +72,10 @@ def multiclass(n: int = 150) -> None:
     key = ids(n, "img")
     write("multiclass_logits.csv", {"id": key, **dict(zip(classes, logits.T, strict=True))})
     write("multiclass_probs.csv", {"id": key, **dict(zip(classes, probs.T, strict=True))})
-    write(
-        "multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))}
-    )
+    write("multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))})
+    for part, rows in enumerate(np.array_split(np.arange(n), 3)):  # as a batch job writes them
+        columns = {"id": [key[i] for i in rows], **dict(zip(classes, probs[rows].T, strict=True))}
+        write(f"multiclass_parts/part-{part}.parquet", columns)
     # An older, less sharp model of the same images: the baseline in the README's CI example.
     older = rows_summing_to_one(softmax(0.5 * logits + np.array([0.3, 0.0, -0.3])))
     write("multiclass_baseline.csv", {"id": key, **dict(zip(classes, older.T, strict=True))})
