@@ -254,22 +254,18 @@ def _take(column: pa.ChunkedArray, index: pa.Array) -> pa.Array:
 
 
 def _increasing_key(ids: pa.Array) -> np.ndarray | None:
-    """The ids as numbers if they are strictly increasing integers ("1", "2", ... in CSV);
-    else as themselves if strictly increasing text; else None."""
-    numbers: Any = ids
+    """The ids as numbers if they read as strictly increasing integers ("1", "2", ... in
+    CSV: distinct numbers are distinct texts, so such ids are unique); else as themselves
+    if they are strictly increasing text; else None."""
     if pa.types.is_nested(ids.type) or pa.types.is_dictionary(ids.type):
         return None
-    if not pa.types.is_integer(ids.type):
-        try:
-            numbers = ids.cast(pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            numbers = None
-    if numbers is not None and pa.types.is_integer(numbers.type):
+    try:
+        numbers = ids if pa.types.is_integer(ids.type) else ids.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        numbers = None
+    if numbers is not None:
         values = to_numpy(numbers).astype(np.int64)
-        if values.size and np.all(values[1:] > values[:-1]):
-            text = ids.cast(pa.string()) if not pa.types.is_integer(ids.type) else None
-            if text is None or text.equals(numbers.cast(pa.string())):
-                return values  # (not "007": those are texts, compared as texts below)
+        return values if values.size and np.all(values[1:] > values[:-1]) else None
     import pyarrow.compute as pc
 
     key = ids.cast(pa.string()) if is_text_type(ids.type) else ids
