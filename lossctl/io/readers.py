@@ -142,8 +142,9 @@ class InputTable:
         """How much of ``size`` the batches read so far cover."""
         return 0
 
-    def _as_float(self, column: str, data: pa.Array) -> pa.Array:
-        """Cast a column to float64, or name its first value that is not a number."""
+    def _as_float(self, column: str, data: pa.Array, start: int = 0) -> pa.Array:
+        """Cast a column to float64, or name its first value that is not a number
+        (``start``: the row of the file where ``data`` begins, counted from 0)."""
         if data.type == pa.float64():
             return data  # (a cast, even to its own type, imports pyarrow.compute: 30 ms)
         if pa.types.is_dictionary(data.type):
@@ -154,7 +155,7 @@ class InputTable:
             try:
                 return data.cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                _raise_first_non_number(self.label, column, data.to_pylist())
+                _raise_first_non_number(self.label, column, data.to_pylist(), start + 1)
         raise UnsupportedColumnType(
             f"holds {data.type} values, not numbers",
             file=self.label,
@@ -208,10 +209,12 @@ def _is_number(text: str) -> bool:
     return "_" not in text
 
 
-def _raise_first_non_number(label: str, column: str, values: Iterator[Any] | list[Any]) -> NoReturn:
+def _raise_first_non_number(
+    label: str, column: str, values: Iterator[Any] | list[Any], first_row: int = 1
+) -> NoReturn:
     bad = [
         (row, value)
-        for row, value in enumerate(values, start=1)
+        for row, value in enumerate(values, start=first_row)
         if value is not None and value not in NULL_VALUES and not _is_number(str(value))
     ]
     if not bad:  # pragma: no cover - pyarrow refused a value Python accepts
@@ -662,7 +665,10 @@ class ParquetTable(InputTable):
             for record in self._file.iter_batches(
                 batch_size=rows or 65_536, columns=[*numeric, *other]
             ):
-                columns = {name: self._as_float(name, record.column(name)) for name in numeric}
+                columns = {
+                    name: self._as_float(name, record.column(name), self._rows_done)
+                    for name in numeric
+                }
                 columns.update({name: record.column(name) for name in other})
                 yield Batch(columns, 0, self._rows_done)
                 self._rows_done += record.num_rows
@@ -692,7 +698,7 @@ class ArrowTable(InputTable):
     ) -> Iterator[Batch]:
         start = 0
         for record in self.table.select([*numeric, *other]).to_batches(rows or None):
-            columns = {name: self._as_float(name, record.column(name)) for name in numeric}
+            columns = {name: self._as_float(name, record.column(name), start) for name in numeric}
             columns.update({name: record.column(name) for name in other})
             yield Batch(columns, 0, start)
             start += record.num_rows

@@ -321,3 +321,14 @@ def test_late_text_id_after_numbers(write: Write) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == N_BIG + 1
     assert lines[-1].startswith("x200000,")
+
+
+def test_a_bad_value_in_a_later_parquet_batch_names_its_row_of_the_file(tmp_path: Path) -> None:
+    """Parquet is read in batches: the row counts from the top of the file, not the batch."""
+    import lossctl
+
+    pq.write_table(pa.table({"p": ["0.5"] * 10 + ["x"] + ["0.5"] * 5}), tmp_path / "p.parquet")
+    pq.write_table(pa.table({"y": [1] * 16}), tmp_path / "y.parquet")
+    with pytest.raises(InputError) as error:
+        lossctl.evaluate(str(tmp_path / "p.parquet"), str(tmp_path / "y.parquet"), chunk_rows=4)
+    assert (error.value.column, error.value.row) == ("p", 11)
