@@ -596,12 +596,6 @@ def test_catalogue_id_errors_for_every_chunking(
     assert assert_input_error(result) == printed(getattr(errors, error))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a --by column read as integers in the first CSV block and as text after a later "
-    "block holds a name gives each number two groups of the same name (GroupCodes keys 0 "
-    "and '0' apart)",
-)
 def test_group_column_that_turns_to_text_further_down(tmp_path: Path) -> None:
     """A --by column of numbers for more than a CSV block (1 MiB), then a name: the groups
     are those of the column read as text, each once, as from a DataFrame."""

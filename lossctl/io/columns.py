@@ -150,13 +150,19 @@ class GroupCodes:
         return result
 
     def _code(self, value: Any) -> int:
-        return self.codes.setdefault(value, len(self.codes))
+        # By the text: a CSV column read as numbers in one block and as text in the next
+        # gives 0 and "0", one group.
+        key = value if value is _MISSING else str(value)
+        return self.codes.setdefault(key, len(self.codes))
 
     def names(self) -> tuple[tuple[str, ...], IntArray]:
         """The group names, sorted, and for each the code it was given."""
         values = [v for v in self.codes if v is not _MISSING]
-        numbers = all(isinstance(v, (int, float)) for v in values)
-        ordered = sorted(values, key=(lambda v: v) if numbers else str)
+        numbers = [_number(v) for v in values]
+        if values and not any(np.isnan(numbers)):
+            ordered = [v for _, v in sorted(zip(numbers, values, strict=True))]
+        else:
+            ordered = sorted(values)
         if self.missing is not None:
             ordered.append(_MISSING)
         names = tuple("(missing)" if v is _MISSING else str(v) for v in ordered)
