@@ -30,7 +30,7 @@ import pyarrow as pa
 from lossctl.core.losses import IntArray
 from lossctl.core.tasks import Rows, Side
 from lossctl.errors import HeaderOnly, LengthMismatch
-from lossctl.io.columns import align_ids, as_key, is_text_type, to_numpy
+from lossctl.io.columns import align_ids, as_key, is_text_type, one_type, to_numpy
 from lossctl.io.readers import Batch, InputTable
 from lossctl.plan import ColumnPlan
 
@@ -52,10 +52,6 @@ class Chunk:
     target: dict[str, pa.Array]
     pred_rows: int
     target_rows: Rows
-
-    @property
-    def n(self) -> int:
-        return len(next(iter(self.pred.values())))
 
 
 @dataclass
@@ -366,9 +362,7 @@ class _Cursor:
 
 
 def _concat(arrays: list[pa.Array]) -> pa.Array:
-    if len({a.type for a in arrays}) > 1:
-        arrays = [a.cast(pa.string()) for a in arrays]
-    return pa.concat_arrays(arrays)
+    return pa.concat_arrays(one_type(arrays))
 
 
 class _Prefetch:

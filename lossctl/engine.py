@@ -176,15 +176,12 @@ class _Pass:
             kept = pa.array(keep)
             ids = ids.take(kept) if ids is not None else None
             by = by.take(kept) if by is not None else None
-            pred_rows_kept = keep + chunk.pred_rows
+            pred_rows = keep + chunk.pred_rows
             target_rows = keep + target_rows if isinstance(target_rows, int) else target_rows[keep]
-        else:
-            pred_rows_kept = None
         if self.failed:
             return
-        rows_of_pred: Rows = pred_rows if pred_rows_kept is None else pred_rows_kept
         if weights is not None:
-            w_rows = target_rows if plan.weight_in_targets else rows_of_pred
+            w_rows = target_rows if plan.weight_in_targets else pred_rows
             self.negative.count = self.negative.count.merge(Count.of(weights < 0, w_rows))
             if self.negative.count.n:
                 self.failed = True
@@ -195,7 +192,7 @@ class _Pass:
         if n == 0:
             return
         if self.detection is None:
-            self.pred_profile = self.pred_profile.merge(PredictionProfile.of(matrix, rows_of_pred))
+            self.pred_profile = self.pred_profile.merge(PredictionProfile.of(matrix, pred_rows))
             profile = TargetProfile.of(targets, self.names, target_rows)
             self.target_profile = (
                 profile if self.target_profile is None else self.target_profile.merge(profile)
@@ -203,7 +200,7 @@ class _Pass:
         codes = self.groups(by, self.aligner.pred.table.label) if self.groups and by else None
         detection = self.detection or self._guess()
         if detection is not None:
-            self._losses(detection, matrix, targets, weights, ids, codes, rows_of_pred, target_rows)
+            self._losses(detection, matrix, targets, weights, ids, codes, pred_rows, target_rows)
         self.n += n
 
     def _guess(self) -> Detection | None:

@@ -30,6 +30,14 @@ def is_text_type(kind: pa.DataType) -> bool:
     )
 
 
+def one_type(arrays: list[pa.Array]) -> list[pa.Array]:
+    """Batches of one column, as text when their types differ (a CSV column of numbers
+    that turned out to hold a class name further down)."""
+    if len({a.type for a in arrays}) > 1:
+        return [a.cast(pa.string()) for a in arrays]
+    return arrays
+
+
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """An Arrow bitmap (validity or booleans) as a NumPy bool array."""
     bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")

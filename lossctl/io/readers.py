@@ -44,7 +44,7 @@ from lossctl.errors import (
     UnsupportedData,
     UnsupportedFormat,
 )
-from lossctl.io.columns import is_number_type, is_text_type
+from lossctl.io.columns import is_number_type, is_text_type, one_type
 from lossctl.io.sources import Parts, Source
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
@@ -165,13 +165,10 @@ class InputTable:
 
 
 def _concat(arrays: list[pa.Array]) -> pa.ChunkedArray:
-    """Batches of one column as one column; as text when the batches' types differ (a
-    CSV column of numbers that turned out to hold a class name further down)."""
-    if len({a.type for a in arrays}) > 1:
-        arrays = [a.cast(pa.string()) for a in arrays]
+    """Batches of one column as one column (see :func:`one_type`)."""
     if not arrays:
         return pa.chunked_array([], pa.null())
-    return pa.chunked_array(arrays)
+    return pa.chunked_array(one_type(arrays))
 
 
 def _pandas_index(schema: pa.Schema | None) -> list[str]:
