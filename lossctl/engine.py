@@ -20,10 +20,10 @@ import pyarrow as pa
 from lossctl._version import __version__
 from lossctl.align import Aligner, Chunk, OutOfStep
 from lossctl.core.accumulate import LossAccumulator, LossSummary
-from lossctl.core.activations import FloatArray, sigmoid, softmax
+from lossctl.core.activations import FloatArray, sigmoid, softmax, stack_columns
 from lossctl.core.compare import BaselineComparison, NullState, compare_to_baseline
 from lossctl.core.defaults import CHUNK_VALUES, DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
-from lossctl.core.losses import IntArray, LabelReduction, PredictionKind, sample_losses
+from lossctl.core.losses import BoolArray, IntArray, LabelReduction, PredictionKind, sample_losses
 from lossctl.core.tasks import (
     Count,
     Detection,
@@ -74,6 +74,17 @@ class _Check:
     column: str
     side: str  # "pred" or "target": which file the column was read from
     count: Count = field(default_factory=Count)
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _non_finite(values: FloatArray) -> BoolArray | None:
+    """The rows that are NaN or infinite; None if there are none, which a finite sum
+    proves in one cheap pass (NaN and infinity carry through it; an overflow does too,
+    and costs only the full check)."""
+    if np.isfinite(np.sum(values)):
+        return None
+    mask: BoolArray = ~np.isfinite(values)
+    return mask if mask.any() else None
 
 
 class _Pass:
@@ -142,32 +153,34 @@ class _Pass:
         plan, o = self.plan, self.o
         target_label = self.aligner.target.table.label
         pred = [to_float(chunk.pred[name]) for name in plan.pred]
-        targets, masks = [], [~np.isfinite(column) for column in pred]
+        targets, masks = [], [_non_finite(column) for column in pred]
         for name in plan.target:
             column, missing = to_target(name, chunk.target[name], target_label)
             targets.append(column)
-            masks.append(missing)
+            masks.append(missing if missing.any() else None)
         weights = None
         if plan.weight is not None:
             weights = to_float(
                 (chunk.target if plan.weight_in_targets else chunk.pred)[plan.weight]
             )
-            masks.append(~np.isfinite(weights))
+            masks.append(_non_finite(weights))
         pred_rows: Rows = chunk.pred_rows
         target_rows: Rows = chunk.target_rows
         for check, mask in zip(self.checks, masks, strict=True):
-            rows = pred_rows if check.side == "pred" else target_rows
-            check.count = check.count.merge(Count.of(mask, rows))
-        missing = np.logical_or.reduce(masks)
+            if mask is not None:
+                rows = pred_rows if check.side == "pred" else target_rows
+                check.count = check.count.merge(Count.of(mask, rows))
+        found = [mask for mask in masks if mask is not None]
         ids = chunk.pred.get(plan.pred_id) if plan.pred_id is not None else None
         by = None
         if plan.by is not None:
             by = (chunk.target if plan.by_in_targets else chunk.pred)[plan.by]
-        if missing.any():
+        if found:
             if not o.drop_missing:
                 self.failed = True
             if self.failed:
                 return
+            missing = np.logical_or.reduce(found)
             keep = np.flatnonzero(~missing)
             self.n_dropped += int(missing.size - keep.size)
             pred = [column[keep] for column in pred]
@@ -187,7 +200,7 @@ class _Pass:
                 self.failed = True
                 return
             self.positive_weight = self.positive_weight or bool(np.any(weights > 0))
-        matrix = pred[0] if len(pred) == 1 else np.column_stack(pred)
+        matrix = pred[0] if len(pred) == 1 else stack_columns(pred)
         n = matrix.shape[0]
         if n == 0:
             return

@@ -178,6 +178,9 @@ class LossAccumulator:
     def _keep_worst(self, index: IntArray, loss: FloatArray) -> None:
         if self.worst_k <= 0:
             return
+        if self.worst_loss.size == self.worst_k:  # only a loss as large as the k-th can enter
+            enter = np.flatnonzero(loss >= self.worst_loss[-1])
+            index, loss = index[enter], loss[enter]
         if loss.size > self.worst_k:
             top = np.argpartition(loss, loss.size - self.worst_k)[-self.worst_k :]
             # argpartition picks any of tied values; keep every tie with the cut-off,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from lossctl.core.activations import FloatArray
+from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.losses import TASKS, IntArray, PredictionKind, Task
 from lossctl.errors import (
     BadValueError,
@@ -316,7 +316,7 @@ class TargetProfile:
         profiles = tuple(TargetColumnProfile.of(c, pred_names, rows) for c in columns)
         not_one_hot = Count()
         if len(columns) > 1:
-            matrix = np.column_stack([c.values for c in columns])
+            matrix = stack_columns([c.values for c in columns])
             binary = np.all((matrix == 0.0) | (matrix == 1.0), axis=1)
             not_one_hot = Count.of(~(binary & (np.sum(matrix, axis=1) == 1.0)), rows)
         return cls(profiles, not_one_hot)
@@ -606,8 +606,8 @@ def encode_targets(
             return columns[0].name_index(pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
-        one_hot: IntArray = np.argmax(np.column_stack([c.values for c in columns]), axis=1)
+        one_hot: IntArray = np.argmax(stack_columns([c.values for c in columns]), axis=1)
         return one_hot
     if len(columns) == 1 and detection.task != "multilabel":
         return columns[0].values
-    return np.column_stack([c.values for c in columns])
+    return stack_columns([c.values for c in columns])
