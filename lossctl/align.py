@@ -66,20 +66,46 @@ class _Reading:
     starts: list[int] = field(default_factory=list)  # first row of each part
     n: int = 0
 
-    def batches(self) -> Iterator[Batch]:
-        """Every batch, with ``starts`` and ``n`` kept up to date."""
-        stream = _Prefetch(self.table.batches(self.numeric, self.other, self.text, self.rows))
-        try:
-            for batch in stream:
-                while len(self.starts) <= batch.part:
-                    self.starts.append(self.n - batch.start)
-                yield batch
-                self.n += batch.num_rows
-        finally:
-            stream.close()
+    def batches(self) -> _Stream:
+        """Every batch, read ahead from now on (use it in a ``with``)."""
+        return _Stream(self)
 
     def side(self) -> Side:
         return Side(self.table.label, tuple(self.table.parts), tuple(self.starts))
+
+
+class _Stream:
+    """The batches of a reading, read ahead in a thread that starts at once (so that
+    both files are being parsed before the first chunk is asked for). The reading's
+    ``starts`` and ``n`` follow the batches handed out: ``n`` counts the rows before the
+    batch handed out last."""
+
+    def __init__(self, reading: _Reading) -> None:
+        self._reading = reading
+        self._prefetch = _Prefetch(
+            reading.table.batches(reading.numeric, reading.other, reading.text, reading.rows)
+        )
+        self._items = iter(self._prefetch)
+        self._held = 0  # rows of the batch handed out last, counted at the next one
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> Batch:
+        reading = self._reading
+        reading.n += self._held
+        self._held = 0
+        batch: Batch = next(self._items)
+        while len(reading.starts) <= batch.part:
+            reading.starts.append(reading.n - batch.start)
+        self._held = batch.num_rows
+        return batch
+
+    def __enter__(self) -> _Stream:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self._prefetch.close()
 
 
 class Aligner:
@@ -127,8 +153,9 @@ class Aligner:
 
     def chunks(self) -> Iterator[Chunk]:
         if self.target is self.pred:
-            for batch in self.pred.batches():
-                yield Chunk(batch.columns, batch.columns, self.pred.n, self.pred.n)
+            with self.pred.batches() as batches:
+                for batch in batches:
+                    yield Chunk(batch.columns, batch.columns, self.pred.n, self.pred.n)
             self._check_rows()
         elif self.plan.join and self.hashed:
             yield from self._by_hash()
@@ -137,11 +164,13 @@ class Aligner:
 
     def _in_step(self) -> Iterator[Chunk]:
         """Row i of each file, in lockstep; by id, as long as the ids agree and increase."""
-        targets = _Cursor(self.target.batches())
         last: Any = None
         short = False
-        try:
-            for batch in self.pred.batches():
+        with self.pred.batches() as batches, self.target.batches() as target_batches:
+            targets = _Cursor(target_batches)
+            if self.plan.join:
+                import pyarrow.compute  # noqa: F401 (for the id checks: loaded while both files are parsed)
+            for batch in batches:
                 if short:
                     continue  # the targets ran out: count the predictions' rows
                 start = targets.taken
@@ -156,9 +185,7 @@ class Aligner:
                 if self.plan.join:
                     raise OutOfStep  # ids on one side only: the hash join says which
                 self.target.n = targets.rest()
-            self._check_rows()
-        finally:
-            targets.close()
+        self._check_rows()
 
     def _check_step(self, pred: dict[str, pa.Array], target: dict[str, pa.Array], last: Any) -> Any:
         """The last id of this chunk, if both files have the same ids here, in increasing
@@ -180,28 +207,29 @@ class Aligner:
         plan = self.plan
         assert plan.pred_id is not None and plan.target_id is not None
         reading = self.target
-        whole = reading.table.read(reading.numeric, reading.other, reading.text)
-        reading.n = len(whole[plan.target_id])
-        reading.starts = [0]  # (the parts of a hashed side are not told apart)
-        t_ids = whole[plan.target_id]
-        index: _Index | None = None
-        matched = np.zeros(reading.n, dtype=bool)
-        for batch in self.pred.batches():
-            p_ids = batch.columns[plan.pred_id]
-            if index is None:
-                as_key(p_ids, plan.pred_id, self.pred.table.label)  # ids of a usable type?
-                if t_ids.null_count or reading.n == 0:
+        with self.pred.batches() as batches:  # read ahead while the targets are read whole
+            whole = reading.table.read(reading.numeric, reading.other, reading.text)
+            reading.n = len(whole[plan.target_id])
+            reading.starts = [0]  # (the parts of a hashed side are not told apart)
+            t_ids = whole[plan.target_id]
+            index: _Index | None = None
+            matched = np.zeros(reading.n, dtype=bool)
+            for batch in batches:
+                p_ids = batch.columns[plan.pred_id]
+                if index is None:
+                    as_key(p_ids, plan.pred_id, self.pred.table.label)  # ids of a usable type?
+                    if t_ids.null_count or reading.n == 0:
+                        self._explain_ids(t_ids)
+                    index = _Index(t_ids, p_ids.type, plan.target_id, reading.table.label)
+                    if not index.unique:
+                        self._explain_ids(t_ids)
+                found = index.find(p_ids)
+                if (found < 0).any() or matched[found].any() or np.unique(found).size < found.size:
                     self._explain_ids(t_ids)
-                index = _Index(t_ids, p_ids.type, plan.target_id, reading.table.label)
-                if not index.unique:
-                    self._explain_ids(t_ids)
-            found = index.find(p_ids)
-            if (found < 0).any() or matched[found].any() or np.unique(found).size < found.size:
-                self._explain_ids(t_ids)
-            matched[found] = True
-            taken = pa.array(found)
-            columns = {name: _take(whole[name], taken) for name in whole}
-            yield Chunk(batch.columns, columns, self.pred.n, found)
+                matched[found] = True
+                taken = pa.array(found)
+                columns = {name: _take(whole[name], taken) for name in whole}
+                yield Chunk(batch.columns, columns, self.pred.n, found)
         if self.pred.n == 0 or not matched.all():
             self._explain_ids(t_ids)
 
@@ -354,11 +382,6 @@ class _Cursor:
         for batch in self._batches:
             self.pulled += batch.num_rows
         return self.pulled
-
-    def close(self) -> None:
-        close = getattr(self._batches, "close", None)
-        if close is not None:
-            close()
 
 
 def _concat(arrays: list[pa.Array]) -> pa.Array:

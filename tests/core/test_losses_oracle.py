@@ -350,6 +350,16 @@ def test_binary_cross_entropy_of_huge_logits_is_exact(z: float, y: int, expected
     assert report.losses[0] == pytest.approx(expected, rel=1e-15, abs=1e-300)
 
 
+def test_logits_whose_column_sum_overflows_are_not_missing() -> None:
+    # the column's sum is infinite, though every value is finite: all rows are kept
+    z = np.array([1e308, 1e308, -1e308, -1e308])
+    report = lossctl.evaluate(z, np.array([1, 0, 0, 1]))
+    assert report.prediction_kind == "logits"
+    assert report.losses is not None
+    assert report.losses.tolist() == [0.0, 1e308, 0.0, 1e308]  # softplus: closed form
+    assert report.n_samples == 4
+
+
 def test_multiclass_huge_logits_give_exact_losses() -> None:
     z = np.array([[1e4, -1e4, 0.0]] * 3)
     y = np.array([0, 1, 2])
