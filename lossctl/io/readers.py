@@ -53,6 +53,9 @@ NULL_VALUES: tuple[str, ...] = (*pacsv.ConvertOptions().null_values, "None")
 MAX_BLOCK = 1 << 30
 #: The bytes of a CSV file that one thread parses at a time, when two parse at once.
 RANGE = 4 << 20
+#: The first block read for the column names alone (a block is parsed whole, so a
+#: small one is quick); a header it cannot hold is read again in full blocks.
+HEADER_BLOCK = 64 << 10
 
 
 class _Unsplittable(Exception):
@@ -328,20 +331,26 @@ class CsvTable(InputTable):
             self.path = _spool(lambda: open(pipe, "rb"), source.label)  # noqa: SIM115 (closed by _spool)
         self._file: Any = None  # the file being parsed, for done()
         self._range_done = 0  # the bytes parsed in ranges, for done()
+        header_block: int | None = HEADER_BLOCK
         while True:
             try:
                 stream = self._input()
                 reader = pacsv.open_csv(
-                    stream, read_options=self._read_options(), parse_options=self._parse_options()
+                    stream,
+                    read_options=self._read_options(block=header_block),
+                    parse_options=self._parse_options(),
                 )
                 names = reader.schema.names
                 stream.close()
                 break
-            except pa.ArrowInvalid as error:
+            except (pa.ArrowInvalid, UnicodeError) as error:
+                if header_block is not None:  # again in full blocks, which explain any error
+                    header_block = None
+                    continue
+                if isinstance(error, UnicodeError):
+                    raise self._not_text() from None
                 if not (self._larger_blocks(error) or self._quoted_line_breaks(error)):
                     raise self._explain(error, []) from None
-            except UnicodeError:
-                raise self._not_text() from None
             except OSError as error:
                 raise Unreadable(f"cannot be read: {error}", file=source.label) from None
         super().__init__(source.label, names)
@@ -353,9 +362,11 @@ class CsvTable(InputTable):
             return self._file
         return pa.CompressedInputStream(self._file, self.source.compression)
 
-    def _read_options(self, skip: int = 0) -> pacsv.ReadOptions:
+    def _read_options(self, skip: int = 0, block: int | None = None) -> pacsv.ReadOptions:
         return pacsv.ReadOptions(
-            encoding=self.encoding, block_size=self.block_size, skip_rows_after_names=skip
+            encoding=self.encoding,
+            block_size=block or self.block_size,
+            skip_rows_after_names=skip,
         )
 
     def size(self) -> tuple[int, str] | None:

@@ -267,6 +267,17 @@ def test_crlf_line_endings(write: Write) -> None:
     assert data["id"].to_pylist() == [1, 2]
 
 
+@pytest.mark.parametrize("width", [20_000, 120_000])  # the header: ~0.2 and ~1.2 MiB
+def test_a_header_longer_than_the_first_block_is_read_whole(write: Write, width: int) -> None:
+    names = [f"label_{i:07d}" for i in range(width)]
+    row = ",".join(str(i % 2) for i in range(width))
+    path = write("wide.csv", ",".join(names) + "\n" + row + "\n" + row + "\n")
+    table = open_table(path, "targets")
+    assert table.names == names
+    data = table.read(numeric=[names[0], names[-1]], other=[])
+    assert data[names[-1]].to_pylist() == [(width - 1) % 2] * 2
+
+
 # --------------------------------------------------------------------------- large files
 # Bigger than pyarrow's first block (1 MiB): what is found late must still be named.
 
