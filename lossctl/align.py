@@ -31,7 +31,7 @@ from lossctl.core.losses import IntArray
 from lossctl.core.tasks import Rows, Side
 from lossctl.errors import HeaderOnly, LengthMismatch
 from lossctl.io.columns import align_ids, as_key, is_text_type, one_type, to_numpy
-from lossctl.io.readers import Batch, InputTable
+from lossctl.io.readers import Batch, InputTable, gather
 from lossctl.plan import ColumnPlan
 
 
@@ -69,6 +69,11 @@ class _Reading:
     def batches(self) -> _Stream:
         """Every batch, read ahead from now on (use it in a ``with``)."""
         return _Stream(self)
+
+    def read(self) -> dict[str, pa.ChunkedArray]:
+        """Every row, whole: ``starts`` and ``n`` as after streaming them."""
+        with self.batches() as stream:
+            return gather(stream, [*self.numeric, *self.other])
 
     def side(self) -> Side:
         return Side(self.table.label, tuple(self.table.parts), tuple(self.starts))
@@ -208,9 +213,7 @@ class Aligner:
         assert plan.pred_id is not None and plan.target_id is not None
         reading = self.target
         with self.pred.batches() as batches:  # read ahead while the targets are read whole
-            whole = reading.table.read(reading.numeric, reading.other, reading.text)
-            reading.n = len(whole[plan.target_id])
-            reading.starts = [0]  # (the parts of a hashed side are not told apart)
+            whole = reading.read()
             t_ids = whole[plan.target_id]
             index: _Index | None = None
             matched = np.zeros(reading.n, dtype=bool)
@@ -237,15 +240,16 @@ class Aligner:
         """Something is wrong with the ids: read them whole, and let align_ids say what."""
         plan = self.plan
         assert plan.pred_id is not None and plan.target_id is not None
-        pred_ids = self.pred.table.read([], [plan.pred_id], [plan.pred_id])[plan.pred_id]
-        self.pred.n = len(pred_ids)
+        ids = _Reading(self.pred.table, [], [plan.pred_id], [plan.pred_id], self.pred.rows)
+        pred_ids = ids.read()[plan.pred_id]
+        self.pred.n = ids.n
         self._check_rows()
         align_ids(
             pred_ids,
             target_ids,
             column=plan.pred_id,
-            pred_label=self.pred.table.label,
-            target_label=self.target.table.label,
+            pred=ids.side(),
+            target=self.target.side(),
         )
         raise AssertionError("the ids were found wrong, then right")  # pragma: no cover
 

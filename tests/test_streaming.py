@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 import math
 import sys
@@ -580,6 +581,81 @@ def test_bad_ids_found_after_rows_in_step(
     monkeypatch.chdir(tmp_path)
     result = run_eval("preds.csv", "targets.csv", "--id", "id", "--chunk-rows", str(chunk_rows))
     assert assert_input_error(result) == message
+
+
+def _parts(directory: Path, ids: list[str], column: str, cuts: list[int]) -> None:
+    """The rows of ``_ids_file`` cut into part files ``directory/part-0.csv``, ... at
+    ``cuts``."""
+    directory.mkdir()
+    _ids_file(directory / "whole.csv", ids, column)
+    header, *rows = (directory / "whole.csv").read_text().splitlines()
+    (directory / "whole.csv").unlink()
+    edges = [0, *cuts, len(rows)]
+    for k, (a, b) in enumerate(itertools.pairwise(edges)):
+        (directory / f"part-{k}.csv").write_text("\n".join([header, *rows[a:b]]) + "\n")
+
+
+PARTS_BAD_IDS = {
+    # name: (prediction ids, target ids, the message); predictions cut after rows 20
+    # and 35, targets after row 30
+    "duplicate-across-target-parts": (
+        ONE_TO_50,
+        [*ONE_TO_50[:39], "10", *ONE_TO_50[40:]],
+        "lossctl: error: t/*.csv, column 'id': 1 ids appear more than once; the first, '10', "
+        "is on rows 10 of t/part-0.csv, 10 of t/part-1.csv. Every id must appear exactly once "
+        "in each file",
+    ),
+    "duplicate-in-one-prediction-part": (
+        [*ONE_TO_50[:29], "25", *ONE_TO_50[30:]],
+        ONE_TO_50,
+        "lossctl: error: p/part-1.csv, column 'id': 1 ids appear more than once; the first, "
+        "'25', is on rows 5, 10. Every id must appear exactly once in each file",
+    ),
+    "other-id": (
+        ONE_TO_50,
+        [*ONE_TO_50[:44], "99", *ONE_TO_50[45:]],
+        "lossctl: error: column 'id': 1 ids of p/*.csv are not in t/*.csv (first: '45', "
+        "row 10 of p/part-2.csv); 1 ids of t/*.csv are not in p/*.csv (first: '99', row 15 "
+        "of t/part-1.csv). Every id must appear exactly once in each file; or align by row "
+        "order with --no-id",
+    ),
+    "empty-target-id": (
+        ONE_TO_50,
+        [*ONE_TO_50[:33], "", *ONE_TO_50[34:]],
+        "lossctl: error: t/part-1.csv, column 'id', row 4: this id is empty. Every row needs "
+        "an id; or align by row order with --no-id",
+    ),
+}
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNKINGS)
+@pytest.mark.parametrize("name", list(PARTS_BAD_IDS))
+def test_bad_ids_in_parts_name_the_part_and_its_row(
+    name: str, chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pred_ids, target_ids, message = PARTS_BAD_IDS[name]
+    _parts(tmp_path / "p", pred_ids, "p", [20, 35])
+    _parts(tmp_path / "t", target_ids, "y", [30])
+    monkeypatch.chdir(tmp_path)
+    result = run_eval("p/*.csv", "t/*.csv", "--id", "id", "--chunk-rows", str(chunk_rows))
+    assert assert_input_error(result) == message
+
+
+@pytest.mark.parametrize("chunk_rows", CHUNKINGS)
+def test_a_missing_target_of_a_hash_joined_part_names_the_part(
+    chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids out of order (so the targets are read whole and indexed), and an empty target in
+    the second part of the targets: the message names that part and its row."""
+    _parts(tmp_path / "p", ONE_TO_50[::-1], "p", [25])
+    _parts(tmp_path / "t", ONE_TO_50, "y", [30])
+    part = tmp_path / "t" / "part-1.csv"
+    lines = part.read_text().splitlines()
+    lines[7] = lines[7].split(",")[0] + ","  # data row 7 of the part: id 37
+    part.write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_eval("p/*.csv", "t/*.csv", "--id", "id", "--chunk-rows", str(chunk_rows))
+    assert_input_error(result, "t/part-1.csv, column 'y', row 7: this value is missing")
 
 
 @pytest.mark.parametrize("chunk_rows", CHUNKINGS)

@@ -70,6 +70,12 @@ class Side:
         part = self._part(index)
         return self.parts[part] if part >= 0 and len(self.parts) > 1 else self.file
 
+    def where(self, index: int, named: bool = True) -> str:
+        """The 1-based row of the input's row ``index``, and (``named``) the part that
+        holds it when the input has several: ``"7"``, ``"7 of preds/part-1.csv"``."""
+        file = self.file_at(index)
+        return f"{self.row(index)}" + (f" of {file}" if named and file != self.file else "")
+
 
 @dataclass(frozen=True)
 class TargetColumn:

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import IntArray
-from lossctl.core.tasks import TargetColumn
+from lossctl.core.tasks import Side, TargetColumn
 from lossctl.errors import DuplicateIds, EmptyId, MissingIds, UnsupportedColumnType
 
 
@@ -228,40 +228,42 @@ def align_ids(
     target_ids: pa.ChunkedArray,
     *,
     column: str,
-    pred_label: str,
-    target_label: str,
+    pred: Side,
+    target: Side,
 ) -> IntArray | None:
     """For each prediction row, the target row with the same id; None when already in order.
 
-    Every id must appear exactly once on each side.
+    Every id must appear exactly once on each side; the errors name the file (the part,
+    of an input of several) and the row of the ids they quote.
     """
-    for ids, label in ((pred_ids, pred_label), (target_ids, target_label)):
+    for ids, side in ((pred_ids, pred), (target_ids, target)):
         if ids.null_count:
             first = int(np.argmax(to_numpy(ids.is_null())))
             raise EmptyId(
                 "this id is empty",
-                file=label,
+                file=side.file_at(first),
                 column=column,
-                row=first + 1,
+                row=side.row(first),
                 count=ids.null_count,
                 hint="Every row needs an id; or align by row order with --no-id",
             )
-    pred_ids = as_key(pred_ids, column, pred_label)
-    target_ids = as_key(target_ids, column, target_label)
+    pred_ids = as_key(pred_ids, column, pred.file)
+    target_ids = as_key(target_ids, column, target.file)
     if pred_ids.type != target_ids.type:
         pred_ids, target_ids = pred_ids.cast(pa.string()), target_ids.cast(pa.string())
     import pyarrow.compute as pc
 
-    for ids, label in ((pred_ids, pred_label), (target_ids, target_label)):
+    for ids, side in ((pred_ids, pred), (target_ids, target)):
         if not _unique(ids, pc):
             counts = pc.value_counts(ids)
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             example = repeated[0]["values"].as_py()
-            rows = np.flatnonzero(to_numpy(pc.equal(ids, pa.scalar(example, ids.type))))
+            rows = np.flatnonzero(to_numpy(pc.equal(ids, pa.scalar(example, ids.type))))[:5]
+            files = {side.file_at(int(r)) for r in rows}
             raise DuplicateIds(
                 f"{len(repeated)} ids appear more than once; the first, {example!r}, "
-                f"is on rows {', '.join(str(r + 1) for r in rows[:5])}",
-                file=label,
+                f"is on rows {', '.join(side.where(int(r), named=len(files) > 1) for r in rows)}",
+                file=files.pop() if len(files) == 1 else side.file,
                 column=column,
                 hint="Every id must appear exactly once in each file",
             )
@@ -275,15 +277,15 @@ def align_ids(
         if n_missing_targets:
             row = int(np.argmax(to_numpy(index.is_null())))
             parts.append(
-                f"{n_missing_targets} ids of {pred_label} are not in {target_label} "
-                f"(first: {pred_ids[row].as_py()!r}, row {row + 1})"
+                f"{n_missing_targets} ids of {pred.file} are not in {target.file} "
+                f"(first: {pred_ids[row].as_py()!r}, row {pred.where(row)})"
             )
         if n_missing_preds:
             back = pc.is_in(target_ids, value_set=pred_ids)
             row = int(np.argmin(to_numpy(back)))
             parts.append(
-                f"{n_missing_preds} ids of {target_label} are not in {pred_label} "
-                f"(first: {target_ids[row].as_py()!r}, row {row + 1})"
+                f"{n_missing_preds} ids of {target.file} are not in {pred.file} "
+                f"(first: {target_ids[row].as_py()!r}, row {target.where(row)})"
             )
         raise MissingIds(
             "; ".join(parts),

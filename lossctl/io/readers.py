@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, NoReturn
 
 import pyarrow as pa
@@ -124,12 +124,7 @@ class InputTable:
         self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()
     ) -> dict[str, pa.ChunkedArray]:
         """The columns of ``batches``, whole."""
-        names = list(dict.fromkeys([*numeric, *other]))
-        chunks: dict[str, list[pa.Array]] = {name: [] for name in names}
-        for batch in self.batches(numeric, other, text):
-            for name in names:
-                chunks[name].append(batch.columns[name])
-        return {name: _concat(arrays) for name, arrays in chunks.items()}
+        return gather(self.batches(numeric, other, text), [*numeric, *other])
 
     def _batches(
         self, numeric: list[str], other: list[str], text: list[str], rows: int
@@ -165,6 +160,16 @@ class InputTable:
             column=column,
             hint="Pick numeric columns with --pred-col",
         )
+
+
+def gather(batches: Iterable[Batch], columns: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    """The ``columns`` of every batch, each as one column."""
+    names = list(dict.fromkeys(columns))
+    chunks: dict[str, list[pa.Array]] = {name: [] for name in names}
+    for batch in batches:
+        for name in names:
+            chunks[name].append(batch.columns[name])
+    return {name: _concat(arrays) for name, arrays in chunks.items()}
 
 
 def _concat(arrays: list[pa.Array]) -> pa.ChunkedArray:
