@@ -153,7 +153,12 @@ class InputTable:
             try:
                 return data.cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                _raise_first_non_number(self.label, column, data.to_pylist(), start + 1)
+                values = data.to_pylist()
+                if _non_numbers(values):
+                    _raise_first_non_number(self.label, column, values, start + 1)
+                # numbers and texts of missing values (NA, null, ...), as CSV reads them
+                numbers = [None if v is None or v in NULL_VALUES else float(v) for v in values]
+                return pa.array(numbers, pa.float64())
         raise UnsupportedColumnType(
             f"holds {data.type} values, not numbers",
             file=self.label,
@@ -214,14 +219,20 @@ def _is_number(text: str) -> bool:
     return "_" not in text
 
 
-def _raise_first_non_number(
-    label: str, column: str, values: Iterator[Any] | list[Any], first_row: int = 1
-) -> NoReturn:
-    bad = [
+def _non_numbers(values: Iterable[Any], first_row: int = 1) -> list[tuple[int, Any]]:
+    """The rows (numbered from ``first_row``) and values that are neither missing nor
+    numbers."""
+    return [
         (row, value)
         for row, value in enumerate(values, start=first_row)
         if value is not None and value not in NULL_VALUES and not _is_number(str(value))
     ]
+
+
+def _raise_first_non_number(
+    label: str, column: str, values: Iterator[Any] | list[Any], first_row: int = 1
+) -> NoReturn:
+    bad = _non_numbers(values, first_row)
     if not bad:  # pragma: no cover - pyarrow refused a value Python accepts
         raise NonNumeric("cannot read this column as numbers", file=label, column=column)
     row, value = bad[0]
@@ -674,14 +685,18 @@ class ParquetTable(InputTable):
     ) -> Iterator[Batch]:
         """Row group by row group (pyarrow's ``iter_batches``)."""
         self._rows_done = 0
+        records = self._file.iter_batches(batch_size=rows or 65_536, columns=[*numeric, *other])
         try:
-            for record in self._file.iter_batches(
-                batch_size=rows or 65_536, columns=[*numeric, *other]
-            ):
-                columns = {
-                    name: self._as_float(name, record.column(name), self._rows_done)
-                    for name in numeric
-                }
+            for record in records:
+                try:
+                    columns = {
+                        name: self._as_float(name, record.column(name), self._rows_done)
+                        for name in numeric
+                    }
+                except NonNumeric as error:  # count them to the end of the file
+                    rest = (r.column(error.column).to_pylist() for r in records)
+                    error.count = (error.count or 1) + sum(len(_non_numbers(v)) for v in rest)
+                    raise
                 columns.update({name: record.column(name) for name in other})
                 yield Batch(columns, 0, self._rows_done)
                 self._rows_done += record.num_rows

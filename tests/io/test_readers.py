@@ -334,12 +334,42 @@ def test_late_text_id_after_numbers(write: Write) -> None:
     assert lines[-1].startswith("x200000,")
 
 
-def test_a_bad_value_in_a_later_parquet_batch_names_its_row_of_the_file(tmp_path: Path) -> None:
-    """Parquet is read in batches: the row counts from the top of the file, not the batch."""
+@pytest.mark.parametrize("missing", ["NA", "null", "", "NaN", None])
+def test_parquet_text_numbers_with_missing_texts_read_as_csv_reads_them(
+    tmp_path: Path, missing: str | None
+) -> None:
+    """A Parquet column of numbers stored as text, with a missing value written as text:
+    the same report and the same error as the same column in CSV."""
     import lossctl
 
-    pq.write_table(pa.table({"p": ["0.5"] * 10 + ["x"] + ["0.5"] * 5}), tmp_path / "p.parquet")
+    values = ["0.25", missing, "0.75", "0.5"]
+    pq.write_table(pa.table({"id": [1, 2, 3, 4], "p": values}), tmp_path / "p.parquet")
+    cells = ["" if v is None else v for v in values]
+    (tmp_path / "p.csv").write_text(
+        "id,p\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells, 1))
+    )
+    pq.write_table(pa.table({"id": [1, 2, 3, 4], "y": [0, 1, 1, 0]}), tmp_path / "y.parquet")
+    targets = str(tmp_path / "y.parquet")
+    reports = []
+    for name in ("p.parquet", "p.csv"):
+        with pytest.raises(InputError) as error:
+            lossctl.evaluate(str(tmp_path / name), targets, id_col="id")
+        assert (type(error.value).__name__, error.value.row) == ("MissingValue", 2)
+        reports.append(
+            lossctl.evaluate(str(tmp_path / name), targets, id_col="id", drop_missing=True)
+        )
+    assert reports[0].mean_loss == reports[1].mean_loss
+    assert reports[0].n_samples == 3
+
+
+def test_a_bad_value_in_a_later_parquet_batch_names_its_row_of_the_file(tmp_path: Path) -> None:
+    """Parquet is read in batches: the row counts from the top of the file, not the batch,
+    and the count covers the batches after it."""
+    import lossctl
+
+    values = ["0.5"] * 10 + ["x", "y"] + ["0.5", "NA", "z", "0.5"]  # batches of 4: 3 bad
+    pq.write_table(pa.table({"p": values}), tmp_path / "p.parquet")
     pq.write_table(pa.table({"y": [1] * 16}), tmp_path / "y.parquet")
     with pytest.raises(InputError) as error:
         lossctl.evaluate(str(tmp_path / "p.parquet"), str(tmp_path / "y.parquet"), chunk_rows=4)
-    assert (error.value.column, error.value.row) == ("p", 11)
+    assert (error.value.column, error.value.row, error.value.count) == ("p", 11, 3)
