@@ -213,7 +213,8 @@ class FileNotFound(SourceError):
 
 
 class IsADirectory(SourceError):
-    """The path names a directory."""
+    """Python only, from `lossctl.io.sources.resolve`, which opens one file: the command
+    line and `lossctl.evaluate` read a directory as parts."""
 
     fix = "Give the path of a file"
 
