@@ -189,7 +189,7 @@ class Aligner:
             if short or targets.more():
                 if self.plan.join:
                     raise OutOfStep  # ids on one side only: the hash join says which
-                self.target.n = targets.rest()
+                targets.rest()  # (the stream counts the rows in self.target.n)
         self._check_rows()
 
     def _check_step(self, pred: dict[str, pa.Array], target: dict[str, pa.Array], last: Any) -> Any:
@@ -342,7 +342,6 @@ class _Cursor:
         self._held: list[dict[str, pa.Array]] = []
         self._offset = 0  # rows of _held[0] already taken
         self.taken = 0  # rows taken so far
-        self.pulled = 0  # rows read from the batches so far
 
     def _fill(self, n: int) -> int:
         have = sum(len(next(iter(b.values()))) for b in self._held) - self._offset
@@ -352,7 +351,6 @@ class _Cursor:
                 break
             self._held.append(batch.columns)
             have += batch.num_rows
-            self.pulled += batch.num_rows
         return have
 
     def take(self, n: int) -> dict[str, pa.Array] | None:
@@ -380,12 +378,11 @@ class _Cursor:
     def more(self) -> bool:
         return self._fill(1) > 0
 
-    def rest(self) -> int:
-        """Read to the end (keeping nothing); the number of rows of the whole stream."""
+    def rest(self) -> None:
+        """Read to the end, keeping nothing."""
         self._held.clear()
-        for batch in self._batches:
-            self.pulled += batch.num_rows
-        return self.pulled
+        for _ in self._batches:
+            pass
 
 
 def _concat(arrays: list[pa.Array]) -> pa.Array:
