@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeGuard
 
 import numpy as np
 import pyarrow as pa
@@ -52,7 +52,7 @@ from lossctl.errors import (
 )
 from lossctl.io.columns import GroupCodes, to_float, to_target
 from lossctl.io.readers import InputTable, open_table
-from lossctl.io.writers import LossWriter
+from lossctl.io.writers import LossWriter, check_output
 from lossctl.plan import ColumnPlan, Columns, plan_columns
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report, SampleRow
 
@@ -396,8 +396,12 @@ class _Result:
     kept: tuple[FloatArray, pa.ChunkedArray | None, FloatArray | None, IntArray] | None
 
 
+def _is_path(data: object) -> TypeGuard[str | os.PathLike[str]]:
+    return isinstance(data, (str, os.PathLike))
+
+
 def _one(output: object) -> bool:
-    return isinstance(output, (str, os.PathLike)) or hasattr(output, "write")
+    return _is_path(output) or hasattr(output, "write")
 
 
 def _key(detection: Detection) -> tuple[str, str, str]:
@@ -540,11 +544,15 @@ def evaluate(
         worst=worst,
         chunk_rows=chunk_rows,
     )
-    target_table = open_table(targets, "targets", encoding) if targets is not None else None
-    pred_table = open_table(predictions, "predictions", encoding)
     destinations: list[Any] = []
     if output is not None:
         destinations = [output] if _one(output) else list(output)
+    paths = [os.fspath(d) for d in (predictions, targets, baseline) if _is_path(d)]
+    for destination in destinations:
+        if _is_path(destination):
+            check_output(os.fspath(destination), paths)
+    target_table = open_table(targets, "targets", encoding) if targets is not None else None
+    pred_table = open_table(predictions, "predictions", encoding)
     with contextlib.ExitStack() as stack:
         writers = [stack.enter_context(LossWriter(d)) for d in destinations]
         report = _evaluate_tables(

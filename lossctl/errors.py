@@ -180,7 +180,8 @@ class UnsupportedOutput(UsageError):
 
 
 class OutputIsInput(UsageError):
-    """An output file (--output, --junit, --markdown) is an input, which it would replace."""
+    """An output file (--output, --junit, --markdown) is an input, which it would replace, or
+    a part that an input's glob or directory would read on the next run."""
 
     fix = "Write it to another file"
 

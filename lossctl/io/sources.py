@@ -3,9 +3,11 @@ or many parts, as a glob or a directory of them (:func:`resolve_parts`)."""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -181,10 +183,115 @@ def resolve_parts(spec: str) -> Parts | None:
     return Parts(spec, root, tuple(sources))
 
 
+def would_read(spec: str, path: str) -> bool:
+    """Whether the glob or directory ``spec`` reads the file ``path`` as one of its parts,
+    now or once the file exists: decided from the pattern, by the rules of :func:`resolve_parts`.
+
+    A directory reads every file of a supported type below it, except through a
+    symbolic link to a directory (``os.walk`` does not follow them). A glob
+    reads what ``glob.glob(spec, recursive=True)`` matches: ``*``, ``?`` and
+    ``[...]`` match within one name, and not a name starting with ``.`` (unless
+    the pattern does); ``**`` matches zero or more names; a literal name matches
+    itself. A file it matches is a part whatever its type (the run refuses one
+    it cannot read); a directory it matches is read as a directory is. Either
+    way, nothing is read outside the root (the directory, or the glob's leading
+    directories without a wildcard), nor whose path below it has a name
+    starting with ``_`` or ``.``. Paths are compared absolute and normalised, as written and
+    with symbolic links resolved (but not the file's own name: a file written
+    there replaces a link). A plain file or ``-`` reads no other path.
+
+    >>> would_read("preds/*.parquet", "preds/scored.parquet")
+    True
+    >>> would_read("preds/**/*.csv", "preds/_scratch/losses.csv")
+    False
+    """
+    if spec == "-":
+        return False
+    if os.path.isdir(spec):
+        # A directory reads as a glob that matches itself alone (no names below it).
+        root, bases, dir_only = spec, [spec], True
+        segments: list[str] = []
+    elif is_glob(spec):
+        fixed, segments, dir_only = _glob_segments(spec)
+        root = fixed or "."
+        bases = [root]
+        if ".." in segments:
+            # Only existing directories lead back up: expand the pattern up to its last ``..``.
+            last = len(segments) - segments[::-1].index("..")
+            bases = glob.glob(os.path.join(fixed, *segments[:last]), recursive=True)
+            segments = segments[last:]
+    else:
+        return False
+    spellings: tuple[Callable[[str], str], ...] = (os.path.abspath, os.path.realpath)
+    for spell in spellings:
+        file = os.path.join(spell(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+        if any(_glob_reads(segments, dir_only, spell(base), spell(root), file) for base in bases):
+            return True
+    return False
+
+
 def _glob_root(spec: str) -> str:
     """The leading directories of a glob that hold no wildcard (``.`` if none)."""
+    return _glob_segments(spec)[0] or "."
+
+
+def _glob_segments(spec: str) -> tuple[str, list[str], bool]:
+    """A glob split in three: its leading directories without a wildcard (``""`` if none);
+    the names of the pattern below them, without ``.``; and whether it matches directories
+    only (it ends with ``/`` or ``/.``)."""
     head = spec[: min(spec.index(c) for c in GLOB_CHARS if c in spec)]
-    return os.path.dirname(head) or "."
+    fixed = os.path.dirname(head)
+    rest = spec[len(fixed) :]
+    if os.altsep:
+        rest = rest.replace(os.altsep, os.sep)
+    names = rest.split(os.sep)
+    return fixed, [n for n in names if n not in ("", os.curdir)], names[-1] in ("", os.curdir)
+
+
+def _glob_reads(segments: list[str], dir_only: bool, base: str, root: str, file: str) -> bool:
+    """Whether the glob ``segments`` below ``base`` read ``file``: they match it, or one of
+    its directories in which :func:`_search` finds it; either is skipped if its path below
+    ``root`` has a name starting with ``_`` or ``.`` (or is outside it: ``..``)."""
+    names = Path(os.path.relpath(file, base)).parts
+    if not names or names[0] == os.pardir:
+        return False
+
+    def kept(n: int) -> bool:
+        return not _ignored(os.path.relpath(os.path.join(base, *names[:n]), root))
+
+    if not dir_only and _glob_matches(segments, names) and kept(len(names)):
+        return True
+    return any(
+        _glob_matches(segments, names[:i])
+        and kept(i)
+        and _search_finds(os.path.join(base, *names[:i]), names[i:])
+        for i in range(len(names))
+    )
+
+
+def _glob_matches(segments: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether the glob ``segments`` match the path ``names``, as ``glob.glob`` does."""
+    if not segments:
+        return not names
+    first, rest = segments[0], segments[1:]
+    if first == "**":  # zero or more names, none of them hidden
+        shown = next((i for i, name in enumerate(names) if name.startswith(".")), len(names))
+        return any(_glob_matches(rest, names[i:]) for i in range(shown + 1))
+    if not names or not fnmatch.fnmatchcase(names[0], first):
+        return False
+    wildcard = any(c in first for c in GLOB_CHARS)
+    hidden = names[0].startswith(".") and not first.startswith(".")
+    return not (wildcard and hidden) and _glob_matches(rest, names[1:])
+
+
+def _search_finds(directory: str, names: Sequence[str]) -> bool:
+    """Whether :func:`_search` finds the file at ``names`` below ``directory``."""
+    between = [os.path.join(directory, *names[:i]) for i in range(1, len(names))]
+    return (
+        split_suffix(Path(names[-1]))[0] is not None
+        and not _ignored(os.path.join(*names))
+        and not any(map(os.path.islink, between))  # (os.walk does not follow them)
+    )
 
 
 def _ignored(relative: str) -> bool:

@@ -14,13 +14,14 @@ import pyarrow as pa
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
 from lossctl.io.atomic import atomic_path
 from lossctl.io.columns import from_numpy
-from lossctl.io.sources import split_suffix
+from lossctl.io.sources import split_suffix, would_read
 
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
 
 
 def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> None:
-    """Before any work, refuse an output that would replace an input or cannot be written;
+    """Before any work, refuse an output that would replace an input, or that a glob or
+    directory of inputs would read as a part on the next run, or that cannot be written;
     for ``--output``, also one of unknown type."""
     if option == "--output" and split_suffix(Path(path))[0] is None:
         raise UnsupportedOutput(
@@ -33,6 +34,12 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
         if name != "-" and Path(name).resolve() == target:
             raise OutputIsInput(
                 f"{option} names an input file", file=path, hint="Write it elsewhere"
+            )
+        if would_read(name, path):
+            raise OutputIsInput(
+                f"{option} would be read as a part of {name!r} on the next run",
+                file=path,
+                hint="Write it outside the directory or pattern of the inputs",
             )
     if not target.parent.is_dir():
         raise OutputDirMissing(
