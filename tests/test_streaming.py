@@ -568,21 +568,6 @@ BAD_IDS = {
 }
 
 
-@pytest.mark.parametrize("chunk_rows", CHUNKINGS)
-@pytest.mark.parametrize("name", list(BAD_IDS))
-def test_bad_ids_found_after_rows_in_step(
-    name: str, chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ids that agree for a while, then are duplicated or missing: exit 2 with the message
-    that names them, whatever the chunks (the in-step join hands over to the hash join)."""
-    pred_ids, target_ids, message = BAD_IDS[name]
-    _ids_file(tmp_path / "preds.csv", pred_ids, "p")
-    _ids_file(tmp_path / "targets.csv", target_ids, "y")
-    monkeypatch.chdir(tmp_path)
-    result = run_eval("preds.csv", "targets.csv", "--id", "id", "--chunk-rows", str(chunk_rows))
-    assert assert_input_error(result) == message
-
-
 def _parts(directory: Path, ids: list[str], column: str, cuts: list[int]) -> None:
     """The rows of ``_ids_file`` cut into part files ``directory/part-0.csv``, ... at
     ``cuts``."""
@@ -629,15 +614,28 @@ PARTS_BAD_IDS = {
 
 
 @pytest.mark.parametrize("chunk_rows", CHUNKINGS)
-@pytest.mark.parametrize("name", list(PARTS_BAD_IDS))
-def test_bad_ids_in_parts_name_the_part_and_its_row(
-    name: str, chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("layout", "name"),
+    [*(("files", name) for name in BAD_IDS), *(("parts", name) for name in PARTS_BAD_IDS)],
+)
+def test_bad_ids_found_after_rows_in_step(
+    layout: str, name: str, chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pred_ids, target_ids, message = PARTS_BAD_IDS[name]
-    _parts(tmp_path / "p", pred_ids, "p", [20, 35])
-    _parts(tmp_path / "t", target_ids, "y", [30])
+    """Ids that agree for a while, then are duplicated or missing: exit 2 with the message
+    that names them (the part and its row, for parts), whatever the chunks (the in-step
+    join hands over to the hash join)."""
+    if layout == "files":
+        pred_ids, target_ids, message = BAD_IDS[name]
+        _ids_file(tmp_path / "preds.csv", pred_ids, "p")
+        _ids_file(tmp_path / "targets.csv", target_ids, "y")
+        inputs = ("preds.csv", "targets.csv")
+    else:
+        pred_ids, target_ids, message = PARTS_BAD_IDS[name]
+        _parts(tmp_path / "p", pred_ids, "p", [20, 35])
+        _parts(tmp_path / "t", target_ids, "y", [30])
+        inputs = ("p/*.csv", "t/*.csv")
     monkeypatch.chdir(tmp_path)
-    result = run_eval("p/*.csv", "t/*.csv", "--id", "id", "--chunk-rows", str(chunk_rows))
+    result = run_eval(*inputs, "--id", "id", "--chunk-rows", str(chunk_rows))
     assert assert_input_error(result) == message
 
 
