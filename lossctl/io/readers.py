@@ -510,14 +510,20 @@ class CsvTable(InputTable):
             fd = raw.fileno()
 
             def cut(position: int) -> int:
-                """The position just after the first line break at or after ``position``."""
-                if position >= size:
-                    return size
-                head = os.pread(fd, self.block_size, position)
-                found = head.find(b"\n")
-                if found < 0:
-                    raise _Unsplittable
-                return position + found + 1
+                """The position just after the first line break at or after ``position``
+                (the end of the file, if the last line has none)."""
+                step = 1 << 12  # a line is short, as a rule: look a little ahead at first
+                while position < size:
+                    head = os.pread(fd, step, position)
+                    found = head.find(b"\n")
+                    if found >= 0:
+                        return position + found + 1
+                    if len(head) < step:
+                        break
+                    if step >= self.block_size:
+                        raise _Unsplittable  # a line longer than a block
+                    step *= 8
+                return size
 
             def parse_range(start: int, stop: int) -> pa.Table:
                 data = os.pread(fd, stop - start, start)

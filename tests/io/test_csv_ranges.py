@@ -47,9 +47,21 @@ def _columns(table: readers.InputTable) -> dict[str, list[object]]:
     return {name: column.to_pylist() for name, column in data.items()}
 
 
-def test_ranges_read_what_blocks_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every value and every row, in order, whichever way the file is parsed."""
+@pytest.mark.parametrize("shape", ["plain", "lines of 20 KiB, no final line break"])
+def test_ranges_read_what_blocks_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """Every value and every row, in order, whichever way the file is parsed (the ranges
+    are cut at line breaks: after the last line, and past lines longer than a first look)."""
     pred, _ = _files(tmp_path)
+    text = Path(pred).read_text()
+    if shape != "plain":  # longer than a range: a cut falls inside the last line
+        header, *rows = text.splitlines()
+        wide = ",".join(f"x{i}" for i in range(2000))
+        cells = ",".join(["0.123456789"] * 2000)
+        Path(pred).write_text(
+            "\n".join([f"{header},{wide}", *(f"{r},{cells}" for r in rows[:200])])
+        )
     whole = _columns(open_table(pred, "predictions"))
     monkeypatch.setattr(readers, "RANGE", 16 << 10)
     table = open_table(pred, "predictions")
