@@ -18,6 +18,7 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import os
 import re
 import sys
@@ -51,8 +52,11 @@ from lossctl.io.sources import Parts, Source
 NULL_VALUES: tuple[str, ...] = (*pacsv.ConvertOptions().null_values, "None")
 #: The largest block of a CSV file read at once: no line may be longer.
 MAX_BLOCK = 1 << 30
-#: The bytes of a CSV file that one thread parses at a time, when two parse at once.
+#: The bytes of a CSV file that one thread parses at a time, when two parse at once;
+#: in a smaller file, a quarter of it, but not under MIN_RANGE. A file of fewer than two
+#: ranges is read block by block.
 RANGE = 4 << 20
+MIN_RANGE = 1 << 20
 #: The first block read for the column names alone (a block is parsed whole, so a
 #: small one is quick); a header it cannot hold is read again in full blocks.
 HEADER_BLOCK = 64 << 10
@@ -165,6 +169,11 @@ class InputTable:
             column=column,
             hint="Pick numeric columns with --pred-col",
         )
+
+
+def _range_size(size: int) -> int:
+    """The bytes of each range of a CSV file of ``size`` bytes (see RANGE)."""
+    return min(RANGE, max(size // 4, MIN_RANGE))
 
 
 def gather(batches: Iterable[Batch], columns: Sequence[str]) -> dict[str, pa.ChunkedArray]:
@@ -491,11 +500,11 @@ class CsvTable(InputTable):
             self.source.compression is None
             and not self.newlines_in_values
             and codecs.lookup(self.encoding).name in ("utf-8", "utf-8-sig", "iso8859-1", "cp1252")
-            and os.path.getsize(self.path) > 4 * RANGE
+            and (size := os.path.getsize(self.path)) >= 2 * _range_size(size)
         )
 
     def _in_ranges(self, columns: list[str], types: dict[str, pa.DataType]) -> Iterator[Batch]:
-        """Parse the file in ranges of about RANGE bytes cut at line breaks, two at a time
+        """Parse the file in ranges (see RANGE) cut at line breaks, two at a time
         (pyarrow's streaming reader parses on one core). A range with a quote in it might
         hold a line break inside quotes, so a cut there is not safe: it raises
         :class:`_Unsplittable`, and the rows before it stand."""
@@ -544,8 +553,8 @@ class CsvTable(InputTable):
 
             starts = [0]
             while starts[-1] < size:
-                starts.append(cut(starts[-1] + RANGE))
-            pending = [pool.submit(parse_range, starts[i], starts[i + 1]) for i in range(2)]
+                starts.append(cut(starts[-1] + _range_size(size)))
+            pending = [pool.submit(parse_range, *pair) for pair in itertools.pairwise(starts[:3])]
             given = 0
             for index in range(len(starts) - 1):
                 table = pending.pop(0).result()
