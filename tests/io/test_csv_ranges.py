@@ -47,7 +47,9 @@ def _columns(table: readers.InputTable) -> dict[str, list[object]]:
     return {name: column.to_pylist() for name, column in data.items()}
 
 
-@pytest.mark.parametrize("shape", ["plain", "lines of 20 KiB, no final line break"])
+@pytest.mark.parametrize(
+    "shape", ["plain", "lines of 20 KiB, no final line break", "one line of 40 KiB"]
+)
 def test_ranges_read_what_blocks_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
@@ -55,7 +57,9 @@ def test_ranges_read_what_blocks_read(
     are cut at line breaks: after the last line, and past lines longer than a first look)."""
     pred, _ = _files(tmp_path)
     text = Path(pred).read_text()
-    if shape != "plain":  # longer than a range: a cut falls inside the last line
+    if shape == "one line of 40 KiB":  # one range: the first cut falls in the last line
+        Path(pred).write_text(f"id,a,b,c,pad\n7,0.1,0.2,0.7,{'x' * (40 << 10)}")
+    if shape.startswith("lines"):  # longer than a range: a cut falls inside the last line
         header, *rows = text.splitlines()
         wide = ",".join(f"x{i}" for i in range(2000))
         cells = ",".join(["0.123456789"] * 2000)
