@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossctl.core.activations import FloatArray
+from lossctl.core.activations import FloatArray, weighted_sums
 from lossctl.core.losses import BoolArray, IntArray
 
 #: 0, then 1e-6, 10**-5.5, ..., 1e6, then infinity.
@@ -57,7 +57,7 @@ class GroupTotals:
         """Every row counts in every group, with the group's own loss column."""
         self.n += per_column.shape[0]
         self.w += float(np.sum(w))
-        self.wl += w @ per_column
+        self.wl += weighted_sums(w, per_column)
 
     def named(self, names: tuple[str, ...], order: IntArray) -> GroupTotals:
         """The totals of groups found as codes 0, 1, ..., in the order ``order``, named."""

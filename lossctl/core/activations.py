@@ -1,4 +1,6 @@
-"""Numerically stable activations, in float64, along the last axis.
+"""Numerically stable activations, in float64, along the last axis; and the two array
+helpers that the losses and the running totals share (column-major stacking,
+weighted column sums).
 
 None of these functions form ``exp`` of a large positive number: every
 exponent is made non-positive first, so logits of any finite size give finite
@@ -24,6 +26,16 @@ def stack_columns(columns: Sequence[FloatArray]) -> FloatArray:
     """
     matrix: FloatArray = np.vstack(columns).T
     return matrix
+
+
+def weighted_sums(w: FloatArray, matrix: FloatArray) -> FloatArray:
+    """``w @ matrix`` (one weighted sum per column), with NumPy's own pairwise sums.
+
+    Not by BLAS: its threads would compete with the threads that parse the input
+    (and spin while they wait), and its sums would depend on how many it runs.
+    """
+    sums: FloatArray = np.sum(w[:, None] * matrix, axis=0)
+    return sums
 
 
 def softplus(z: FloatArray) -> FloatArray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossctl.core.activations import FloatArray
+from lossctl.core.activations import FloatArray, weighted_sums
 from lossctl.core.losses import IntArray, LabelReduction, Task
 
 #: Resampled indices held at once by the bootstrap (8 bytes each): about 32 MiB.
@@ -64,8 +64,8 @@ class NullState:
         values = y.astype(np.float64).reshape(y.shape[0], -1)
         if total <= 0.0:
             return self
-        mean = (w @ values) / total
-        m2 = w @ np.square(values - mean)
+        mean = weighted_sums(w, values) / total
+        m2 = weighted_sums(w, np.square(values - mean))
         self._combine(total, mean, m2)
         return self
 
