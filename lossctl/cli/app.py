@@ -120,6 +120,13 @@ class LossctlGroup(TyperGroup):
         except (BrokenPipeError, PipeClosed):
             silence_stdout()
             code = ExitCode.OK
+        except SystemExit as stop:
+            # Rich (the help) and Click answer a closed stdout with exit 1, the exit code
+            # of a failed gate; the reader went away, nothing failed.
+            if not isinstance(stop.__context__, BrokenPipeError):
+                raise
+            silence_stdout()
+            code = ExitCode.OK
         except Exception as error:
             if debug:
                 traceback.print_exc()

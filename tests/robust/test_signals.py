@@ -178,7 +178,15 @@ def test_a_reader_gone_before_the_first_line(tmp_path: Path) -> None:
     """stdout closed before lossctl writes anything: still quiet, still exit 0."""
     (tmp_path / "p.csv").write_text("p\n0.2\n0.9\n")
     (tmp_path / "t.csv").write_text("y\n0\n1\n")
-    for command in (["eval", "p.csv", "t.csv"], ["detect", "p.csv", "t.csv"], ["losses"]):
+    commands = (
+        ["eval", "p.csv", "t.csv"],
+        ["detect", "p.csv", "t.csv"],
+        ["losses"],
+        ["--help"],  # (the help is written by Rich, which calls a closed pipe exit 1)
+        ["eval", "--help"],
+        ["--version"],
+    )
+    for command in commands:
         child = lossctl(*command, cwd=tmp_path)
         assert child.stdout is not None and child.stderr is not None
         child.stdout.close()
