@@ -31,7 +31,8 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1
     INPUT_ERROR = 2
     INTERNAL_ERROR = 3
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM, as a job's timeout sends it (128 + SIGTERM)
 
 
 class LossctlError(Exception):

@@ -2,9 +2,9 @@
 
 ``LossctlGroup.main`` runs every command in Click's non-standalone mode and
 maps what comes out: a command's return value is its exit code; a usage or
-input error is one line on stderr and exit 2; Ctrl-C is exit 130; anything
-else is a bug: exit 3 and a line asking for a rerun with ``--debug``, which
-prints the traceback. The files a command writes appear only if it completes
+input error is one line on stderr and exit 2; Ctrl-C is exit 130 and SIGTERM
+exit 143; anything else is a bug: exit 3 and a line asking for a rerun with
+``--debug``, which prints the traceback. The files a command writes appear only if it completes
 (exit 0 or 1): see ``lossctl.io.atomic``.
 """
 
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -52,6 +55,31 @@ class PipeClosed(Exception):
     """stdout's reader went away during a command (Typer would make that exit 1)."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (a job's timeout, ``kill``): unwind as Ctrl-C does, so that the
+    files being written are removed rather than left behind half-written."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (in the main thread, where
+    no one else has set a handler; elsewhere it keeps its default: the process ends)."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class LossctlGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -71,7 +99,7 @@ class LossctlGroup(TyperGroup):
         debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
         # The files a command writes are renamed into place once it has completed:
         # after an error or Ctrl-C, no new file is left and an existing one is untouched.
-        with deferred_renames() as renames:
+        with sigterm_unwinds(), deferred_renames() as renames:
             code = self._run(renames, argv, prog_name or "lossctl", complete_var, debug, extra)
         if standalone_mode:
             sys.exit(code)
@@ -117,6 +145,9 @@ class LossctlGroup(TyperGroup):
         except KeyboardInterrupt:
             error_line("interrupted")
             code = ExitCode.INTERRUPTED
+        except Terminated:
+            error_line("terminated")
+            code = ExitCode.TERMINATED
         except (BrokenPipeError, PipeClosed):
             silence_stdout()
             code = ExitCode.OK

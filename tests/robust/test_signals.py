@@ -1,16 +1,18 @@
 """Ctrl-C, closed pipes and errors late in a run, with the real program in a child process.
 
 Ctrl-C exits 130 with the one line ``lossctl: interrupted`` and no traceback,
-wherever it lands, and leaves no new output file (nor a temporary one) and an
-existing one untouched. A reader that goes away (``| head -1``) ends the run
-quietly, with the exit code the run would have had. No test waits a guessed
-time: a child is known to be busy once it holds its input open
-(``/proc/PID/fd``), or once it has opened a named pipe that the test writes.
+wherever it lands (SIGTERM: 143 and ``lossctl: terminated``), and leaves no new
+output file (nor a temporary one) and an existing one untouched. A reader that
+goes away (``| head -1``) ends the run quietly, with the exit code the run would
+have had. No test waits a guessed time: a child is known to be busy once it
+holds its input open (``/proc/PID/fd``), or once it has opened a named pipe that
+the test writes.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -73,6 +75,20 @@ def test_ctrl_c_during_a_large_evaluation(work: Path, existing: bool) -> None:
     )  # fmt: skip
     assert wait_until_open(child, work / "p.csv"), child.communicate()
     _assert_interrupted(*interrupt(child))
+    assert_untouched(work, before)
+
+
+@pytest.mark.skipif(not has_proc(), reason="needs /proc to see the child's open files")
+def test_sigterm_during_a_large_evaluation(work: Path) -> None:
+    """A job's timeout sends SIGTERM: exit 143, one line, and no file (nor a temporary
+    one) left behind."""
+    (work / "out.parquet").write_bytes(b"kept as it is")
+    before = snapshot(work)
+    child = lossctl("eval", "p.csv", "t.csv", "-o", "out.parquet", "--format", "json", cwd=work)
+    assert wait_until_open(child, work / "p.csv"), child.communicate()
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=TIMEOUT)
+    assert (child.returncode, stdout, stderr) == (143, b"", b"lossctl: terminated\n")
     assert_untouched(work, before)
 
 
