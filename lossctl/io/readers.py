@@ -660,7 +660,7 @@ class CsvTable(InputTable):
             if ragged:
                 row, got = ragged[0]
                 return RaggedRow(
-                    f"has {got} fields where the header has {len(header)}",
+                    f"has {got} field{'s' if got != 1 else ''} where the header has {len(header)}",
                     file=self.label,
                     row=row,
                     count=len(ragged),
