@@ -18,6 +18,7 @@ two files are parsed at once, while the chunks before are being evaluated.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import pyarrow as pa
 from lossctl.core.losses import IntArray
 from lossctl.core.tasks import Rows, Side
 from lossctl.errors import HeaderOnly, LengthMismatch
-from lossctl.io.columns import align_ids, as_key, is_text_type, one_type, to_numpy
+from lossctl.io.columns import align_ids, as_key, from_numpy, is_text_type, one_type, to_numpy
 from lossctl.io.readers import Batch, InputTable, gather
 from lossctl.plan import ColumnPlan
 
@@ -168,28 +169,45 @@ class Aligner:
             yield from self._in_step()
 
     def _in_step(self) -> Iterator[Chunk]:
-        """Row i of each file, in lockstep; by id, as long as the ids agree and increase."""
+        """Row i of each file, in lockstep; by id, as long as the ids agree and increase.
+
+        Ids out of step in the first chunk hand the predictions, as read so far, over to
+        the hash join (the usual case of a target file in another order); later, nothing
+        can be taken back: :class:`OutOfStep` makes the caller start again.
+        """
         last: Any = None
         short = False
-        with self.pred.batches() as batches, self.target.batches() as target_batches:
-            targets = _Cursor(target_batches)
-            if self.plan.join:
-                import pyarrow.compute  # noqa: F401 (for the id checks: loaded while both files are parsed)
-            for batch in batches:
-                if short:
-                    continue  # the targets ran out: count the predictions' rows
-                start = targets.taken
-                columns = targets.take(batch.num_rows)
-                if columns is None:
-                    short = True
-                    continue
+        first: Batch | None = None  # the predictions' first batch, for the hash join
+        with self.pred.batches() as batches:
+            with self.target.batches() as target_batches:
+                targets = _Cursor(target_batches)
                 if self.plan.join:
-                    last = self._check_step(batch.columns, columns, last)
-                yield Chunk(batch.columns, columns, self.pred.n, start)
-            if short or targets.more():
-                if self.plan.join:
-                    raise OutOfStep  # ids on one side only: the hash join says which
-                targets.rest()  # (the stream counts the rows in self.target.n)
+                    import pyarrow.compute  # noqa: F401 (for the id checks: loaded while both files are parsed)
+                for batch in batches:
+                    if short:
+                        continue  # the targets ran out: count the predictions' rows
+                    start = targets.taken
+                    columns = targets.take(batch.num_rows)
+                    if columns is None:
+                        short = True
+                        continue
+                    if self.plan.join:
+                        try:
+                            last = self._check_step(batch.columns, columns, last)
+                        except OutOfStep:
+                            if start > 0:
+                                raise
+                            first = batch
+                            break
+                    yield Chunk(batch.columns, columns, self.pred.n, start)
+                if first is None and (short or targets.more()):
+                    if self.plan.join:
+                        raise OutOfStep  # ids on one side only: the hash join says which
+                    targets.rest()  # (the stream counts the rows in self.target.n)
+            if first is not None:
+                self.target.starts, self.target.n = [], 0  # read again, whole
+                yield from self._past_index(itertools.chain([first], batches))
+                return
         self._check_rows()
 
     def _check_step(self, pred: dict[str, pa.Array], target: dict[str, pa.Array], last: Any) -> Any:
@@ -208,35 +226,42 @@ class Aligner:
         return keys.dtype.kind, keys[-1]
 
     def _by_hash(self) -> Iterator[Chunk]:
-        """Index the target side's ids, and stream the predictions past the index."""
+        with self.pred.batches() as batches:  # read ahead while the targets are read whole
+            yield from self._past_index(batches)
+
+    def _past_index(self, batches: Iterator[Batch]) -> Iterator[Chunk]:
+        """Index the target side's ids (read whole), and stream the predictions past it."""
         plan = self.plan
         assert plan.pred_id is not None and plan.target_id is not None
         reading = self.target
-        with self.pred.batches() as batches:  # read ahead while the targets are read whole
-            whole = reading.read()
-            t_ids = whole[plan.target_id]
-            index: _Index | None = None
-            matched = np.zeros(reading.n, dtype=bool)
-            for batch in batches:
-                p_ids = batch.columns[plan.pred_id]
-                if index is None:
-                    as_key(p_ids, plan.pred_id, self.pred.table.label)  # ids of a usable type?
-                    if t_ids.null_count or reading.n == 0:
-                        self._explain_ids(t_ids)
-                    index = _Index(t_ids, p_ids.type, plan.target_id, reading.table.label)
-                    if not index.unique:
-                        self._explain_ids(t_ids)
-                found = index.find(p_ids)
-                if (found < 0).any() or matched[found].any() or np.unique(found).size < found.size:
+        whole = {name: column.combine_chunks() for name, column in reading.read().items()}
+        t_ids = whole[plan.target_id]
+        used = {*plan.target, plan.weight, plan.by}  # (the ids are not, once indexed)
+        whole = {name: column for name, column in whole.items() if name in used}
+        index: _Index | None = None
+        matched = np.zeros(reading.n, dtype=bool)
+        for batch in batches:
+            p_ids = batch.columns[plan.pred_id]
+            if index is None:
+                as_key(p_ids, plan.pred_id, self.pred.table.label)  # ids of a usable type?
+                if t_ids.null_count or reading.n == 0:
                     self._explain_ids(t_ids)
-                matched[found] = True
-                taken = pa.array(found)
-                columns = {name: _take(whole[name], taken) for name in whole}
-                yield Chunk(batch.columns, columns, self.pred.n, found)
-        if self.pred.n == 0 or not matched.all():
+                index = _Index(t_ids, p_ids.type, plan.target_id, reading.table.label)
+                if not index.unique:
+                    self._explain_ids(t_ids)
+            found = index.find(p_ids)
+            if (found < 0).any() or matched[found].any():
+                self._explain_ids(t_ids)
+            matched[found] = True
+            taken = from_numpy(found)
+            columns = {name: column.take(taken) for name, column in whole.items()}
+            yield Chunk(batch.columns, columns, self.pred.n, found)
+        # Each prediction found a target row that no chunk before had: if there are as
+        # many predictions as targets and every target was found, no row was found twice.
+        if self.pred.n != reading.n or not matched.all():
             self._explain_ids(t_ids)
 
-    def _explain_ids(self, target_ids: pa.ChunkedArray) -> None:
+    def _explain_ids(self, target_ids: pa.Array) -> None:
         """Something is wrong with the ids: read them whole, and let align_ids say what."""
         plan = self.plan
         assert plan.pred_id is not None and plan.target_id is not None
@@ -246,7 +271,7 @@ class Aligner:
         self._check_rows()
         align_ids(
             pred_ids,
-            target_ids,
+            pa.chunked_array([target_ids]),
             column=plan.pred_id,
             pred=ids.side(),
             target=self.target.side(),
@@ -276,11 +301,6 @@ def _unique(*names: str | None) -> list[str]:
     return [name for name in dict.fromkeys(names) if name is not None]
 
 
-def _take(column: pa.ChunkedArray, index: pa.Array) -> pa.Array:
-    taken = column.take(index)
-    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-
-
 def _increasing_key(ids: pa.Array) -> np.ndarray | None:
     """The ids as numbers if they read as strictly increasing integers ("1", "2", ... in
     CSV: distinct numbers are distinct texts, so such ids are unique); else as themselves
@@ -303,23 +323,32 @@ def _increasing_key(ids: pa.Array) -> np.ndarray | None:
 
 
 class _Index:
-    """Where each id of the target side is: integers by binary search, text by hashing."""
+    """Where each id of the target side is: integers (and text that spells integers the
+    usual way) by binary search, other text by hashing."""
 
-    def __init__(
-        self, ids: pa.ChunkedArray, pred_type: pa.DataType, column: str, label: str
-    ) -> None:
+    def __init__(self, ids: pa.Array, pred_type: pa.DataType, column: str, label: str) -> None:
         keys = as_key(ids, column, label)
-        self.text = not (pa.types.is_integer(keys.type) and pa.types.is_integer(pred_type))
+        values = _as_integers(keys)
+        pred_fits = pa.types.is_integer(pred_type) or is_text_type(pred_type)
+        self.text = values is None or not pred_fits
         if self.text:
             import pandas as pd
 
             self._hash = pd.Index(keys.cast(pa.string()).to_pandas())
             self.unique = bool(self._hash.is_unique)
         else:
-            values = to_numpy(keys).astype(np.int64)
-            self._order = np.argsort(values, kind="stable")
-            self._sorted = values[self._order]
-            self.unique = bool(np.all(self._sorted[1:] > self._sorted[:-1]))
+            assert values is not None
+            self._low = int(values.min()) if values.size else 0
+            self._high = int(values.max()) if values.size else -1
+            span = self._high - self._low + 1
+            if span <= 4 * values.size:  # ids close together (0..n-1 in any order): a table
+                self._table = np.full(span, -1, dtype=np.intp)
+                self._table[values - self._low] = np.arange(values.size)
+                self.unique = int(np.count_nonzero(self._table >= 0)) == values.size
+            else:  # spread out: binary search
+                self._order = np.argsort(values)
+                self._sorted = values[self._order]
+                self.unique = bool(np.all(self._sorted[1:] > self._sorted[:-1]))
 
     def find(self, ids: pa.Array) -> IntArray:
         """The target row of each id; -1 where there is none."""
@@ -328,10 +357,43 @@ class _Index:
         if self.text:
             found: IntArray = self._hash.get_indexer(as_key(ids).cast(pa.string()).to_pandas())
             return found.astype(np.intp)
-        values = to_numpy(as_key(ids)).astype(np.int64)
+        values = _as_integers(as_key(ids))
+        if values is None:  # text that is not an integer: none of the target's ids
+            return np.full(len(ids), -1, dtype=np.intp)
+        if hasattr(self, "_table"):
+            inside = (values >= self._low) & (values <= self._high)
+            at = np.where(inside, values - self._low, 0)  # (no overflow where it is kept)
+            return np.where(inside, self._table[at], -1).astype(np.intp)
         at = np.minimum(np.searchsorted(self._sorted, values), self._sorted.size - 1)
         hit = self._sorted[at] == values
         return np.where(hit, self._order[at], -1).astype(np.intp)
+
+
+def _as_integers(keys: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Integer ids as int64; text ids too, if every one spells an integer the usual way
+    ("12", not "012", "+12" or " 12": those stay text, so "12" never meets "012"); else
+    None."""
+    if pa.types.is_integer(keys.type):
+        return to_numpy(keys).astype(np.int64)
+    if not is_text_type(keys.type):
+        return None
+    import pyarrow.compute as pc
+
+    try:
+        values = to_numpy(keys.cast(pa.int64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # Spelled the usual way, an integer has its digits and a minus sign if negative, and
+    # no more: a "+", a space or a leading zero makes the text longer than that.
+    digits = 1 + np.searchsorted(_POWERS_OF_TEN, np.abs(values), side="right")
+    if not np.array_equal(to_numpy(pc.binary_length(keys)), digits + (values < 0)):
+        return None
+    return values
+
+
+#: 10, 100, ..., 10**18: an integer's digits are one more than the powers it reaches
+#: (|int64 min| is negative in NumPy: its 1 digit never fits its 20 characters).
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 
 
 class _Cursor:

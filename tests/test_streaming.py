@@ -478,12 +478,19 @@ def test_output_to_file_objects_does_not_depend_on_chunks(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- 4. joins
 
 
-@pytest.fixture
-def joined(tmp_path: Path) -> dict[str, Path]:
+ID_STYLES = {
+    "text": [f"s{i:04d}" for i in range(N_IDS)],  # increasing as text; hashed
+    "integers": [str(i) for i in range(N_IDS)],  # 0..n-1: looked up in a table
+    "spread integers": [str(i * 7919 - 10**12) for i in range(N_IDS)],  # binary search
+}
+
+
+@pytest.fixture(params=list(ID_STYLES))
+def joined(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Path]:
     """One predictions file and three orders of the same targets (with weights and groups),
     each in its own folder as ``targets.csv`` (so every report names the same files)."""
     rng = np.random.default_rng(31)
-    ids = np.array([f"s{i:04d}" for i in range(N_IDS)])  # text ids, increasing as text
+    ids = np.array(ID_STYLES[request.param])
     probs = rng.dirichlet(np.full(3, 1.5), N_IDS)
     _write_csv(tmp_path / "preds.csv", {"id": ids, **_columns(probs, "p")})
     y, w = rng.integers(0, 3, N_IDS), rng.uniform(0.1, 2.0, N_IDS)
@@ -521,6 +528,26 @@ def test_every_join_gives_the_same_report(
     assert [group["name"] for group in want["groups"]] == ["a", "b", "c"]
     monkeypatch.chdir(joined[order])
     assert_same(eval_json(*args, str(chunk_rows)), want)
+
+
+@pytest.mark.parametrize(
+    ("pred_ids", "target_ids", "missing"),
+    [
+        (["007", "8", "9"], ["9", "7", "8"], "'007'"),  # "007" is text, never 7
+        (["7", "8", "9"], ["9", "+7", "8"], "'7'"),
+        (["-9223372036854775808", "2", "1"], ["9223372036854775806", "1", "2"], "'-9223"),
+        (["1", "2", "9223372036854775807"], ["2", "1", "-9223372036854775807"], "'9223"),
+    ],
+)
+def test_ids_that_spell_the_same_integer_differently_do_not_match(
+    pred_ids: list[str], target_ids: list[str], missing: str, tmp_path: Path
+) -> None:
+    """Targets in another order (joined by hash, ids read as numbers where they spell
+    them the usual way): an id matches only the same text, even at the ends of int64."""
+    _ids_file(tmp_path / "preds.csv", pred_ids, "p")
+    _ids_file(tmp_path / "targets.csv", target_ids, "y")
+    result = run_eval(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), "--id", "id")
+    assert_input_error(result, "ids of", "are not in", f"(first: {missing}")
 
 
 def _ids_file(path: Path, ids: list[str], column: str) -> None:
