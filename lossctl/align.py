@@ -5,12 +5,13 @@ Three ways to pair rows, each a generator of :class:`Chunk`:
 - one file: the targets are columns of the predictions' rows;
 - by position: row i of each file, read in lockstep;
 - by id: first *in step* (both files list the same ids in the same strictly
-  increasing order, the usual case): read in lockstep, in bounded memory. At
-  the first row where the ids differ, :class:`OutOfStep` is raised and the
-  caller starts again *by hash*: the target side's id, target, weight and
-  grouping columns are read whole and indexed, and the predictions stream
-  past the index. Memory then grows with the number of target rows (the limit
-  the README states), never with the predictions.
+  increasing order, the usual case): read in lockstep, in bounded memory. Ids
+  that differ in the first chunk turn the join *by hash* at once: the target
+  side's id, target, weight and grouping columns are read whole and indexed,
+  and the predictions stream past the index. Memory then grows with the number
+  of target rows (the limit the README states), never with the predictions.
+  Ids that differ further down raise :class:`OutOfStep`, and the caller starts
+  again by hash.
 
 Each side is read ahead in a thread (pyarrow parses without the GIL), so the
 two files are parsed at once, while the chunks before are being evaluated.
