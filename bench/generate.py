@@ -69,6 +69,8 @@ DATASETS: list[tuple[str, Maker, int | None, bool]] = [
     ("reg", regression, None, False),
     ("small", multiclass, SMALL_ROWS, False),
 ]
+#: The data set also written with its targets shuffled (``mc_true_shuffled.csv``).
+SHUFFLED = "mc"
 # Multiclass in Parquet parts for the scale cases: (directory prefix, rows as a multiple
 # of --rows). The predictions are split into PRED_PARTS files and the targets, differently,
 # into TRUE_PARTS files; the ids run 0..n-1 in the same order on both sides.
@@ -76,8 +78,17 @@ SCALE_SETS = [("mc1m", 1), ("mc10m", 10)]
 PRED_PARTS, TRUE_PARTS = 10, 4
 
 
-def _write(columns: dict[str, np.ndarray], n: int, path: Path, parquet: bool) -> None:
+def _write(
+    columns: dict[str, np.ndarray],
+    n: int,
+    path: Path,
+    parquet: bool,
+    order: np.ndarray | None = None,
+) -> None:
+    """Columns with ids 0..n-1, in the row ``order`` given (default: as they are)."""
     table = pa.table({"id": np.arange(n, dtype=np.int64), **columns})
+    if order is not None:
+        table = table.take(pa.array(order))
     with path.with_suffix(".csv").open("wb") as f:  # unquoted header, any pyarrow version
         f.write((",".join(table.column_names) + "\n").encode())
         options = pacsv.WriteOptions(include_header=False, batch_size=1 << 16)
@@ -136,7 +147,7 @@ def ensure_data(
 
     With ``scale``, also the scale sets (stamped apart, in meta-scale.json).
     """
-    meta = {"rows": rows, "seed": seed, "version": 1}
+    meta = {"rows": rows, "seed": seed, "version": 2}
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "meta.json"
     if not _fresh(stamp, meta, force):
@@ -147,6 +158,9 @@ def ensure_data(
             _write(pred, n, out / f"{name}_pred", parquet)
             _write(true, n, out / f"{name}_true", parquet)
             print(f"wrote {name}_pred/{name}_true ({n:,} rows) to {out}")
+            if name == SHUFFLED:  # the same targets in another order: joined by hash
+                order = np.random.default_rng([seed, i, 1]).permutation(n)
+                _write(true, n, out / f"{name}_true_shuffled", False, order)
         stamp.write_text(json.dumps(meta))
     stamp = out / "meta-scale.json"
     if scale and not _fresh(stamp, meta, force):

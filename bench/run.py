@@ -159,10 +159,12 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
     def evaluate(pred: Path | str, true: Path | str, *options: str) -> list[str]:
         return [*lossctl, "eval", str(pred), str(true), "--id", "id", *options, "--format", "value"]
 
-    def loss_case(name: str, title: str, task: str, prefix: str, ext: str = "csv") -> Case:
-        pred, true = data / f"{prefix}_pred.{ext}", data / f"{prefix}_true.{ext}"
-        commands = {"lossctl": evaluate(pred, true)}
-        commands |= {script: peer(script, task, pred, true) for script in PEERS}
+    def loss_case(
+        name: str, title: str, task: str, prefix: str, ext: str = "csv", true: str = "true"
+    ) -> Case:
+        pred, targets = data / f"{prefix}_pred.{ext}", data / f"{prefix}_{true}.{ext}"
+        commands = {"lossctl": evaluate(pred, targets)}
+        commands |= {script: peer(script, task, pred, targets) for script in PEERS}
         return Case(name, f"{title}, {rows:,} rows, {ext}", commands)
 
     def scale_case(name: str, prefix: str, n: int) -> Case:
@@ -181,6 +183,13 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
     return [
         loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
         loss_case("mc-parquet", "multiclass x 10", "multiclass", "mc", "parquet"),
+        loss_case(
+            "mc-csv-shuffled",
+            "multiclass x 10, the targets in another order",
+            "multiclass",
+            "mc",
+            true="true_shuffled",
+        ),
         loss_case("binary", "binary", "binary", "bin"),
         loss_case("multilabel", "multilabel x 5", "multilabel", "ml"),
         loss_case("regression", "regression", "regression", "reg"),
