@@ -14,7 +14,7 @@ import pyarrow.csv
 import pytest
 
 import lossctl
-from lossctl.errors import NonNumeric
+from lossctl.errors import InputError, NonNumeric
 from lossctl.io import readers
 from lossctl.io.readers import open_table
 
@@ -47,16 +47,37 @@ def _columns(table: readers.InputTable) -> dict[str, list[object]]:
     return {name: column.to_pylist() for name, column in data.items()}
 
 
+def _by_blocks(pred: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
+    """The columns as the block reader reads them (no file is large enough for ranges)."""
+    with monkeypatch.context() as patch:
+        _no_ranges(patch)
+        return _columns(open_table(pred, "predictions"))
+
+
+def _no_ranges(patch: pytest.MonkeyPatch) -> None:
+    patch.setattr(readers, "RANGE", 1 << 40)
+    patch.setattr(readers, "MIN_RANGE", 1 << 40)
+
+
+def _quoted(text: str) -> str:
+    """Every field in quotes, as pyarrow and R write text."""
+    return "".join(",".join(f'"{f}"' for f in line.split(",")) + "\n" for line in text.splitlines())
+
+
 @pytest.mark.parametrize(
-    "shape", ["plain", "lines of 20 KiB, no final line break", "one line of 40 KiB"]
+    "shape",
+    ["plain", "quoted", "lines of 20 KiB, no final line break", "one line of 40 KiB"],
 )
 def test_ranges_read_what_blocks_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
     """Every value and every row, in order, whichever way the file is parsed (the ranges
-    are cut at line breaks: after the last line, and past lines longer than a first look)."""
+    are cut at line breaks: after the last line, past lines longer than a first look, and
+    between whole quoted fields)."""
     pred, _ = _files(tmp_path)
     text = Path(pred).read_text()
+    if shape == "quoted":
+        Path(pred).write_text(_quoted(text))
     if shape == "one line of 40 KiB":  # one range: the first cut falls in the last line
         Path(pred).write_text(f"id,a,b,c,pad\n7,0.1,0.2,0.7,{'x' * (40 << 10)}")
     if shape.startswith("lines"):  # longer than a range: a cut falls inside the last line
@@ -66,7 +87,7 @@ def test_ranges_read_what_blocks_read(
         Path(pred).write_text(
             "\n".join([f"{header},{wide}", *(f"{r},{cells}" for r in rows[:200])])
         )
-    whole = _columns(open_table(pred, "predictions"))
+    whole = _by_blocks(pred, monkeypatch)
     monkeypatch.setattr(readers, "RANGE", 16 << 10)
     table = open_table(pred, "predictions")
 
@@ -75,6 +96,35 @@ def test_ranges_read_what_blocks_read(
 
     monkeypatch.setattr(pyarrow.csv, "open_csv", unused)
     assert _columns(table) == whole
+
+
+@pytest.mark.parametrize(
+    "late_id",
+    ['"r""1"', '"r\n1"', 'r"1', '"r,1"x', '"r1'],
+    ids=["escaped quote", "quoted line break", "quote inside", "text after quotes", "unclosed"],
+)
+def test_quotes_that_ranges_cannot_cut_hand_over_to_the_block_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_id: str
+) -> None:
+    """Quoted fields that are not whole fields on one line, far down a quoted file: read
+    from there on by the block reader, as if by it alone."""
+    pred, _ = _files(tmp_path)
+    lines = _quoted(Path(pred).read_text()).splitlines()
+    cells = lines[-5].split(",")
+    lines[-5] = ",".join([late_id, *cells[1:]])
+    Path(pred).write_text("\n".join(lines) + "\n")
+
+    def outcome() -> object:
+        try:
+            return _columns(open_table(pred, "predictions"))
+        except InputError as error:  # the unclosed quote: the same error either way
+            return str(error)
+
+    with monkeypatch.context() as patch:
+        _no_ranges(patch)
+        whole = outcome()
+    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+    assert outcome() == whole
 
 
 @pytest.mark.usefixtures("small_ranges")
