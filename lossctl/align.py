@@ -324,50 +324,136 @@ def _increasing_key(ids: pa.Array) -> np.ndarray | None:
 
 
 class _Index:
-    """Where each id of the target side is: integers (and text that spells integers the
-    usual way) by binary search, other text by hashing."""
+    """Where each id of the target side is.
+
+    Integers, and text that spells integers the usual way, are looked up as numbers.
+    Other text is looked up by a 64-bit hash of its bytes, and each match is then
+    checked against the text itself; should two of the target's ids share a hash,
+    pandas hashes the text instead.
+    """
 
     def __init__(self, ids: pa.Array, pred_type: pa.DataType, column: str, label: str) -> None:
         keys = as_key(ids, column, label)
         values = _as_integers(keys)
-        pred_fits = pa.types.is_integer(pred_type) or is_text_type(pred_type)
-        self.text = values is None or not pred_fits
-        if self.text:
-            import pandas as pd
+        self._text: pa.Array | None = None
+        self._pandas: Any = None
+        if values is None or not (pa.types.is_integer(pred_type) or is_text_type(pred_type)):
+            self._text = keys.cast(pa.string())
+            values = _text_hashes(self._text)
+        self._numbers = _Numbers(values)
+        self.unique = self._numbers.unique
+        if not self.unique and self._text is not None and _distinct(self._text):
+            import pandas as pd  # two ids share a hash: rare enough to hash them slowly
 
-            self._hash = pd.Index(keys.cast(pa.string()).to_pandas())
-            self.unique = bool(self._hash.is_unique)
-        else:
-            assert values is not None
-            self._low = int(values.min()) if values.size else 0
-            self._high = int(values.max()) if values.size else -1
-            span = self._high - self._low + 1
-            if span <= 4 * values.size:  # ids close together (0..n-1 in any order): a table
-                self._table = np.full(span, -1, dtype=np.intp)
-                self._table[values - self._low] = np.arange(values.size)
-                self.unique = int(np.count_nonzero(self._table >= 0)) == values.size
-            else:  # spread out: binary search
-                self._order = np.argsort(values)
-                self._sorted = values[self._order]
-                self.unique = bool(np.all(self._sorted[1:] > self._sorted[:-1]))
+            self._pandas = pd.Index(self._text.to_pylist(), dtype=object)
+            self.unique = True
 
     def find(self, ids: pa.Array) -> IntArray:
         """The target row of each id; -1 where there is none."""
         if ids.null_count:
             return np.full(len(ids), -1, dtype=np.intp)
-        if self.text:
-            found: IntArray = self._hash.get_indexer(as_key(ids).cast(pa.string()).to_pandas())
+        keys = as_key(ids)
+        if self._text is None:
+            values = _as_integers(keys)
+            if values is None:  # text that is not an integer: none of the target's ids
+                return np.full(len(ids), -1, dtype=np.intp)
+            return self._numbers.find(values)
+        text = keys.cast(pa.string())
+        if self._pandas is not None:
+            found: IntArray = self._pandas.get_indexer(np.array(text.to_pylist(), dtype=object))
             return found.astype(np.intp)
-        values = _as_integers(as_key(ids))
-        if values is None:  # text that is not an integer: none of the target's ids
-            return np.full(len(ids), -1, dtype=np.intp)
-        if hasattr(self, "_table"):
+        found = self._numbers.find(_text_hashes(text))
+        hit = np.flatnonzero(found >= 0)
+        same = _equal(self._text.take(from_numpy(found[hit])), text.take(from_numpy(hit)))
+        found[hit[~same]] = -1  # the same hash, not the same text
+        return found
+
+
+class _Numbers:
+    """Where each of some int64 values is: in a table when they lie close together (ids
+    0..n-1 in any order), else by binary search."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self._low = int(values.min()) if values.size else 0
+        self._high = int(values.max()) if values.size else -1
+        span = self._high - self._low + 1
+        self._table: np.ndarray | None = None
+        if span <= 4 * values.size:
+            self._table = np.full(span, -1, dtype=np.intp)
+            self._table[values - self._low] = np.arange(values.size)
+            self.unique = int(np.count_nonzero(self._table >= 0)) == values.size
+        else:
+            self._order = np.argsort(values)
+            self._sorted = values[self._order]
+            self.unique = bool(np.all(self._sorted[1:] > self._sorted[:-1]))
+
+    def find(self, values: np.ndarray) -> IntArray:
+        """The position of each value; -1 where there is none."""
+        if self._table is not None:
             inside = (values >= self._low) & (values <= self._high)
             at = np.where(inside, values - self._low, 0)  # (no overflow where it is kept)
             return np.where(inside, self._table[at], -1).astype(np.intp)
         at = np.minimum(np.searchsorted(self._sorted, values), self._sorted.size - 1)
         hit = self._sorted[at] == values
         return np.where(hit, self._order[at], -1).astype(np.intp)
+
+
+#: Text is hashed this many strings at a time, so that the per-byte arrays stay small.
+_HASH_STRINGS = 1 << 16
+#: An odd 64-bit multiplier (the golden ratio's), and its powers modulo 2**64.
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _text_hashes(text: pa.Array) -> np.ndarray:
+    """A 64-bit polynomial hash of each string's UTF-8 bytes (modulo 2**64), as int64."""
+    return np.concatenate(
+        [np.empty(0, dtype=np.int64)]
+        + [
+            _hash_slice(text.slice(start, _HASH_STRINGS))
+            for start in range(0, len(text), _HASH_STRINGS)
+        ]
+    )
+
+
+def _hash_slice(text: pa.Array) -> np.ndarray:
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = text.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    first, last = int(offsets[0]), int(offsets[-1])
+    lengths = np.diff(offsets)
+    ends = np.repeat(offsets[1:] - first, lengths)  # each byte's string's end
+    from_end = ends - 1 - np.arange(last - first)  # 0 for a string's last byte
+    powers = _powers(int(lengths.max()) if lengths.size else 0)
+    with np.errstate(over="ignore"):
+        terms = raw[first:last].astype(np.uint64) * powers[from_end]
+        sums = np.concatenate(([np.uint64(0)], np.cumsum(terms, dtype=np.uint64)))
+        hashes = (sums[offsets[1:] - first] - sums[offsets[:-1] - first]) * _HASH_BASE
+        hashes += lengths.astype(np.uint64)  # (so that a zero byte in front is seen)
+    return hashes.view(np.int64)
+
+
+def _powers(n: int) -> np.ndarray:
+    """_HASH_BASE ** 0, 1, ..., n - 1, modulo 2**64."""
+    powers = np.ones(max(n, 1), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(1, n):
+            powers[i] = powers[i - 1] * _HASH_BASE
+    return powers
+
+
+def _equal(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Row by row, whether two text arrays hold the same text."""
+    import pyarrow.compute as pc
+
+    return to_numpy(pc.equal(a, b)).astype(bool)
+
+
+def _distinct(text: pa.Array) -> bool:
+    import pyarrow.compute as pc
+
+    return int(pc.count_distinct(text).as_py()) == len(text)
 
 
 def _as_integers(keys: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -380,6 +466,8 @@ def _as_integers(keys: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return None
     import pyarrow.compute as pc
 
+    if len(keys) and not str(keys[0].as_py()).lstrip("-").isdigit():
+        return None  # (a cast that fails reads every value first: 300 ms a million)
     try:
         values = to_numpy(keys.cast(pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

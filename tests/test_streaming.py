@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -528,6 +529,42 @@ def test_every_join_gives_the_same_report(
     assert [group["name"] for group in want["groups"]] == ["a", "b", "c"]
     monkeypatch.chdir(joined[order])
     assert_same(eval_json(*args, str(chunk_rows)), want)
+
+
+def _weak_hash(text: pa.Array) -> np.ndarray:
+    """A hash that only tells lengths apart: text ids collide on purpose."""
+    return np.asarray(pa.compute.binary_length(text), dtype=np.int64)
+
+
+@pytest.mark.parametrize("collide", ["every id", "none"])
+def test_text_ids_joined_by_hash_survive_collisions(
+    collide: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text ids are looked up by a hash of their bytes and each match checked against the
+    text: ids of the target that share a hash are looked up another way, and a prediction
+    whose id shares a hash with another target id is not matched to it."""
+    ids = [f"s{i:04d}" for i in range(N_IDS)]  # one length: every hash the same
+    _ids_file(tmp_path / "preds.csv", ids, "p")
+    _ids_file(tmp_path / "same.csv", ids, "y")
+    want = lossctl.evaluate(str(tmp_path / "preds.csv"), str(tmp_path / "same.csv"), id_col="id")
+    order = np.random.default_rng(5).permutation(N_IDS)
+    targets = pd.read_csv(tmp_path / "same.csv", dtype=str).iloc[order]
+    targets.to_csv(tmp_path / "shuffled.csv", index=False)
+    if collide == "every id":
+        monkeypatch.setattr(lossctl.align, "_text_hashes", _weak_hash)
+    got = lossctl.evaluate(str(tmp_path / "preds.csv"), str(tmp_path / "shuffled.csv"), id_col="id")
+    assert got.mean_loss == pytest.approx(want.mean_loss, rel=REL)
+    assert got.n_samples == N_IDS
+
+
+def test_a_prediction_id_that_shares_a_hash_is_not_matched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lossctl.align, "_text_hashes", _weak_hash)
+    _ids_file(tmp_path / "preds.csv", ["b", "aa", "zzz"], "p")  # "zzz": the length of "ccc"
+    _ids_file(tmp_path / "targets.csv", ["aa", "ccc", "b"], "y")
+    result = run_eval(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), "--id", "id")
+    assert_input_error(result, "1 ids of", "(first: 'zzz'", "(first: 'ccc'")
 
 
 @pytest.mark.parametrize(
