@@ -19,6 +19,7 @@ two files are parsed at once, while the chunks before are being evaluated.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
@@ -176,7 +177,7 @@ class Aligner:
         the hash join (the usual case of a target file in another order); later, nothing
         can be taken back: :class:`OutOfStep` makes the caller start again.
         """
-        last: Any = None
+        ids = _IdsInStep()
         short = False
         first: Batch | None = None  # the predictions' first batch, for the hash join
         with self.pred.batches() as batches:
@@ -193,8 +194,11 @@ class Aligner:
                         short = True
                         continue
                     if self.plan.join:
+                        assert self.plan.pred_id is not None and self.plan.target_id is not None
                         try:
-                            last = self._check_step(batch.columns, columns, last)
+                            ids.check(
+                                batch.columns[self.plan.pred_id], columns[self.plan.target_id]
+                            )
                         except OutOfStep:
                             if start > 0:
                                 raise
@@ -209,22 +213,9 @@ class Aligner:
                 self.target.starts, self.target.n = [], 0  # read again, whole
                 yield from self._past_index(itertools.chain([first], batches))
                 return
+        if not ids.unique():
+            raise OutOfStep  # an id twice (or two ids with one hash): the hash join says which
         self._check_rows()
-
-    def _check_step(self, pred: dict[str, pa.Array], target: dict[str, pa.Array], last: Any) -> Any:
-        """The last id of this chunk, if both files have the same ids here, in increasing
-        order after ``last``; else :class:`OutOfStep`."""
-        assert self.plan.pred_id is not None and self.plan.target_id is not None
-        p, t = pred[self.plan.pred_id], target[self.plan.target_id]
-        if p.null_count or t.null_count or not p.equals(t):
-            raise OutOfStep
-        keys = _increasing_key(p)
-        if keys is None:
-            raise OutOfStep
-        first = (keys.dtype.kind, keys[0])
-        if last is not None and (last[0] != first[0] or not first[1] > last[1]):
-            raise OutOfStep  # (numbers, then text: a CSV id column that changed type)
-        return keys.dtype.kind, keys[-1]
 
     def _by_hash(self) -> Iterator[Chunk]:
         with self.pred.batches() as batches:  # read ahead while the targets are read whole
@@ -306,21 +297,70 @@ def _increasing_key(ids: pa.Array) -> np.ndarray | None:
     """The ids as numbers if they read as strictly increasing integers ("1", "2", ... in
     CSV: distinct numbers are distinct texts, so such ids are unique); else as themselves
     if they are strictly increasing text; else None."""
-    if pa.types.is_nested(ids.type) or pa.types.is_dictionary(ids.type):
+    if pa.types.is_nested(ids.type) or pa.types.is_dictionary(ids.type) or not len(ids):
         return None
-    try:
-        numbers = ids if pa.types.is_integer(ids.type) else ids.cast(pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        numbers = None
+    numbers = ids if pa.types.is_integer(ids.type) else None
+    if numbers is None and _looks_like_an_integer(ids):
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            numbers = ids.cast(pa.int64())
     if numbers is not None:
         values = to_numpy(numbers).astype(np.int64)
-        return values if values.size and np.all(values[1:] > values[:-1]) else None
+        return values if np.all(values[1:] > values[:-1]) else None
     import pyarrow.compute as pc
 
     key = ids.cast(pa.string()) if is_text_type(ids.type) else ids
-    if len(key) and pc.all(pc.less(key.slice(0, len(key) - 1), key.slice(1))).as_py() is not False:
-        return np.array(key.to_pylist(), dtype=object)
+    if pc.all(pc.less(key.slice(0, len(key) - 1), key.slice(1))).as_py() is not False:
+        return np.array([key[0].as_py(), key[-1].as_py()], dtype=object)  # (all it needs)
     return None
+
+
+def _looks_like_an_integer(ids: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether the first id reads as an integer: worth a cast, which, when it fails,
+    reads every value first (300 ms a million)."""
+    return bool(len(ids)) and str(ids[0].as_py()).lstrip("-").isdigit()
+
+
+class _IdsInStep:
+    """What the join in step knows of the ids: both files have the same ids, row for
+    row, and none repeats. While the ids increase, the last one proves the second; ids
+    that do not increase from the first chunk on (``img-9``, ``img-10``) are hashed, 8
+    bytes a row, and sorted at the end. Anything else raises :class:`OutOfStep`."""
+
+    def __init__(self) -> None:
+        self.last: tuple[str, Any] | None = None
+        self.hashes: list[np.ndarray] | None = None
+
+    def check(self, pred: pa.Array, target: pa.Array) -> None:
+        if pred.null_count or target.null_count or not pred.equals(target):
+            raise OutOfStep
+        if self.hashes is not None:
+            self.hashes.append(_id_values(pred))
+            return
+        keys = _increasing_key(pred)
+        if keys is None or (
+            self.last is not None
+            and (self.last[0] != keys.dtype.kind or not keys[0] > self.last[1])
+        ):  # (numbers, then text: a CSV id column that changed type)
+            if self.last is not None or not (
+                pa.types.is_integer(pred.type) or is_text_type(pred.type)
+            ):
+                raise OutOfStep  # (the hash join names an id type it cannot use)
+            self.hashes = [_id_values(pred)]
+            return
+        self.last = keys.dtype.kind, keys[-1]
+
+    def unique(self) -> bool:
+        if self.hashes is None:
+            return True
+        values = np.sort(np.concatenate(self.hashes))
+        return not bool(np.any(values[1:] == values[:-1]))
+
+
+def _id_values(ids: pa.Array) -> np.ndarray:
+    """Ids as int64: integers as themselves, other text by a hash of its bytes."""
+    keys = as_key(ids)
+    values = _as_integers(keys)
+    return values if values is not None else _text_hashes(keys.cast(pa.string()))
 
 
 class _Index:
@@ -466,8 +506,8 @@ def _as_integers(keys: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return None
     import pyarrow.compute as pc
 
-    if len(keys) and not str(keys[0].as_py()).lstrip("-").isdigit():
-        return None  # (a cast that fails reads every value first: 300 ms a million)
+    if not _looks_like_an_integer(keys):
+        return None
     try:
         values = to_numpy(keys.cast(pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -531,6 +531,35 @@ def test_every_join_gives_the_same_report(
     assert_same(eval_json(*args, str(chunk_rows)), want)
 
 
+@pytest.mark.parametrize("chunk_rows", CHUNKINGS)
+@pytest.mark.parametrize("style", ["text", "integers"])
+def test_ids_in_the_same_order_that_do_not_increase(
+    style: str, chunk_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both files list the ids in one order that is not increasing (``img-9`` before
+    ``img-10``, or counting down): the report of a hash join, joined in step when the
+    first chunk shows it (smaller chunks that start increasing restart by hash); an id
+    twice is still named."""
+    ids = [f"img-{i}" if style == "text" else str(N_IDS - i) for i in range(N_IDS)]
+    _ids_file(tmp_path / "preds.csv", ids, "p")
+    _ids_file(tmp_path / "targets.csv", ids, "y")
+    order = np.random.default_rng(3).permutation(N_IDS)
+    targets = pd.read_csv(tmp_path / "targets.csv", dtype=str).iloc[order]
+    targets.to_csv(tmp_path / "shuffled.csv", index=False)
+    args = ("--id", "id", "--chunk-rows", str(chunk_rows))
+    want = eval_json(str(tmp_path / "preds.csv"), str(tmp_path / "shuffled.csv"), *args)
+    if chunk_rows == DEFAULT_CHUNK_ROWS:  # in step all the way: no hash join to fall to
+        monkeypatch.setattr(lossctl.align.Aligner, "_past_index", None)
+    got = eval_json(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), *args)
+    assert_same(got, {**want, "inputs": got["inputs"]})
+    monkeypatch.undo()
+    ids[N_IDS - 3] = ids[5]
+    _ids_file(tmp_path / "preds.csv", ids, "p")
+    _ids_file(tmp_path / "targets.csv", ids, "y")
+    result = run_eval(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), *args)
+    assert_input_error(result, "1 ids appear more than once", f"the first, {ids[5]!r}")
+
+
 def _weak_hash(text: pa.Array) -> np.ndarray:
     """A hash that only tells lengths apart: text ids collide on purpose."""
     return np.asarray(pa.compute.binary_length(text), dtype=np.int64)
