@@ -639,4 +639,11 @@ class _Prefetch:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        pending: BaseException | None = None
+        while self._thread.is_alive():
+            try:
+                self._thread.join(0.1)
+            except BaseException as error:  # Ctrl-C or SIGTERM here: the thread ends first
+                pending = pending or error
+        if pending is not None:
+            raise pending
