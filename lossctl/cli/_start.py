@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from lossctl.errors import ExitCode
@@ -25,20 +25,22 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def interrupts_stop_quietly() -> Iterator[None]:
-    """Within the block, Ctrl-C ends the process with exit 130 and one line.
-
-    Only where Python's own Ctrl-C handler is in place (not in another thread,
-    nor where an embedding program set its own).
-    """
-    default = signal.default_int_handler
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGINT) is not default
-    ):
+def handled(signum: int, handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """Within the block, ``handler`` takes the signal ``signum``; only in the main thread
+    and where Python's own handler is in place (not where an embedding program set its
+    own), which comes back afterwards."""
+    current = signal.getsignal(signum)
+    pythons_own = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    if threading.current_thread() is not threading.main_thread() or current is not pythons_own:
         yield
         return
-    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signum, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, default)
+        signal.signal(signum, current)
+
+
+def interrupts_stop_quietly() -> contextlib.AbstractContextManager[None]:
+    """Within the block, Ctrl-C ends the process with exit 130 and one line."""
+    return handled(signal.SIGINT, _stop)

@@ -14,9 +14,8 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +25,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from lossctl._version import __version__
+from lossctl.cli._start import handled
 from lossctl.errors import ExitCode, LossctlError
 from lossctl.io.atomic import Renames, deferred_renames
 
@@ -64,22 +64,6 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
-@contextlib.contextmanager
-def sigterm_unwinds() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (in the main thread, where
-    no one else has set a handler; elsewhere it keeps its default: the process ends)."""
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    ):
-        yield
-        return
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 class LossctlGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -99,7 +83,9 @@ class LossctlGroup(TyperGroup):
         debug = "--debug" in argv or bool(os.environ.get("LOSSCTL_DEBUG"))
         # The files a command writes are renamed into place once it has completed:
         # after an error or Ctrl-C, no new file is left and an existing one is untouched.
-        with sigterm_unwinds(), deferred_renames() as renames:
+        # SIGTERM unwinds as Ctrl-C does (see Terminated); Python's own default ends the
+        # process at once, leaving the temporary files behind.
+        with handled(signal.SIGTERM, _terminate), deferred_renames() as renames:
             code = self._run(renames, argv, prog_name or "lossctl", complete_var, debug, extra)
         if standalone_mode:
             sys.exit(code)
