@@ -847,22 +847,18 @@ class PartsTable(InputTable):
             return
         expected = [*first.names, *(k for k in first_hive if k not in first.names)]
         found = [*table.names, *hive]
-        missing = [name for name in expected if name not in found]
-        if missing:
-            raise PartColumnsDiffer(
-                f"this column of the first part, {first.label}, is not in this part",
-                file=table.label,
-                column=missing[0],
-                hint="Give every part the same columns (in any order)",
-            )
-        extra = [name for name in found if name not in expected]
-        if extra:
-            raise PartColumnsDiffer(
-                f"this column is not in the first part, {first.label}",
-                file=table.label,
-                column=extra[0],
-                hint="Give every part the same columns (in any order)",
-            )
+        for names, others, what in (
+            (expected, found, f"this column of the first part, {first.label}, is not in this part"),
+            (found, expected, f"this column is not in the first part, {first.label}"),
+        ):
+            odd = [name for name in names if name not in others]
+            if odd:
+                raise PartColumnsDiffer(
+                    what,
+                    file=table.label,
+                    column=odd[0],
+                    hint="Give every part the same columns (in any order)",
+                )
 
     def _batches(
         self, numeric: list[str], other: list[str], text: list[str], rows: int
