@@ -8,19 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from lossctl.errors import (
     AmbiguousPairing,
-    ConflictingOptions,
     DuplicateColumn,
     NoColumnsLeft,
     NoSuchColumn,
     NoTargets,
     OverlappingColumns,
 )
-from lossctl.io.readers import InputTable
+from lossctl.options import ColumnSpec
 
-Columns = str | Sequence[str] | None
+
+class InputTable(Protocol):
+    """What the plan reads of an input: its name in messages and its column names."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def names(self) -> list[str]: ...
+
+    @property
+    def index_columns(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -40,18 +51,12 @@ class ColumnPlan:
     notes: tuple[str, ...] = ()
 
 
-def _names(value: Columns, available: Sequence[str]) -> list[str] | None:
-    """``--pred-col a,b --pred-col c`` -> ['a', 'b', 'c'].
-
-    A name is taken as written when a column has it (`` p``), else without the
-    spaces around it (``a, b``).
-    """
-    if value is None:
+def _names(parts: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
+    """A name is taken as written when a column has it (`` p``), else without the
+    spaces around it (``a, b``)."""
+    if parts is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
-    parts = [part for item in items for part in str(item).split(",") if part.strip()]
-    names = [part if part in available else part.strip() for part in parts]
-    return names or None
+    return [part if part in available else part.strip() for part in parts]
 
 
 def _require(
@@ -87,17 +92,11 @@ def _id_like(names: Sequence[str]) -> str | None:
 def plan_columns(
     preds: InputTable,
     targets: InputTable | None,
-    *,
-    pred_cols: Columns = None,
-    target_cols: Columns = None,
-    weight_col: str | None = None,
-    id_col: str | None = None,
-    no_id: bool = False,
-    by: str | None = None,
+    spec: ColumnSpec,
 ) -> ColumnPlan:
     """Apply the SPEC's column rules (see README, "How detection works")."""
-    if id_col is not None and no_id:
-        raise ConflictingOptions("--id and --no-id contradict each other", hint="Give one of them")
+    pred_cols, target_cols, weight_col = spec.pred_cols, spec.target_cols, spec.weight_col
+    id_col, no_id, by = spec.id_col, spec.no_id, spec.by
     p_names = preds.names
     t_names = targets.names if targets is not None else []
     chosen_pred = _names(pred_cols, p_names)

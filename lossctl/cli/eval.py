@@ -191,14 +191,38 @@ def eval_command(
     Exit status: 0 evaluated (gates passed), 1 a gate failed, 2 usage or input
     error, 3 internal error (a bug).
     """
-    import shutil
     import tempfile
 
     from lossctl.cli.progress import ProgressBar
     from lossctl.engine import evaluate
     from lossctl.io.writers import check_output, write_text
+    from lossctl.options import EvalOptions
+    from lossctl.report.render import FILE_RENDERERS, RENDERERS, Out
 
-    kind = prediction_kind(from_logits, from_probs)
+    options = EvalOptions.build(
+        task=task.value,
+        from_logits=prediction_kind(from_logits, from_probs),
+        pred_cols=pred_col,
+        target_cols=target_col,
+        weight_col=weight_col,
+        id_col=id_col,
+        no_id=no_id,
+        by=by,
+        eps=eps,
+        label_reduction=label_reduction.value,
+        drop_missing=drop_missing,
+        encoding=encoding,
+        baseline=baseline,
+        n_bootstrap=bootstrap,
+        seed=seed,
+        max_loss=max_loss,
+        max_increase=max_increase,
+        max_increase_pct=max_increase_pct,
+        min_d2=min_d2,
+        head=head if output_format is Format.table else 0,
+        worst=worst,
+        chunk_rows=chunk_rows,
+    )
     inputs = [name for name in (predictions, targets, baseline) if name]
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
     destinations = [
@@ -219,66 +243,21 @@ def eval_command(
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
     try:
-        losses_to = [d for d in (output, spool) if d is not None]
         report = evaluate(
             predictions,
             targets,
-            task=task.value,
-            from_logits=kind,
-            pred_cols=pred_col,
-            target_cols=target_col,
-            weight_col=weight_col,
-            id_col=id_col,
-            no_id=no_id,
-            by=by,
-            eps=eps,
-            label_reduction=label_reduction.value,
-            drop_missing=drop_missing,
-            baseline=baseline,
-            n_bootstrap=bootstrap,
-            seed=seed,
-            max_loss=max_loss,
-            max_increase=max_increase,
-            max_increase_pct=max_increase_pct,
-            min_d2=min_d2,
-            head=head if output_format is Format.table else 0,
-            worst=worst,
-            chunk_rows=chunk_rows,
-            encoding=encoding,
-            output=losses_to,
+            options=options,
+            output=[d for d in (output, spool) if d is not None],
             keep_losses=False,
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
-        if junit is not None:
-            from lossctl.report.ci import render_junit
-
-            write_text(junit, render_junit(report))
-        if markdown is not None or summary_path:
-            from lossctl.report.ci import render_markdown
-
-            text = render_markdown(report)
-            if markdown is not None:
-                write_text(markdown, text)
-            if summary_path:
-                write_text(summary_path, text, append=True)
-
+        for name, path in (("junit", junit), ("markdown", markdown)):
+            if path is not None:
+                write_text(path, FILE_RENDERERS[name](report))
+        if summary_path:
+            write_text(summary_path, FILE_RENDERERS["markdown"](report), append=True)
         try:
-            if output_format is Format.table:
-                from lossctl.report.table import render_table
-
-                render_table(report, stdout_console())
-            elif output_format is Format.json:
-                from lossctl.report.render import render_json
-
-                sys.stdout.write(render_json(report.to_dict()) + "\n")
-            elif output_format is Format.value:
-                from lossctl.report.render import render_value
-
-                sys.stdout.write(render_value(report) + "\n")
-            elif spool is not None:
-                sys.stdout.flush()
-                spool.seek(0)
-                shutil.copyfileobj(spool, sys.stdout.buffer)
+            RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()
         except BrokenPipeError:
             silence_stdout()  # the reader (`| head`) has what it wanted; the exit code stands

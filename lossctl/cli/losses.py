@@ -22,14 +22,14 @@ def losses_command(
         LossesFormat, typer.Option("--format", help="table (Rich) or json.")
     ] = LossesFormat.table,
 ) -> int:
-    """List the tasks lossctl knows, with the activation and loss of each."""
-    from lossctl.core.losses import TASKS
+    """List the losses lossctl computes, with the task, activation and formula of each."""
+    from lossctl.core.losses import LOSSES
 
     if output_format is LossesFormat.json:
         from lossctl.report.render import render_json
 
-        rows = [vars(spec) for spec in TASKS.values()]
-        sys.stdout.write(render_json({"tasks": rows}) + "\n")
+        rows = [spec.describe() for spec in LOSSES.values()]
+        sys.stdout.write(render_json({"losses": rows}) + "\n")
         return 0
     from rich.table import Table
     from rich.text import Text
@@ -38,7 +38,7 @@ def losses_command(
     for name in ("task", "activation", "loss"):
         table.add_column(name, no_wrap=True)  # names are never cut; the formula wraps
     table.add_column("per-sample formula")
-    for spec in TASKS.values():
-        table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.loss, spec.formula)))
+    for spec in LOSSES.values():
+        table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.name, spec.formula)))
     stdout_console().print(table)
     return 0

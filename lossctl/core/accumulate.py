@@ -8,6 +8,7 @@ The histogram has fixed, data-independent edges (half-decades from 1e-6 to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,14 +41,8 @@ class GroupTotals:
 
     @np.errstate(over="ignore", invalid="ignore")  # see LossAccumulator.update
     def update(self, codes: IntArray, loss: FloatArray, w: FloatArray) -> None:
-        """Rows whose group is ``codes`` (indices into ``names``; more groups than names
-        while the names are still being found, see :meth:`named`)."""
-        k = max(len(self.n), int(codes.max()) + 1 if codes.size else 0)
-        if k > len(self.n):
-            grow = k - len(self.n)
-            self.n = np.concatenate((self.n, np.zeros(grow, dtype=np.int64)))
-            self.w = np.concatenate((self.w, np.zeros(grow)))
-            self.wl = np.concatenate((self.wl, np.zeros(grow)))
+        """Rows whose group is ``codes`` (indices into ``names``)."""
+        k = len(self.n)
         self.n += np.bincount(codes, minlength=k)
         self.w += np.bincount(codes, weights=w, minlength=k)
         self.wl += np.bincount(codes, weights=w * loss, minlength=k)
@@ -58,16 +53,6 @@ class GroupTotals:
         self.n += per_column.shape[0]
         self.w += float(np.sum(w))
         self.wl += weighted_sums(w, per_column)
-
-    def named(self, names: tuple[str, ...], order: IntArray) -> GroupTotals:
-        """The totals of groups found as codes 0, 1, ..., in the order ``order``, named."""
-        named = GroupTotals(names)
-        for attribute in ("n", "w", "wl"):
-            values = getattr(self, attribute)
-            padded = np.zeros(len(order), dtype=values.dtype)
-            padded[: values.size] = values
-            setattr(named, attribute, padded[order])
-        return named
 
     def merge(self, other: GroupTotals) -> None:
         self.n += other.n
@@ -81,6 +66,68 @@ class GroupTotals:
             GroupLoss(name, int(n), float(w), float(m))
             for name, n, w, m in zip(self.names, self.n, self.w, mean, strict=True)
         )
+
+
+class KeyedTotals:
+    """Count, weight and weighted loss per value of the ``--by`` column, keyed by the
+    value itself (its text; None for an empty cell), so that totals of any two parts
+    of the input merge, whatever order their values first appeared in."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str | None, int] = {}
+        self.totals = GroupTotals(())
+
+    def _slots(self, values: Sequence[str | None]) -> IntArray:
+        for value in values:
+            self.slots.setdefault(value, len(self.slots))
+        grow = len(self.slots) - len(self.totals.n)
+        if grow:
+            t = self.totals
+            t.n = np.concatenate((t.n, np.zeros(grow, dtype=np.int64)))
+            t.w = np.concatenate((t.w, np.zeros(grow)))
+            t.wl = np.concatenate((t.wl, np.zeros(grow)))
+        return np.array([self.slots[v] for v in values], dtype=np.intp)
+
+    @np.errstate(over="ignore", invalid="ignore")  # see LossAccumulator.update
+    def update(
+        self, codes: IntArray, values: Sequence[str | None], loss: FloatArray, w: FloatArray
+    ) -> None:
+        """Rows whose value is ``values[codes[i]]``."""
+        local = GroupTotals(tuple("" for _ in values))
+        local.update(codes, loss, w)
+        self._add(values, local)
+
+    def _add(self, values: Sequence[str | None], local: GroupTotals) -> None:
+        slots = self._slots(values)  # distinct values: distinct slots
+        self.totals.n[slots] += local.n
+        self.totals.w[slots] += local.w
+        self.totals.wl[slots] += local.wl
+
+    def merge(self, other: KeyedTotals) -> None:
+        self._add(list(other.slots), other.totals)
+
+    def result(self) -> tuple[GroupLoss, ...]:
+        """Sorted by value: as numbers when every value is one, else as text; the empty
+        cells last, as a group named ``(missing)``."""
+        values = [v for v in self.slots if v is not None]
+        numbers = [_number(v) for v in values]
+        if values and not any(np.isnan(numbers)):
+            ordered: list[str | None] = [v for _, v in sorted(zip(numbers, values, strict=True))]
+        else:
+            ordered = sorted(values)
+        if None in self.slots:
+            ordered.append(None)
+        order = np.array([self.slots[v] for v in ordered], dtype=np.intp)
+        named = GroupTotals(tuple("(missing)" if v is None else v for v in ordered))
+        named.n, named.w, named.wl = (a[order] for a in (self.totals.n, self.totals.w, self.totals.wl))
+        return named.result()
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return np.nan
 
 
 @dataclass(frozen=True)
@@ -110,13 +157,10 @@ class LossAccumulator:
 
     groups : names of the classes (multiclass, grouped by true class) or the
         labels (multilabel); empty for the other tasks
-    by : names of the values of the ``--by`` column, if any
-    worst_k : how many of the largest losses to keep, with their row index
+    worst_k : how many of the largest losses to keep, with their row number
     """
 
-    def __init__(
-        self, groups: tuple[str, ...] = (), worst_k: int = 5, by: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, groups: tuple[str, ...] = (), worst_k: int = 5) -> None:
         self.worst_k = worst_k
         self.n = 0
         self.sum_w = 0.0
@@ -129,7 +173,7 @@ class LossAccumulator:
         self.worst_index: IntArray = np.empty(0, dtype=np.intp)
         self.worst_loss: FloatArray = np.empty(0)
         self.groups = GroupTotals(groups)
-        self.by = GroupTotals(by)
+        self.by = KeyedTotals()
 
     # A squared error can overflow to infinity (an honest float64 result); its sums
     # are then infinite, and times a zero weight NaN: no warning for either.
@@ -138,18 +182,20 @@ class LossAccumulator:
         self,
         loss: FloatArray,
         *,
-        offset: int,
+        rows: int | IntArray,
         weights: FloatArray | None = None,
         clipped: BoolArray | None = None,
         y_index: IntArray | None = None,
         per_label: FloatArray | None = None,
-        by_codes: IntArray | None = None,
+        by: tuple[IntArray, Sequence[str | None]] | None = None,
     ) -> None:
-        """Add one chunk of losses whose first row has aligned index ``offset``.
+        """Add one chunk of losses.
 
+        rows : each row's number (the worst rows are kept by it, the earliest of ties
+            first): an array, or the number of the first of rows that follow in order
         y_index : true class of each row (multiclass), for the per-class sums
         per_label : (n, L) per-label losses (multilabel), for the per-label sums
-        by_codes : each row's group of the ``--by`` column
+        by : each row's group of the ``--by`` column, as codes into its values
         """
         if loss.size == 0:
             return
@@ -167,13 +213,14 @@ class LossAccumulator:
             np.searchsorted(HISTOGRAM_EDGES, loss, side="right") - 1, self.hist.size - 1
         )
         self.hist += np.bincount(bins, minlength=self.hist.size)
-        self._keep_worst(np.arange(offset, offset + loss.size), loss)
+        index = np.arange(rows, rows + loss.size) if isinstance(rows, int) else rows
+        self._keep_worst(index, loss)
         if y_index is not None and self.groups.names:
             self.groups.update(y_index, loss, w)
         if per_label is not None and self.groups.names:
             self.groups.update_columns(per_label, w)
-        if by_codes is not None:
-            self.by.update(by_codes, loss, w)
+        if by is not None:
+            self.by.update(by[0], by[1], loss, w)
 
     def _keep_worst(self, index: IntArray, loss: FloatArray) -> None:
         if self.worst_k <= 0:

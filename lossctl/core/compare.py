@@ -7,9 +7,8 @@ the class frequencies, or the variance of the targets, so no clipping is
 involved. ``d2 = 1 - mean_loss / null_loss`` is the fraction of the null
 model's loss that the predictions explain (for regression, R^2).
 
-The baseline comparison is a paired bootstrap: rows are resampled with
-replacement, the same rows for both models, and the 2.5 and 97.5 percentiles
-of the resampled differences of the (weighted) means form the 95% interval.
+The baseline comparison (:class:`BaselineComparison`) is computed by
+:mod:`lossctl.core.bootstrap`.
 """
 
 from __future__ import annotations
@@ -19,36 +18,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.core.activations import FloatArray, weighted_sums
-from lossctl.core.losses import IntArray, LabelReduction, Task
-
-#: Resampled indices held at once by the bootstrap (8 bytes each): about 32 MiB.
-BOOTSTRAP_BLOCK = 1 << 22
-
-
-def _entropy(p: FloatArray) -> FloatArray:
-    """``-p log p`` elementwise, 0 where p is 0."""
-    safe = np.where(p > 0.0, p, 1.0)
-    result: FloatArray = -p * np.log(safe)
-    return result
-
+from lossctl.core.losses import IntArray
 
 class NullState:
-    """The running totals behind :func:`null_loss`: ``update(chunk)``, ``merge``, ``result``.
+    """The targets' totals behind the null model: ``update(chunk)``, ``merge``, and the
+    fields a loss's closed form reads (:class:`lossctl.core.losses.NullTotals`).
 
-    Class weights for multiclass; for the other tasks the weight, weighted mean
-    and weighted sum of squared deviations of each target column, merged with
-    Chan et al.'s pairwise formula, which stays exact where ``E[y^2] - E[y]^2``
-    would cancel.
+    n_classes : multiclass, the weight of each class is kept; otherwise (None) the
+        weight, weighted mean and weighted sum of squared deviations of each target
+        column, merged with Chan et al.'s pairwise formula, which stays exact where
+        ``E[y^2] - E[y]^2`` would cancel.
+
+    >>> from lossctl.core.losses import LOSSES
+    >>> state = NullState().update(np.array([1.0, 0.0, 0.0, 0.0]))
+    >>> round(LOSSES["binary_cross_entropy"].null_loss(state), 9)  # entropy of 1/4
+    0.562335145
     """
 
-    def __init__(self, task: Task, *, n_classes: int = 0, label_reduction: LabelReduction = "sum"):
-        self.task = task
+    def __init__(self, n_classes: int | None = None) -> None:
         self.n_classes = n_classes
-        self.label_reduction = label_reduction
-        self.w = 0.0
-        self.class_w = np.zeros(n_classes)
-        self.mean: FloatArray | None = None
-        self.m2: FloatArray | None = None
+        self.weight = 0.0
+        self.class_weights: FloatArray = np.zeros(n_classes or 0)
+        self.mean: FloatArray = np.empty(0)
+        self.m2: FloatArray = np.empty(0)
 
     @np.errstate(over="ignore", invalid="ignore")  # targets near 1e154 give an infinite variance
     def update(self, y: FloatArray | IntArray, weights: FloatArray | None = None) -> NullState:
@@ -57,71 +49,37 @@ class NullState:
             return self
         w = np.ones(y.shape[0]) if weights is None else weights
         total = float(np.sum(w))
-        if self.task == "multiclass":
-            self.class_w += np.bincount(y.astype(np.intp), weights=w, minlength=self.n_classes)
-            self.w += total
+        if self.n_classes is not None:
+            self.class_weights += np.bincount(
+                y.astype(np.intp), weights=w, minlength=self.n_classes
+            )
+            self.weight += total
             return self
-        values = y.astype(np.float64).reshape(y.shape[0], -1)
         if total <= 0.0:
             return self
+        values = y.astype(np.float64).reshape(y.shape[0], -1)
         mean = weighted_sums(w, values) / total
-        m2 = weighted_sums(w, np.square(values - mean))
-        self._combine(total, mean, m2)
+        self._combine(total, mean, weighted_sums(w, np.square(values - mean)))
         return self
 
     @np.errstate(over="ignore", invalid="ignore")
     def _combine(self, w: float, mean: FloatArray, m2: FloatArray) -> None:
-        if self.mean is None or self.m2 is None or self.w == 0.0:
-            self.w, self.mean, self.m2 = w, mean, m2
+        if self.weight == 0.0:
+            self.weight, self.mean, self.m2 = w, mean, m2
             return
-        total = self.w + w
+        total = self.weight + w
         delta = mean - self.mean
         self.mean = self.mean + delta * (w / total)
-        self.m2 = self.m2 + m2 + np.square(delta) * (self.w * w / total)
-        self.w = total
+        self.m2 = self.m2 + m2 + np.square(delta) * (self.weight * w / total)
+        self.weight = total
 
     def merge(self, other: NullState) -> NullState:
-        if self.task == "multiclass":
-            self.class_w += other.class_w
-            self.w += other.w
-        elif other.mean is not None and other.m2 is not None:
-            self._combine(other.w, other.mean, other.m2)
+        if self.n_classes is not None:
+            self.class_weights = self.class_weights + other.class_weights
+            self.weight += other.weight
+        elif other.weight > 0.0:
+            self._combine(other.weight, other.mean, other.m2)
         return self
-
-    @np.errstate(over="ignore", invalid="ignore")
-    def result(self) -> float:
-        if self.task == "multiclass":
-            return float(np.sum(_entropy(self.class_w / self.w)))
-        if self.mean is None or self.m2 is None:
-            return float("nan")
-        if self.task == "regression":
-            return float(np.mean(self.m2 / self.w))
-        per_label = _entropy(self.mean) + _entropy(1.0 - self.mean)
-        if self.task == "binary" or self.label_reduction == "sum":
-            return float(np.sum(per_label))
-        return float(np.mean(per_label))
-
-
-def null_loss(
-    task: Task,
-    y: FloatArray | IntArray,
-    weights: FloatArray | None = None,
-    *,
-    n_classes: int = 0,
-    label_reduction: LabelReduction = "sum",
-) -> float:
-    """The mean loss of the best constant prediction, in closed form.
-
-    y : the encoded targets, as the losses take them (class indices for multiclass)
-    n_classes : multiclass only, the number of prediction columns
-
-    >>> round(null_loss("binary", np.array([1.0, 0.0, 0.0, 0.0])), 9)  # entropy of 1/4
-    0.562335145
-    >>> null_loss("regression", np.array([1.0, 2.0, 3.0]))  # variance
-    0.6666666666666666
-    """
-    state = NullState(task, n_classes=n_classes, label_reduction=label_reduction)
-    return state.update(y, weights).result()
 
 
 def d2_score(mean_loss: float, null: float) -> float:
@@ -134,7 +92,11 @@ def d2_score(mean_loss: float, null: float) -> float:
 
 @dataclass(frozen=True)
 class BaselineComparison:
-    """Candidate against baseline over the same rows."""
+    """Candidate against baseline over the same rows.
+
+    n_buckets : the non-empty buckets the bootstrap resampled (see
+        :mod:`lossctl.core.bootstrap`)
+    """
 
     n_samples: int
     mean_loss: float
@@ -144,6 +106,7 @@ class BaselineComparison:
     ci_high: float
     n_bootstrap: int
     seed: int
+    n_buckets: int = 0
 
     @property
     def difference_pct(self) -> float:
@@ -151,52 +114,3 @@ class BaselineComparison:
         if self.baseline_mean_loss == 0.0:
             return 0.0 if self.difference == 0.0 else float(np.copysign(np.inf, self.difference))
         return 100.0 * self.difference / self.baseline_mean_loss
-
-
-@np.errstate(over="ignore", invalid="ignore")  # infinite losses (see null_loss) give NaN
-def compare_to_baseline(
-    loss: FloatArray,
-    baseline_loss: FloatArray,
-    weights: FloatArray | None = None,
-    *,
-    n_bootstrap: int = 1000,
-    seed: int = 0,
-) -> BaselineComparison:
-    """Mean losses, their difference and its paired bootstrap 95% interval.
-
-    loss, baseline_loss : (n,) per-sample losses of the same rows
-    The resampled indices are drawn in blocks of about ``BOOTSTRAP_BLOCK``, so
-    memory stays bounded whatever the number of rows.
-
-    >>> same = np.array([0.1, 0.5, 0.9])
-    >>> c = compare_to_baseline(same, same)
-    >>> c.difference, c.ci_low, c.ci_high
-    (0.0, 0.0, 0.0)
-    """
-    n = loss.shape[0]
-    w = np.ones(n) if weights is None else weights
-    diff = loss - baseline_loss
-    total = float(np.sum(w))
-    mean = float(np.sum(w * loss)) / total
-    baseline_mean = float(np.sum(w * baseline_loss)) / total
-    wd = w * diff
-    rng = np.random.default_rng(seed)
-    replicates = np.empty(n_bootstrap)
-    per_block = max(1, BOOTSTRAP_BLOCK // max(n, 1))
-    for start in range(0, n_bootstrap, per_block):
-        b = min(per_block, n_bootstrap - start)
-        index = rng.integers(0, n, size=(b, n))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            replicates[start : start + b] = np.sum(wd[index], axis=1) / np.sum(w[index], axis=1)
-    finite = replicates[np.isfinite(replicates)]  # a resample of zero-weight rows only
-    low, high = np.percentile(finite, [2.5, 97.5]) if finite.size else (float("nan"), float("nan"))
-    return BaselineComparison(
-        n_samples=n,
-        mean_loss=mean,
-        baseline_mean_loss=baseline_mean,
-        difference=mean - baseline_mean,
-        ci_low=float(low),
-        ci_high=float(high),
-        n_bootstrap=n_bootstrap,
-        seed=seed,
-    )

@@ -5,14 +5,17 @@ the caller, like optax. Arguments follow scikit-learn: ``(y_true, y_pred)``,
 options keyword-only. Inputs are float64 arrays; targets are already
 validated (0/1 for binary and multilabel, class indices for multiclass).
 
-``TASKS`` is the registry of what lossctl computes for each task; the report,
-``lossctl losses`` and the common tests all read it.
+``LOSSES`` is the registry of the losses, keyed by name: the task each serves,
+its activation, the per-sample function, its parameters, its null model and the
+text ``lossctl losses`` prints. The engine looks a loss up there (``TASK_LOSS``
+names each task's default), and the common tests iterate over it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,47 +29,6 @@ BoolArray = NDArray[np.bool_]
 Task = Literal["binary", "multiclass", "multilabel", "regression"]
 PredictionKind = Literal["probabilities", "logits", "values"]
 LabelReduction = Literal["sum", "mean"]
-
-
-@dataclass(frozen=True)
-class LossSpec:
-    """What lossctl computes for one task."""
-
-    task: Task
-    activation: str
-    loss: str
-    formula: str
-
-
-TASKS: dict[str, LossSpec] = {
-    spec.task: spec
-    for spec in (
-        LossSpec(
-            "binary",
-            "sigmoid",
-            "binary_cross_entropy",
-            "-(y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits",
-        ),
-        LossSpec(
-            "multiclass",
-            "softmax",
-            "categorical_cross_entropy",
-            "-log p[y],  p = softmax(z) for logits",
-        ),
-        LossSpec(
-            "multilabel",
-            "sigmoid",
-            "multilabel_log_loss",
-            "sum over labels of the binary cross-entropy (mean with --label-reduction mean)",
-        ),
-        LossSpec(
-            "regression",
-            "identity",
-            "squared_error",
-            "(y - y_hat)^2, averaged over output columns",
-        ),
-    )
-}
 
 
 def clipped(p: FloatArray, *, eps: float) -> BoolArray:
@@ -156,43 +118,200 @@ class SampleLosses:
     per_label: FloatArray | None = None
 
 
-def sample_losses(
-    task: Task,
-    kind: PredictionKind,
-    y_true: FloatArray | IntArray,
-    y_pred: FloatArray,
+def _no_clip(n: int) -> BoolArray:
+    return np.zeros(n, dtype=bool)
+
+
+def _binary_elementwise(
+    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float
+) -> tuple[FloatArray, BoolArray]:
+    """The binary cross-entropy of each value, and which values were clipped."""
+    if kind == "logits":
+        return sigmoid_binary_cross_entropy(y, pred), _no_clip(pred.shape[0])
+    mask = clipped(pred, eps=eps)
+    return binary_cross_entropy(y, pred, eps=eps), mask if mask.ndim == 1 else mask.any(axis=1)
+
+
+def binary_loss(
+    y: FloatArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+) -> SampleLosses:
+    """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit."""
+    loss, was_clipped = _binary_elementwise(y.astype(np.float64, copy=False), pred, kind, eps)
+    return SampleLosses(loss, was_clipped)
+
+
+def multilabel_loss(
+    y: FloatArray,
+    pred: FloatArray,
     *,
+    kind: PredictionKind,
     eps: float = DEFAULT_EPS,
     label_reduction: LabelReduction = "sum",
 ) -> SampleLosses:
-    """Dispatch to the task's loss; the one entry point the engine uses.
+    """The binary cross-entropy of each label, summed (or averaged) over labels.
 
-    y_true : binary (n,) 0/1; multiclass (n,) class indices; multilabel (n, L) 0/1;
-        regression (n,) or (n, K)
-    y_pred : binary (n,); multiclass and multilabel (n, K); regression like y_true
+    y, pred : (n, L); one label is still a matrix of labels
     """
-    n = y_pred.shape[0]
-    no_clip = np.zeros(n, dtype=bool)
-    from_logits = kind == "logits"
-    if task == "regression":
-        return SampleLosses(squared_error(y_true.astype(np.float64), y_pred), no_clip)
-    if task == "multiclass":
-        y_index = y_true.astype(np.intp, copy=False)
-        if from_logits:
-            return SampleLosses(softmax_cross_entropy(y_index, y_pred), no_clip)
-        was_clipped = clipped(_take_class(y_pred, y_index), eps=eps)
-        return SampleLosses(categorical_cross_entropy(y_index, y_pred, eps=eps), was_clipped)
-    y = y_true.astype(np.float64, copy=False)
-    if task == "multilabel":  # one label is still a matrix of labels
-        y, y_pred = y.reshape(n, -1), y_pred.reshape(n, -1)
-    if from_logits:
-        elementwise = sigmoid_binary_cross_entropy(y, y_pred)
-        was_clipped = no_clip
-    else:
-        elementwise = binary_cross_entropy(y, y_pred, eps=eps)
-        mask = clipped(y_pred, eps=eps)
-        was_clipped = mask if mask.ndim == 1 else np.any(mask, axis=1)
-    if task == "binary":
-        return SampleLosses(elementwise, was_clipped)
+    n = pred.shape[0]
+    y = y.astype(np.float64, copy=False).reshape(n, -1)
+    per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps)
     reduce = np.sum if label_reduction == "sum" else np.mean
-    return SampleLosses(reduce(elementwise, axis=1), was_clipped, per_label=elementwise)
+    return SampleLosses(reduce(per_label, axis=1), was_clipped, per_label=per_label)
+
+
+def categorical_loss(
+    y: IntArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+) -> SampleLosses:
+    """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits."""
+    y_index = y.astype(np.intp, copy=False)
+    if kind == "logits":
+        return SampleLosses(softmax_cross_entropy(y_index, pred), _no_clip(pred.shape[0]))
+    was_clipped = clipped(_take_class(pred, y_index), eps=eps)
+    return SampleLosses(categorical_cross_entropy(y_index, pred, eps=eps), was_clipped)
+
+
+def regression_loss(y: FloatArray, pred: FloatArray, *, kind: PredictionKind) -> SampleLosses:
+    """Squared error, averaged over the output columns: y and pred (n,) or (n, K)."""
+    loss = squared_error(y.astype(np.float64, copy=False), pred)
+    return SampleLosses(loss, _no_clip(pred.shape[0]))
+
+
+# ----------------------------------------------------------------- null models
+# Each takes the totals of the targets (see lossctl.core.compare.NullState) and gives
+# the mean loss of the best constant prediction, in closed form.
+
+
+def _entropy(p: FloatArray) -> FloatArray:
+    """``-p log p`` elementwise, 0 where p is 0."""
+    safe = np.where(p > 0.0, p, 1.0)
+    result: FloatArray = -p * np.log(safe)
+    return result
+
+
+def binary_entropies(mean: FloatArray) -> FloatArray:
+    """The binary cross-entropy of predicting each column's rate of 1s: its entropy."""
+    return _entropy(mean) + _entropy(1.0 - mean)
+
+
+def _null_binary(totals: NullTotals, **params: object) -> float:
+    return float(np.sum(binary_entropies(totals.mean)))
+
+
+def _null_multilabel(totals: NullTotals, *, label_reduction: str = "sum", **params: object) -> float:
+    per_label = binary_entropies(totals.mean)
+    return float(np.sum(per_label) if label_reduction == "sum" else np.mean(per_label))
+
+
+def _null_categorical(totals: NullTotals, **params: object) -> float:
+    return float(np.sum(_entropy(totals.class_weights / totals.weight)))
+
+
+def _null_squared(totals: NullTotals, **params: object) -> float:
+    return float(np.mean(totals.m2 / totals.weight))
+
+
+class NullTotals(Protocol):
+    """What the closed forms of the null models read (``NullState`` provides it)."""
+
+    weight: float
+    class_weights: FloatArray  # multiclass: the weight of each class
+    mean: FloatArray  # the other tasks: the weighted mean of each target column
+    m2: FloatArray  # and its weighted sum of squared deviations
+
+
+# ------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One loss lossctl computes: what it serves, the function, and what it says of itself.
+
+    name : the JSON report's ``"loss"``
+    fn : ``fn(y, pred, *, kind, **params) -> SampleLosses``; ``y`` as the task's
+        targets are encoded (class indices for multiclass, 0/1 or values otherwise)
+    params : the options (``EvalOptions`` fields) that ``fn`` takes, by keyword
+    null : the mean loss of the best constant prediction, from the targets' totals;
+        None for a loss without a closed form
+    """
+
+    name: str
+    task: Task
+    activation: str
+    formula: str
+    fn: Callable[..., SampleLosses]
+    params: tuple[str, ...] = ()
+    null: Callable[..., float] | None = None
+
+    def __call__(
+        self, y: FloatArray | IntArray, pred: FloatArray, *, kind: PredictionKind, **options: Any
+    ) -> SampleLosses:
+        """The per-sample losses, taking from ``options`` the parameters this loss has."""
+        return self.fn(y, pred, kind=kind, **{p: options[p] for p in self.params if p in options})
+
+    def null_loss(self, totals: NullTotals, **options: Any) -> float:
+        if self.null is None:
+            return float("nan")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.null(totals, **{p: options[p] for p in self.params if p in options})
+
+    def describe(self) -> dict[str, Any]:
+        """What ``lossctl losses`` prints."""
+        return {
+            "loss": self.name,
+            "task": self.task,
+            "activation": self.activation,
+            "formula": self.formula,
+            "params": list(self.params),
+            "null_model": self.null is not None,
+        }
+
+
+LOSSES: dict[str, LossSpec] = {
+    spec.name: spec
+    for spec in (
+        LossSpec(
+            "binary_cross_entropy",
+            "binary",
+            "sigmoid",
+            "-(y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits",
+            binary_loss,
+            ("eps",),
+            _null_binary,
+        ),
+        LossSpec(
+            "categorical_cross_entropy",
+            "multiclass",
+            "softmax",
+            "-log p[y],  p = softmax(z) for logits",
+            categorical_loss,
+            ("eps",),
+            _null_categorical,
+        ),
+        LossSpec(
+            "multilabel_log_loss",
+            "multilabel",
+            "sigmoid",
+            "sum over labels of the binary cross-entropy (mean with --label-reduction mean)",
+            multilabel_loss,
+            ("eps", "label_reduction"),
+            _null_multilabel,
+        ),
+        LossSpec(
+            "squared_error",
+            "regression",
+            "identity",
+            "(y - y_hat)^2, averaged over output columns",
+            regression_loss,
+            (),
+            _null_squared,
+        ),
+    )
+}
+
+#: The loss each task computes by default.
+TASK_LOSS: dict[str, str] = {
+    "binary": "binary_cross_entropy",
+    "multiclass": "categorical_cross_entropy",
+    "multilabel": "multilabel_log_loss",
+    "regression": "squared_error",
+}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
-from lossctl.core.losses import TASKS, IntArray, PredictionKind, Task
+from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
 from lossctl.errors import (
     BadValueError,
     ClassIndexOutOfRange,
@@ -352,12 +352,13 @@ class Detection:
     reasons: tuple[str, ...]
 
     @property
-    def activation(self) -> str:
-        return "identity" if self.task == "regression" else TASKS[self.task].activation
+    def loss(self) -> str:
+        """The name of the loss, a key of :data:`lossctl.core.losses.LOSSES`."""
+        return TASK_LOSS[self.task]
 
     @property
-    def loss(self) -> str:
-        return TASKS[self.task].loss
+    def activation(self) -> str:
+        return LOSSES[self.loss].activation
 
 
 def _fmt(x: float) -> str:
@@ -397,7 +398,7 @@ def _detect_task(
     reasons: list[str],
 ) -> Task:
     if task != "auto":
-        if task not in TASKS:
+        if task not in TASK_LOSS:
             raise UnknownTask(
                 f"unknown task {task!r}",
                 hint="Use --task auto, binary, multiclass, multilabel or regression",

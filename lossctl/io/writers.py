@@ -11,8 +11,10 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
+from lossctl.core.state import Labels
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
 from lossctl.io.atomic import atomic_path
+from lossctl.io.chunks import ArrowLabels
 from lossctl.io.columns import from_numpy
 from lossctl.io.sources import split_suffix, would_read
 
@@ -97,7 +99,9 @@ class LossWriter:
         else:
             self.close()
 
-    def write(self, losses: np.ndarray, ids: pa.Array | None) -> None:
+    def write(self, losses: np.ndarray, labels: Labels | None) -> None:
+        """One chunk's losses, with the ids of its rows (``io``'s own :class:`ArrowLabels`)."""
+        ids = labels.array if isinstance(labels, ArrowLabels) else None
         table = losses_table(losses, ids, self.id_name)
         if self._sink is None:
             self._open(table.schema)
@@ -135,7 +139,8 @@ class LossWriter:
     def close(self) -> None:
         """Finish the file (an empty run still gets its header), and rename it into place."""
         if self._sink is None:
-            self.write(np.empty(0), None if self.id_name is None else pa.array([], pa.string()))
+            empty = None if self.id_name is None else ArrowLabels(pa.array([], pa.string()))
+            self.write(np.empty(0), empty)
         if self.path is None:
             self._sink.flush()
         self._close_sink()

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lossctl.core.accumulate import GroupLoss, LossSummary
 from lossctl.core.compare import BaselineComparison, d2_score
+from lossctl.core.state import Sample
 from lossctl.errors import ExitCode
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,12 @@ class DetectionReport:
 class Report:
     """The result of :func:`lossctl.evaluate`.
 
-    ``losses`` holds the per-sample losses in the order of PREDICTIONS, ``ids``
-    their ids (or None), ``weights`` their weights (or None) and ``target_rows``
-    the row of TARGETS each was matched with; none is part of :meth:`to_dict`.
+    ``samples`` are the first and the worst rows, as numbers (``row`` counts the
+    data rows of their file from 1); :attr:`head` and :attr:`worst` give them as
+    the table shows them. ``losses`` holds the per-sample losses in the order of
+    PREDICTIONS, ``ids`` their ids (or None), ``weights`` their weights (or None)
+    and ``target_rows`` the row of TARGETS each was matched with; none is part
+    of :meth:`to_dict`.
     """
 
     version: str
@@ -137,18 +140,36 @@ class Report:
     n_dropped: int
     n_not_summing: int
     first_not_summing: int | None
-    head: tuple[SampleRow, ...]
-    worst: tuple[SampleRow, ...]
+    samples: tuple[tuple[Sample, ...], tuple[Sample, ...]]
     gates: tuple[Gate, ...] = ()
     baseline: BaselineComparison | None = None
     losses: np.ndarray | None = field(default=None, repr=False, compare=False)
-    ids: pa.ChunkedArray | None = field(default=None, repr=False, compare=False)
+    ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_samples(self) -> int:
         return self.summary.n_samples
+
+    @property
+    def head(self) -> tuple[SampleRow, ...]:
+        """The first rows, as the table shows them."""
+        return self._rows(self.samples[0])
+
+    @property
+    def worst(self) -> tuple[SampleRow, ...]:
+        """The rows of the largest losses, largest first, as the table shows them."""
+        return self._rows(self.samples[1])
+
+    def _rows(self, samples: tuple[Sample, ...]) -> tuple[SampleRow, ...]:
+        from lossctl.report.samples import sample_row
+
+        names = self.inputs.pred_columns
+        return tuple(sample_row(s, self.task, self.prediction_kind, names) for s in samples)
+
+    def with_gates(self, gates: tuple[Gate, ...]) -> Report:
+        return replace(self, gates=gates)
 
     @property
     def mean_loss(self) -> float:
@@ -283,7 +304,7 @@ class Report:
 
         data: dict[str, Any] = {}
         if self.ids is not None and self.inputs.id_column is not None:
-            data[self.inputs.id_column] = self.ids.to_pandas()
+            data[self.inputs.id_column] = self.ids
         data["loss"] = self.losses
         return pd.DataFrame(data)
 

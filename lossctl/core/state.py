@@ -1,0 +1,489 @@
+"""One evaluation's running state: ``update(chunk)``, ``merge(other)``, ``result()``.
+
+:class:`EvalState` holds everything a report needs, as totals that chunks add
+to: the checks (missing values, negative weights), the detection profiles, the
+loss sums and histogram, the per-class, per-label and ``--by`` totals (groups
+keyed by their value), the first and the worst rows (keyed by their row
+number in PREDICTIONS), the null model and the baseline comparison's buckets.
+Two states of disjoint rows merge into the state of their union, in any order,
+so a file read in chunks, or partitions evaluated by workers, give the report
+of one pass over the whole input.
+
+The losses need the detection, which needs every row. A state that is not
+given one guesses it from the rows seen so far, and computes the losses under
+that guess for as long as the guess holds; when the decision over the whole
+input is that guess (almost always), the one pass was enough
+(:meth:`EvalState.computed`), otherwise the engine makes a second pass with the
+detection given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+import numpy as np
+
+from lossctl.core.accumulate import LossAccumulator, LossSummary
+from lossctl.core.activations import FloatArray, stack_columns
+from lossctl.core.bootstrap import PairedBuckets
+from lossctl.core.compare import NullState
+from lossctl.core.losses import LOSSES, BoolArray, IntArray, PredictionKind
+from lossctl.core.tasks import (
+    Count,
+    Detection,
+    PredictionProfile,
+    Rows,
+    Side,
+    TargetColumn,
+    TargetProfile,
+    decide,
+    encode_targets,
+)
+from lossctl.errors import (
+    AllRowsMissing,
+    LossctlError,
+    LossOverflow,
+    MissingValue,
+    NegativeWeight,
+    ZeroWeights,
+)
+
+FileSide = Literal["pred", "target"]
+
+
+class Labels(Protocol):
+    """The ids of a chunk's rows, as ``io`` holds them: read one, or keep some."""
+
+    def text(self, i: int) -> str: ...
+
+    def take(self, index: IntArray) -> Labels: ...
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The ``--by`` value of each row: ``values[codes[i]]`` (None for an empty cell)."""
+
+    codes: IntArray
+    values: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of the inputs that belong together, as NumPy arrays (what ``io`` hands over).
+
+    pred : one float64 array per prediction column, NaN where a value is missing
+    targets, target_missing : each target column and where its value is missing
+    weights : per-row weights (NaN where missing), or None
+    pred_rows, target_rows : each row's number in PREDICTIONS and in TARGETS, from 0
+        over the whole input (across its parts), as :data:`Rows` says
+    """
+
+    pred: tuple[FloatArray, ...]
+    targets: tuple[TargetColumn, ...]
+    target_missing: tuple[BoolArray, ...]
+    weights: FloatArray | None = None
+    groups: Groups | None = None
+    labels: Labels | None = None
+    pred_rows: Rows = 0
+    target_rows: Rows = 0
+
+    @property
+    def n(self) -> int:
+        return int(self.pred[0].shape[0])
+
+    def take(self, keep: IntArray) -> Chunk:
+        """The rows ``keep`` (positions in the chunk, increasing)."""
+
+        def rows(r: Rows) -> Rows:
+            return keep + r if isinstance(r, int) else r[keep]
+
+        groups = self.groups
+        return Chunk(
+            pred=tuple(c[keep] for c in self.pred),
+            targets=tuple(t.take(keep) for t in self.targets),
+            target_missing=tuple(m[keep] for m in self.target_missing),
+            weights=None if self.weights is None else self.weights[keep],
+            groups=None if groups is None else replace(groups, codes=groups.codes[keep]),
+            labels=None if self.labels is None else self.labels.take(keep),
+            pred_rows=rows(self.pred_rows),
+            target_rows=rows(self.target_rows),
+        )
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a state needs to know besides its chunks (the same for every part).
+
+    weight_side : which file the weights come from ("pred" or "target")
+    detection : known (a second pass, or a worker told it): losses under it, no profiling
+    compare : which model of a baseline comparison this state is, if any
+    exclude : target rows (sorted) left out of the comparison
+    row_weights : the baseline's weights in the comparison, when they are not in its
+        chunks: the candidate's target rows (sorted) and their weights
+    """
+
+    pred_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    weight: str | None = None
+    weight_side: FileSide = "target"
+    task: str = "auto"
+    kind: PredictionKind | None = None
+    loss_options: dict[str, object] = field(default_factory=dict)
+    drop_missing: bool = False
+    head: int = 0
+    worst: int = 0
+    detection: Detection | None = None
+    compare: Literal["candidate", "baseline"] | None = None
+    seed: int = 0
+    exclude: IntArray | None = None
+    row_weights: tuple[IntArray, FloatArray] | None = None
+
+    @property
+    def checked(self) -> tuple[tuple[str, FileSide], ...]:
+        """The columns checked for missing values, in the order errors are raised."""
+        columns = [(name, "pred") for name in self.pred_names]
+        columns += [(name, "target") for name in self.target_names]
+        return (*columns, *([(self.weight, self.weight_side)] if self.weight else []))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One row kept for the report, as numbers: ``row`` counts PREDICTIONS' rows from 0.
+
+    target : the encoded target (a class index for multiclass); prediction : the row
+    """
+
+    row: int
+    id: str | None
+    target: tuple[float, ...]
+    prediction: tuple[float, ...]
+    loss: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The losses of one chunk's ``rows`` (those left once missing values are dropped)."""
+
+    loss: FloatArray
+    rows: Chunk
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """What the report is made of."""
+
+    summary: LossSummary
+    null_loss: float
+    n_dropped: int
+    not_summing: Count
+    head: tuple[Sample, ...]
+    worst: tuple[Sample, ...]
+
+
+def _key(detection: Detection) -> tuple[str, str, str]:
+    return detection.task, detection.prediction_kind, detection.target_encoding
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _non_finite(values: FloatArray) -> BoolArray | None:
+    """The rows that are NaN or infinite; None if there are none, which a finite sum
+    proves in one cheap pass (NaN and infinity carry through it; an overflow does too,
+    and costs only the full check)."""
+    if np.isfinite(np.sum(values)):
+        return None
+    mask: BoolArray = ~np.isfinite(values)
+    return mask if mask.any() else None
+
+
+class EvalState:
+    """The running state of one evaluation of one prediction input (see the module)."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.checks = [Count() for _ in setup.checked]
+        self.negative = Count()
+        self.positive_weight = False
+        self.failed = False  # an input error is certain: only count, to the end
+        self.n = 0
+        self.n_dropped = 0
+        self.dropped: list[IntArray] = []  # target rows dropped (in a comparison)
+        self.pred_profile = PredictionProfile()
+        self.target_profile: TargetProfile | None = None
+        self.key = None if setup.detection is None else _key(setup.detection)
+        self.valid = True  # every loss so far was computed under self.key
+        self.totals: LossAccumulator | None = None
+        self.null: NullState | None = None
+        self.overflow = Count()
+        self.head: list[Sample] = []
+        self.worst: dict[int, Sample] = {}
+        self.buckets = PairedBuckets(setup.seed) if setup.compare else None
+
+    # ------------------------------------------------------------------ update
+
+    def update(self, chunk: Chunk) -> Scored | None:
+        """Add one chunk; return its losses when they were computed."""
+        checked = self._checked(chunk)
+        if checked is None or self.failed:
+            return None
+        chunk = checked
+        matrix = chunk.pred[0] if len(chunk.pred) == 1 else stack_columns(list(chunk.pred))
+        n = matrix.shape[0]
+        if n == 0:
+            return Scored(np.empty(0), chunk)
+        if self.setup.detection is None:
+            rows = chunk.pred_rows
+            self.pred_profile = self.pred_profile.merge(PredictionProfile.of(matrix, rows))
+            profile = TargetProfile.of(chunk.targets, self.setup.pred_names, chunk.target_rows)
+            self.target_profile = (
+                profile if self.target_profile is None else self.target_profile.merge(profile)
+            )
+        self.n += n
+        detection = self.setup.detection or self._guess()
+        if detection is None:
+            return None
+        return Scored(self._losses(detection, matrix, chunk), chunk)
+
+    def _checked(self, chunk: Chunk) -> Chunk | None:
+        """Count the missing values and negative weights; drop those rows if asked."""
+        masks = [_non_finite(column) for column in chunk.pred]
+        masks += [m if m.any() else None for m in chunk.target_missing]
+        if chunk.weights is not None:
+            masks.append(_non_finite(chunk.weights))
+        sides = {"pred": chunk.pred_rows, "target": chunk.target_rows}
+        for i, ((_, side), mask) in enumerate(zip(self.setup.checked, masks, strict=True)):
+            if mask is not None:
+                self.checks[i] = self.checks[i].merge(Count.of(mask, sides[side]))
+        found = [mask for mask in masks if mask is not None]
+        if found:
+            self.failed = self.failed or not self.setup.drop_missing
+            if self.failed:
+                return None
+            missing = np.logical_or.reduce(found)
+            keep = np.flatnonzero(~missing)
+            self.n_dropped += int(missing.size - keep.size)
+            if self.setup.compare:
+                rows = chunk.target_rows
+                self.dropped.append(
+                    np.flatnonzero(missing) + rows if isinstance(rows, int) else rows[missing]
+                )
+            chunk = chunk.take(keep)
+        if chunk.weights is not None:
+            w_rows = chunk.target_rows if self.setup.weight_side == "target" else chunk.pred_rows
+            self.negative = self.negative.merge(Count.of(chunk.weights < 0, w_rows))
+            if self.negative.n:
+                self.failed = True
+                return None
+            self.positive_weight = self.positive_weight or bool(np.any(chunk.weights > 0))
+        return chunk
+
+    def _guess(self) -> Detection | None:
+        """The reading that the rows seen so far point to, while it stays the first guess."""
+        if not self.valid:
+            return None
+        try:
+            detection = self.decide(Side(""), Side(""))
+        except LossctlError:
+            detection = None
+        key = None if detection is None else _key(detection)
+        if self.key is None and self.totals is None:
+            self.key = key
+        if key is None or key != self.key:
+            self.valid = False  # a second pass will do it
+            return None
+        return detection
+
+    def _losses(self, detection: Detection, matrix: FloatArray, chunk: Chunk) -> FloatArray:
+        setup = self.setup
+        names = setup.pred_names
+        spec = LOSSES[detection.loss]
+        if self.totals is None:
+            multi = detection.task in ("multiclass", "multilabel")
+            self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
+            self.null = NullState(len(names) if detection.task == "multiclass" else None)
+        y = encode_targets(detection, chunk.targets, names)
+        scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
+        loss = scored.loss
+        self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
+        groups = chunk.groups
+        self.totals.update(
+            loss,
+            rows=chunk.pred_rows,
+            weights=chunk.weights,
+            clipped=scored.clipped,
+            y_index=y if detection.task == "multiclass" else None,  # type: ignore[arg-type]
+            per_label=scored.per_label,
+            by=None if groups is None else (groups.codes, groups.values),
+        )
+        assert self.null is not None
+        self.null.update(y, chunk.weights)
+        self._samples(chunk, matrix, y, loss)
+        if self.buckets is not None and setup.compare is not None:
+            rows = chunk.target_rows
+            t_rows = np.arange(rows, rows + loss.size) if isinstance(rows, int) else rows
+            w = np.ones_like(loss) if chunk.weights is None else chunk.weights
+            if setup.row_weights is not None:
+                held, weights = setup.row_weights
+                found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
+                w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
+            if setup.exclude is not None and setup.exclude.size:
+                used = ~np.isin(t_rows, setup.exclude)
+                t_rows, loss, w = t_rows[used], loss[used], w[used]
+            self.buckets.add(setup.compare, t_rows, loss, w)
+        return scored.loss
+
+    def _samples(
+        self, chunk: Chunk, matrix: FloatArray, y: FloatArray | IntArray, loss: FloatArray
+    ) -> None:
+        """Keep the first rows and the worst rows (those the totals now hold)."""
+        rows = chunk.pred_rows
+
+        def sample(i: int) -> Sample:
+            return Sample(
+                row=rows + i if isinstance(rows, int) else int(rows[i]),
+                id=None if chunk.labels is None else chunk.labels.text(i),
+                target=tuple(float(v) for v in np.atleast_1d(y[i])),
+                prediction=tuple(float(v) for v in np.atleast_1d(matrix[i])),
+                loss=float(loss[i]),
+            )
+
+        wanted = min(self.setup.head - len(self.head), loss.size)
+        self.head += [sample(i) for i in range(max(0, wanted))]
+        assert self.totals is not None
+        worst = [int(r) for r in self.totals.worst_index]
+        if not worst:
+            return
+
+        def position(r: int) -> int:  # the rows of a chunk increase
+            return r - rows if isinstance(rows, int) else int(np.searchsorted(rows, r))
+
+        self.worst = {r: self.worst[r] if r in self.worst else sample(position(r)) for r in worst}
+
+    # ------------------------------------------------------------------- merge
+
+    def merge(self, other: EvalState) -> EvalState:
+        """Fold in the state of other rows of the same input (any rows, any order)."""
+        self.checks = [a.merge(b) for a, b in zip(self.checks, other.checks, strict=True)]
+        self.negative = self.negative.merge(other.negative)
+        self.positive_weight = self.positive_weight or other.positive_weight
+        self.failed = self.failed or other.failed
+        self.n += other.n
+        self.n_dropped += other.n_dropped
+        self.dropped += other.dropped
+        self.pred_profile = self.pred_profile.merge(other.pred_profile)
+        if other.target_profile is not None:
+            self.target_profile = (
+                other.target_profile
+                if self.target_profile is None
+                else self.target_profile.merge(other.target_profile)
+            )
+        self._merge_losses(other)
+        return self
+
+    def _merge_losses(self, other: EvalState) -> None:
+        if other.totals is None:
+            self.valid = self.valid and other.valid
+            return
+        if self.totals is None and self.valid and self.setup.detection is None:
+            self.key = other.key
+        if not (self.valid and other.valid and self.key == other.key):
+            self.valid = False
+            return
+        if self.totals is None:
+            self.totals, self.null = LossAccumulator(other.totals.groups.names, self.setup.worst), (
+                NullState(other.null.n_classes if other.null else None)
+            )
+        assert self.null is not None and other.null is not None
+        self.totals.merge(other.totals)
+        self.null.merge(other.null)
+        self.overflow = self.overflow.merge(other.overflow)
+        self.head = sorted([*self.head, *other.head], key=lambda s: s.row)[: self.setup.head]
+        samples = {**self.worst, **other.worst}
+        self.worst = {int(r): samples[int(r)] for r in self.totals.worst_index}
+        if self.buckets is not None and other.buckets is not None:
+            self.buckets.merge(other.buckets)
+
+    # ------------------------------------------------------------------ result
+
+    def decide(self, pred_side: Side, target_side: Side) -> Detection:
+        """The decision over every row seen (raises the input errors it finds)."""
+        assert self.target_profile is not None
+        return decide(
+            self.pred_profile,
+            self.target_profile,
+            pred_names=self.setup.pred_names,
+            pred_side=pred_side,
+            target_side=target_side,
+            task=self.setup.task,
+            kind=self.setup.kind,
+        )
+
+    def check(self, pred_side: Side, target_side: Side) -> None:
+        """Raise the input errors found, in the order the README gives."""
+        sides = {"pred": pred_side, "target": target_side}
+        setup = self.setup
+        if not setup.drop_missing:
+            for (column, side_name), count in zip(setup.checked, self.checks, strict=True):
+                if count.n:
+                    side, first = sides[side_name], count.first or 0
+                    raise MissingValue(
+                        "this value is missing (empty, NaN or infinite)",
+                        file=side.file_at(first),
+                        column=column,
+                        row=side.row(first),
+                        count=count.n,
+                        hint="Fill or remove those rows, or pass --drop-missing to skip them",
+                    )
+        if self.n == 0 and self.n_dropped:
+            raise AllRowsMissing(
+                "every row has a missing value, so none is left to evaluate",
+                file=pred_side.file,
+                hint="Check the columns chosen",
+            )
+        weight_side = sides[setup.weight_side]
+        if self.negative.n:
+            first = self.negative.first or 0
+            raise NegativeWeight(
+                "this weight is negative",
+                file=weight_side.file_at(first),
+                column=setup.weight,
+                row=weight_side.row(first),
+                count=self.negative.n,
+                hint="Weights must be >= 0",
+            )
+        if setup.weight is not None and not self.positive_weight:
+            raise ZeroWeights(
+                "every weight is zero", file=weight_side.file, column=setup.weight,
+                hint="Check --weight-col",
+            )
+
+    def computed(self, detection: Detection) -> bool:
+        """Whether this state's losses were all computed under ``detection``."""
+        return self.valid and self.totals is not None and self.key == _key(detection)
+
+    def result(self, detection: Detection, pred_side: Side) -> EvalResult:
+        if self.overflow.n:
+            first = self.overflow.first or 0
+            raise LossOverflow(
+                "the squared error of this row overflows float64",
+                file=pred_side.file_at(first),
+                row=pred_side.row(first),
+            )
+        assert self.totals is not None and self.null is not None
+        summary = self.totals.result()
+        warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
+        return EvalResult(
+            summary=summary,
+            null_loss=LOSSES[detection.loss].null_loss(self.null, **self.setup.loss_options),
+            n_dropped=self.n_dropped,
+            not_summing=self.pred_profile.not_summing if warn else Count(),
+            head=tuple(self.head),
+            worst=tuple(self.worst[r] for r, _ in summary.worst),
+        )
+
+    def dropped_rows(self) -> IntArray:
+        """The target rows this state dropped, sorted (kept in a comparison only)."""
+        if not self.dropped:
+            return np.empty(0, dtype=np.intp)
+        return np.unique(np.concatenate(self.dropped)).astype(np.intp)
+

@@ -1,0 +1,199 @@
+"""What one evaluation is asked to do, parsed and validated once: :class:`EvalOptions`.
+
+The command line builds it from its options, :func:`lossctl.evaluate` from its
+keyword arguments (``EvalOptions.build(**options)``); the engine reads it and
+nothing else. Its column part, :class:`ColumnSpec`, is all that
+:func:`lossctl.detect` needs besides the task and the prediction kind.
+Importable without NumPy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
+from lossctl.errors import (
+    BothStdin,
+    ConflictingOptions,
+    InvalidOption,
+    MissingBaseline,
+    UnknownEncoding,
+    UnknownTask,
+)
+
+#: A column option as given: one name, names separated by commas, a list of them, or None.
+Columns = str | Sequence[str] | None
+
+
+def split_names(value: Columns) -> tuple[str, ...] | None:
+    """``"a,b"`` or ``["a,b", "c"]`` -> ``("a", "b", "c")``; the parts keep their spaces
+    (the plan strips them when no column has the name as written)."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    parts = tuple(part for item in items for part in str(item).split(",") if part.strip())
+    return parts or None
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Which columns play which part, as the user named them (None: the SPEC's defaults).
+
+    pred_cols, target_cols : ``--pred-col`` / ``--target-col``
+    weight_col, id_col, by : ``--weight-col``, ``--id``, ``--by``
+    no_id : ``--no-id``, align by row order even when both files have an id column
+    """
+
+    pred_cols: tuple[str, ...] | None = None
+    target_cols: tuple[str, ...] | None = None
+    weight_col: str | None = None
+    id_col: str | None = None
+    no_id: bool = False
+    by: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pred_cols", split_names(self.pred_cols))
+        object.__setattr__(self, "target_cols", split_names(self.target_cols))
+        if self.id_col is not None and self.no_id:
+            raise ConflictingOptions(
+                "--id and --no-id contradict each other", hint="Give one of them"
+            )
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The CI gates (None: not asked for). See :class:`lossctl.report.model.Gate`."""
+
+    max_loss: float | None = None
+    max_increase: float | None = None
+    max_increase_pct: float | None = None
+    min_d2: float | None = None
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or math.isnan(value)
+            ):
+                option = "--" + item.name.replace("_", "-")
+                raise InvalidOption(f"{option} is not a number", hint="Give a threshold such as 0.35")
+
+    @property
+    def against_baseline(self) -> bool:
+        return self.max_increase is not None or self.max_increase_pct is not None
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Every option of an evaluation, with the command line's names and meaning.
+
+    task : ``"auto"`` or a task name; from_logits : True, False, or None to detect
+    eps : probabilities are clipped to ``[eps, 1 - eps]``
+    label_reduction : multilabel, ``"sum"`` (the default) or ``"mean"`` over labels
+    drop_missing : drop rows with a missing value instead of failing
+    baseline : another model's predictions, compared with a paired bootstrap of
+        ``n_bootstrap`` resamples from ``seed``
+    head, worst : sample rows kept for the report; chunk_rows : rows per chunk
+    encoding : of CSV inputs
+    """
+
+    task: str = "auto"
+    from_logits: bool | None = None
+    columns: ColumnSpec = field(default_factory=ColumnSpec)
+    eps: float = DEFAULT_EPS
+    label_reduction: str = "sum"
+    drop_missing: bool = False
+    encoding: str = "utf-8"
+    baseline: Any = None
+    n_bootstrap: int = 1000
+    seed: int = 0
+    gates: Gates = field(default_factory=Gates)
+    head: int = 10
+    worst: int = 5
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+
+    def __post_init__(self) -> None:
+        if self.task not in TASK_CHOICES:
+            raise UnknownTask(
+                f"unknown task {self.task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}"
+            )
+        if not 0.0 < self.eps < 0.5:
+            raise InvalidOption(
+                f"--eps {self.eps} is not in (0, 0.5)", hint="The default is 2.22e-16"
+            )
+        if self.label_reduction not in ("sum", "mean"):
+            raise InvalidOption(
+                f"unknown --label-reduction {self.label_reduction!r}", hint="Use sum or mean"
+            )
+        if self.chunk_rows < 1 or self.head < 0 or self.worst < 0:
+            raise InvalidOption("--chunk-rows must be >= 1, --head and --worst >= 0")
+        if self.n_bootstrap < 1:
+            raise InvalidOption("--bootstrap must be at least 1", hint="The default is 1000")
+        if self.seed < 0:
+            raise InvalidOption(f"--seed {self.seed} is negative", hint="Give a seed of 0 or more")
+        if self.baseline is None and self.gates.against_baseline:
+            raise MissingBaseline(
+                "--max-increase and --max-increase-pct compare with a baseline",
+                hint="Give the baseline's predictions with --baseline",
+            )
+        _check_encoding(self.encoding)
+
+    @classmethod
+    def build(cls, **options: Any) -> EvalOptions:
+        """From the flat keyword arguments of :func:`lossctl.evaluate`: ``pred_cols=``,
+        ``max_loss=`` and the others go to their part. An unknown name is a TypeError
+        that suggests the closest one, as Python's own."""
+        parts: dict[str, dict[str, Any]] = {"columns": {}, "gates": {}, "": {}}
+        for name, value in options.items():
+            part = _PART.get(name)
+            if part is None:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(_PART), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise TypeError(f"unknown option {name!r}{hint}")
+            parts[part][name] = value
+        return cls(
+            columns=ColumnSpec(**parts["columns"]), gates=Gates(**parts["gates"]), **parts[""]
+        )
+
+    def replace(self, **changes: Any) -> EvalOptions:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def kind(self) -> str | None:
+        """``from_logits`` as a prediction kind: "logits", "probabilities" or None."""
+        if self.from_logits is None:
+            return None
+        return "logits" if self.from_logits else "probabilities"
+
+
+#: Which part of EvalOptions each flat keyword belongs to ("" for EvalOptions itself).
+_PART: dict[str, str] = {
+    **{f.name: "columns" for f in fields(ColumnSpec)},
+    **{f.name: "gates" for f in fields(Gates)},
+    **{f.name: "" for f in fields(EvalOptions) if f.name not in ("columns", "gates")},
+}
+
+
+def check_inputs(*inputs: object) -> None:
+    """Standard input can be read once: at most one input may be ``-``."""
+    if sum(isinstance(x, str) and x == "-" for x in inputs) > 1:
+        raise BothStdin("only one input can be - (standard input)", hint="Give the others as files")
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnknownEncoding(
+            f"unknown --encoding {encoding!r}", hint="Try utf-8, latin-1 or cp1252"
+        ) from None
