@@ -47,14 +47,6 @@ class Progress(Protocol):
     def stop(self) -> None: ...
 
 
-class Sink(Protocol):
-    """Where the per-sample losses of a pass go, chunk by chunk."""
-
-    def restart(self, id_name: str | None) -> None: ...
-
-    def write(self, losses: np.ndarray, labels: Any) -> None: ...
-
-
 @dataclass
 class _Kept:
     """The per-sample losses kept in memory for ``Report.losses`` (the Python API)."""
@@ -64,8 +56,9 @@ class _Kept:
     weights: list[np.ndarray] = field(default_factory=list)
     rows: list[np.ndarray] = field(default_factory=list)
 
-    def restart(self, id_name: str | None) -> None:
-        self.__init__()  # type: ignore[misc]
+    def restart(self) -> None:
+        for held in (self.loss, self.labels, self.weights, self.rows):
+            held.clear()
 
     def add(self, scored: Scored) -> None:
         rows, n = scored.rows, scored.loss.size
@@ -99,8 +92,10 @@ class _Input:
         """One pass over every row: the state of the whole input."""
         while True:
             aligner = Aligner(self.pred, self.target, self.plan, rows=self.rows, hashed=self.hashed)
-            for sink in (*writers, *([kept] if kept is not None else [])):
-                sink.restart(self.plan.pred_id)
+            for writer in writers:
+                writer.restart(self.plan.pred_id)
+            if kept is not None:
+                kept.restart()
             state = EvalState(setup)
             total = self.pred.size()
             if progress is not None:
@@ -305,7 +300,10 @@ def _report(
         n_dropped=result.n_dropped,
         n_not_summing=not_summing.n,
         first_not_summing=None if not_summing.first is None else side.row(not_summing.first),
-        samples=tuple(tuple(replace(s, row=side.row(s.row)) for s in rows) for rows in (result.head, result.worst)),  # type: ignore[arg-type]
+        samples=tuple(
+            tuple(replace(s, row=side.row(s.row)) for s in rows)
+            for rows in (result.head, result.worst)
+        ),  # type: ignore[arg-type]
         baseline=comparison,
         losses=None if kept is None else _concat(kept.loss, np.float64),
         ids=None if kept is None or not kept.labels else labels_to_numpy(kept.labels),
@@ -315,7 +313,7 @@ def _report(
 
 
 def _label(data: object) -> str:
-    return os.fspath(data) if _is_path(data) else "baseline"  # type: ignore[arg-type]
+    return os.fspath(data) if _is_path(data) else "baseline"
 
 
 def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

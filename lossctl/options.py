@@ -77,12 +77,12 @@ class Gates:
         for item in fields(self):
             value = getattr(self, item.name)
             if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or math.isnan(value)
+                isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value)
             ):
                 option = "--" + item.name.replace("_", "-")
-                raise InvalidOption(f"{option} is not a number", hint="Give a threshold such as 0.35")
+                raise InvalidOption(
+                    f"{option} is not a number", hint="Give a threshold such as 0.35"
+                )
 
     @property
     def against_baseline(self) -> bool:

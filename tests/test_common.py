@@ -1,19 +1,24 @@
-"""Checks every task and prediction kind gets for free (scikit-learn's ``test_common`` idea).
+"""Checks every loss of the registry gets for free (scikit-learn's ``test_common`` idea).
 
-``CASES`` lists one data generator per task x prediction kind; every test in
-this module runs on every case. A task added to ``lossctl.core.losses.TASKS``
-without a case here fails ``test_cases_cover_the_registry``.
+``CASES`` lists data generators for each loss of ``lossctl.core.losses.LOSSES``
+x prediction kind, and ``ORACLES`` an independent computation of each loss
+(scikit-learn's, or NumPy's closed form); every test in this module runs on
+every case. A loss added to the registry without cases and an oracle here fails
+``test_cases_cover_the_registry``, and is then tested without a new test file.
 
-The checks: row order does not matter; weights of 1 are no weights; the
-logits path equals the probability path inside (eps, 1 - eps); chunked
-equals whole; the task and prediction kind are detected without hints;
-weights are scale-invariant and give ``np.average``'s weighted mean.
+The checks: the per-sample losses and the mean equal the oracle's; the null
+model is the oracle's loss of the best constant prediction; row order does not
+matter; weights of 1 are no weights; the logits path equals the probability
+path inside (eps, 1 - eps); chunked equals whole; the task and prediction kind
+are detected without hints; weights are scale-invariant and give
+``np.average``'s weighted mean; the command line's JSON is the library's report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,9 +26,11 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 from scipy.special import softmax as scipy_softmax
+from sklearn.metrics import log_loss, mean_squared_error
 
 import lossctl
-from lossctl.core.losses import TASKS
+from lossctl.core.losses import LOSSES, TASK_LOSS
+from tests.cli.helpers import eval_json
 
 N = 60
 K = 3
@@ -85,6 +92,11 @@ class Case:
     kind: str
     make: Callable[[np.random.Generator], Data]
     options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def loss(self) -> str:
+        """The registry's name of the loss this case computes."""
+        return TASK_LOSS[self.task]
 
     @property
     def link(self) -> str | None:
@@ -191,10 +203,12 @@ def _weights(rng: np.random.Generator) -> np.ndarray:
 
 
 def test_cases_cover_the_registry() -> None:
-    assert {c.task for c in CASES} == set(TASKS)
-    for task in TASKS:
-        kinds = {c.kind for c in CASES if c.task == task}
-        assert kinds == ({"values"} if task == "regression" else {"probabilities", "logits"})
+    assert {c.loss for c in CASES} == set(LOSSES) == set(ORACLES)
+    for name, spec in LOSSES.items():
+        kinds = {c.kind for c in CASES if c.loss == name}
+        assert kinds == (
+            {"values"} if spec.activation == "identity" else {"probabilities", "logits"}
+        )
     assert {c.options.get("label_reduction") for c in CASES if c.task == "multilabel"} == {
         "sum",
         "mean",
@@ -211,7 +225,7 @@ def test_task_and_kind_are_detected_without_hints(case: Case, seed: int) -> None
     report = _run(case, pred, target)
     assert (report.task, report.prediction_kind) == (case.task, case.kind)
     assert report.activation == ACTIVATION[case.task]
-    assert report.loss == TASKS[case.task].loss
+    assert report.loss == case.loss == report.to_dict()["loss"]
     assert report.n_samples == N
     assert report.exit_code == 0
     doc = report.to_dict()
@@ -404,3 +418,114 @@ def test_worst_rows_keep_the_earliest_of_ties_in_every_chunking() -> None:
         report = lossctl.evaluate(p, y, chunk_rows=chunk_rows)
         assert [i for i, _ in report.summary.worst] == expected, chunk_rows
         assert [r.row for r in report.worst] == [i + 1 for i in expected]
+
+
+# oracles: every loss against an independent computation --------------------------------
+
+
+def _probabilities(case: Case, pred: np.ndarray) -> np.ndarray:
+    if case.kind != "logits":
+        return pred
+    return expit(pred) if case.link == "sigmoid" else scipy_softmax(pred, axis=1)
+
+
+def _classes(target: np.ndarray) -> np.ndarray:
+    return target if target.ndim == 1 else np.argmax(target, axis=1)
+
+
+def _bce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    return np.array([log_loss([y], [q], labels=[0, 1]) for y, q in zip(target, p, strict=True)])
+
+
+def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p, y = _probabilities(case, pred), _classes(target)
+    return np.array(
+        [log_loss([k], [row], labels=list(range(K))) for k, row in zip(y, p, strict=True)]
+    )
+
+
+def _multilabel_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    per_label = np.array(
+        [
+            [log_loss([y], [q], labels=[0, 1]) for y, q in zip(ys, ps, strict=True)]
+            for ys, ps in zip(target, p, strict=True)
+        ]
+    )
+    reduce = np.mean if case.options.get("label_reduction") == "mean" else np.sum
+    result: np.ndarray = reduce(per_label, axis=1)
+    return result
+
+
+def _squared_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    y, p = target.reshape(N, -1), pred.reshape(N, -1)
+    return np.array(
+        [mean_squared_error(y[i], p[i]) for i in range(N)]  # one sample's MSE over outputs
+    )
+
+
+#: Per-sample losses by scikit-learn (``log_loss`` of one sample, ``mean_squared_error``).
+ORACLES: dict[str, Callable[[Case, np.ndarray, np.ndarray], np.ndarray]] = {
+    "binary_cross_entropy": _bce_oracle,
+    "categorical_cross_entropy": _ce_oracle,
+    "multilabel_log_loss": _multilabel_oracle,
+    "squared_error": _squared_oracle,
+}
+
+
+@seeds
+@cases
+def test_losses_and_mean_equal_the_oracle(case: Case, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred, target = case.make(rng)
+    w = _weights(rng)
+    expected = ORACLES[case.loss](case, pred, target)
+    report = _run(case, pred, target)
+    np.testing.assert_allclose(_losses(report), expected, rtol=1e-9, atol=1e-12)
+    assert report.mean_loss == pytest.approx(np.mean(expected), rel=1e-9)
+    weighted = _run(case, pred, target, w)
+    assert weighted.mean_loss == pytest.approx(np.average(expected, weights=w), rel=1e-9)
+
+
+def _constant(case: Case, target: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The best constant prediction, in the form of the case's predictions."""
+    if case.task == "multiclass":
+        rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
+        return np.tile(rate, (N, 1))
+    mean = np.average(target.reshape(N, -1), axis=0, weights=w)
+    return np.tile(mean, (N, 1)).reshape(target.shape).astype(np.float64)
+
+
+@seeds
+@cases
+def test_the_null_model_is_the_oracle_loss_of_the_best_constant(case: Case, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred, target = case.make(rng)
+    w = _weights(rng)
+    for weights in (None, w):
+        report = _run(case, pred, target, weights)
+        unit = np.ones(N) if weights is None else weights
+        constant = _constant(case, target, unit)
+        as_probs = Case(case.id, case.task, "values", case.make, case.options)
+        expected = np.average(ORACLES[case.loss](as_probs, constant, target), weights=unit)
+        assert report.null_loss == pytest.approx(expected, rel=1e-9)
+
+
+@seeds
+@cases
+def test_the_command_line_reports_what_the_library_does(
+    case: Case, seed: int, tmp_path: Path
+) -> None:
+    pred, target = case.make(np.random.default_rng(seed))
+    preds, targets = _frame(pred, "p"), _frame(target, "y")
+    preds.to_csv(tmp_path / "p.csv", index=False)
+    targets.to_csv(tmp_path / "t.csv", index=False)
+    args = [str(tmp_path / "p.csv"), str(tmp_path / "t.csv")]
+    for option, value in case.options.items():
+        args += [f"--{option.replace('_', '-')}", str(value)]
+    doc = eval_json(*args)
+    library = lossctl.evaluate(*args[:2], **case.options).to_dict()
+    assert doc == library
+    assert doc["loss"] == case.loss
+    assert doc["mean_loss"] == pytest.approx(np.mean(ORACLES[case.loss](case, pred, target)))

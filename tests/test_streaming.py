@@ -42,6 +42,8 @@ from scipy.special import softmax as scipy_softmax
 from sklearn.metrics import log_loss
 
 import lossctl
+import lossctl.io.align
+import lossctl.io.ids
 from lossctl import errors
 from lossctl.cli import progress
 from lossctl.cli.progress import ProgressBar
@@ -549,7 +551,7 @@ def test_ids_in_the_same_order_that_do_not_increase(
     args = ("--id", "id", "--chunk-rows", str(chunk_rows))
     want = eval_json(str(tmp_path / "preds.csv"), str(tmp_path / "shuffled.csv"), *args)
     if chunk_rows == DEFAULT_CHUNK_ROWS:  # in step all the way: no hash join to fall to
-        monkeypatch.setattr(lossctl.align.Aligner, "_past_index", None)
+        monkeypatch.setattr(lossctl.io.align.Aligner, "_past_index", None)
     got = eval_json(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), *args)
     assert_same(got, {**want, "inputs": got["inputs"]})
     monkeypatch.undo()
@@ -580,7 +582,7 @@ def test_text_ids_joined_by_hash_survive_collisions(
     targets = pd.read_csv(tmp_path / "same.csv", dtype=str).iloc[order]
     targets.to_csv(tmp_path / "shuffled.csv", index=False)
     if collide == "every id":
-        monkeypatch.setattr(lossctl.align, "_text_hashes", _weak_hash)
+        monkeypatch.setattr(lossctl.io.ids, "_text_hashes", _weak_hash)
     got = lossctl.evaluate(str(tmp_path / "preds.csv"), str(tmp_path / "shuffled.csv"), id_col="id")
     assert got.mean_loss == pytest.approx(want.mean_loss, rel=REL)
     assert got.n_samples == N_IDS
@@ -589,7 +591,7 @@ def test_text_ids_joined_by_hash_survive_collisions(
 def test_a_prediction_id_that_shares_a_hash_is_not_matched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lossctl.align, "_text_hashes", _weak_hash)
+    monkeypatch.setattr(lossctl.io.ids, "_text_hashes", _weak_hash)
     _ids_file(tmp_path / "preds.csv", ["b", "aa", "zzz"], "p")  # "zzz": the length of "ccc"
     _ids_file(tmp_path / "targets.csv", ["aa", "ccc", "b"], "y")
     result = run_eval(str(tmp_path / "preds.csv"), str(tmp_path / "targets.csv"), "--id", "id")

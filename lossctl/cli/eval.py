@@ -251,9 +251,9 @@ def eval_command(
             keep_losses=False,
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
-        for name, path in (("junit", junit), ("markdown", markdown)):
-            if path is not None:
-                write_text(path, FILE_RENDERERS[name](report))
+        for name, file in (("junit", junit), ("markdown", markdown)):
+            if file is not None:
+                write_text(file, FILE_RENDERERS[name](report))
         if summary_path:
             write_text(summary_path, FILE_RENDERERS["markdown"](report), append=True)
         try:

@@ -109,17 +109,20 @@ class KeyedTotals:
     def result(self) -> tuple[GroupLoss, ...]:
         """Sorted by value: as numbers when every value is one, else as text; the empty
         cells last, as a group named ``(missing)``."""
-        values = [v for v in self.slots if v is not None]
+        seen = {v for v, slot in self.slots.items() if self.totals.n[slot]}  # (rows dropped)
+        values: list[str] = [v for v in self.slots if v is not None and v in seen]
         numbers = [_number(v) for v in values]
+        ordered: list[str | None] = []
         if values and not any(np.isnan(numbers)):
-            ordered: list[str | None] = [v for _, v in sorted(zip(numbers, values, strict=True))]
+            ordered += [v for _, v in sorted(zip(numbers, values, strict=True))]
         else:
-            ordered = sorted(values)
-        if None in self.slots:
+            ordered += sorted(values)
+        if None in seen:
             ordered.append(None)
         order = np.array([self.slots[v] for v in ordered], dtype=np.intp)
         named = GroupTotals(tuple("(missing)" if v is None else v for v in ordered))
-        named.n, named.w, named.wl = (a[order] for a in (self.totals.n, self.totals.w, self.totals.wl))
+        t = self.totals
+        named.n, named.w, named.wl = t.n[order], t.w[order], t.wl[order]
         return named.result()
 
 

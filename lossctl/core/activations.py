@@ -47,26 +47,10 @@ def softplus(z: FloatArray) -> FloatArray:
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def log_sigmoid(z: FloatArray) -> FloatArray:
-    """``log(sigmoid(z)) = -softplus(-z)``; note ``log(1 - sigmoid(z)) = log_sigmoid(-z)``."""
-    return -softplus(-z)
-
-
 def sigmoid(z: FloatArray) -> FloatArray:
     """``1 / (1 + exp(-z))`` computed from ``exp(-|z|)`` so it never overflows."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def log_softmax(z: FloatArray) -> FloatArray:
-    """``z - logsumexp(z)`` along the last axis, with the row maximum subtracted first.
-
-    >>> log_softmax(np.array([[1e4, -1e4, 0.0]]))[0].tolist()
-    [0.0, -20000.0, -10000.0]
-    """
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    result: FloatArray = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    return result
 
 
 def softmax(z: FloatArray) -> FloatArray:

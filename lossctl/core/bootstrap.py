@@ -52,7 +52,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: a bijection of uint64 that spreads every input bit."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed
 
 
 def row_hash(rows: IntArray, seed: int, salt: int = 0) -> np.ndarray:
@@ -113,8 +114,7 @@ class PairedBuckets:
     def paired(self) -> bool:
         """Whether both models saw the same target rows (by count and hash)."""
         return bool(
-            np.array_equal(self.n, self.base_n)
-            and self.keys["candidate"] == self.keys["baseline"]
+            np.array_equal(self.n, self.base_n) and self.keys["candidate"] == self.keys["baseline"]
         )
 
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")

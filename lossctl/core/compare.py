@@ -20,6 +20,7 @@ import numpy as np
 from lossctl.core.activations import FloatArray, weighted_sums
 from lossctl.core.losses import IntArray
 
+
 class NullState:
     """The targets' totals behind the null model: ``update(chunk)``, ``merge``, and the
     fields a loss's closed form reads (:class:`lossctl.core.losses.NullTotals`).

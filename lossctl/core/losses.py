@@ -129,7 +129,8 @@ def _binary_elementwise(
     if kind == "logits":
         return sigmoid_binary_cross_entropy(y, pred), _no_clip(pred.shape[0])
     mask = clipped(pred, eps=eps)
-    return binary_cross_entropy(y, pred, eps=eps), mask if mask.ndim == 1 else mask.any(axis=1)
+    rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
+    return binary_cross_entropy(y, pred, eps=eps), rows
 
 
 def binary_loss(
@@ -197,7 +198,9 @@ def _null_binary(totals: NullTotals, **params: object) -> float:
     return float(np.sum(binary_entropies(totals.mean)))
 
 
-def _null_multilabel(totals: NullTotals, *, label_reduction: str = "sum", **params: object) -> float:
+def _null_multilabel(
+    totals: NullTotals, *, label_reduction: str = "sum", **params: object
+) -> float:
     per_label = binary_entropies(totals.mean)
     return float(np.sum(per_label) if label_reduction == "sum" else np.mean(per_label))
 

@@ -142,7 +142,7 @@ class Setup:
     @property
     def checked(self) -> tuple[tuple[str, FileSide], ...]:
         """The columns checked for missing values, in the order errors are raised."""
-        columns = [(name, "pred") for name in self.pred_names]
+        columns: list[tuple[str, FileSide]] = [(name, "pred") for name in self.pred_names]
         columns += [(name, "target") for name in self.target_names]
         return (*columns, *([(self.weight, self.weight_side)] if self.weight else []))
 
@@ -390,8 +390,9 @@ class EvalState:
             self.valid = False
             return
         if self.totals is None:
-            self.totals, self.null = LossAccumulator(other.totals.groups.names, self.setup.worst), (
-                NullState(other.null.n_classes if other.null else None)
+            self.totals, self.null = (
+                LossAccumulator(other.totals.groups.names, self.setup.worst),
+                (NullState(other.null.n_classes if other.null else None)),
             )
         assert self.null is not None and other.null is not None
         self.totals.merge(other.totals)
@@ -453,7 +454,9 @@ class EvalState:
             )
         if setup.weight is not None and not self.positive_weight:
             raise ZeroWeights(
-                "every weight is zero", file=weight_side.file, column=setup.weight,
+                "every weight is zero",
+                file=weight_side.file,
+                column=setup.weight,
                 hint="Check --weight-col",
             )
 
@@ -486,4 +489,3 @@ class EvalState:
         if not self.dropped:
             return np.empty(0, dtype=np.intp)
         return np.unique(np.concatenate(self.dropped)).astype(np.intp)
-

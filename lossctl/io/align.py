@@ -19,7 +19,6 @@ two files are parsed at once, while the chunks before are being evaluated.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import queue
 import threading
@@ -30,7 +29,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from lossctl.core.losses import IntArray
 from lossctl.core.tasks import Rows, Side
 from lossctl.errors import HeaderOnly, LengthMismatch
 from lossctl.io.columns import from_numpy, one_type
@@ -284,9 +282,11 @@ class Aligner:
                 "an id column with --id",
             )
 
+
 def _unique(*names: str | None) -> list[str]:
     """The names given, once each, in order (a --by column may also be a target)."""
     return [name for name in dict.fromkeys(names) if name is not None]
+
 
 class _Cursor:
     """Takes rows from a stream of batches, however its batches are cut."""

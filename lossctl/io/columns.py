@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 
 from lossctl.core.activations import FloatArray
-from lossctl.core.losses import IntArray
 from lossctl.core.tasks import TargetColumn
 from lossctl.errors import UnsupportedColumnType
 

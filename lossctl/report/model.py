@@ -295,6 +295,8 @@ class Report:
                 "n_bootstrap": b.n_bootstrap,
                 "seed": b.seed,
                 "n_samples": b.n_samples,
+                "method": "paired bootstrap over hashed buckets of rows",
+                "n_buckets": b.n_buckets,
             }
         return doc
 

@@ -184,7 +184,8 @@ def _baseline(report: Report) -> Table:
         Text(f"{b.difference:+.6g} ({b.difference_pct:+.3g}%)"),
     )
     table.caption = (
-        f"paired bootstrap over {b.n_samples} rows, {b.n_bootstrap} resamples, seed {b.seed}"
+        f"paired bootstrap over {b.n_samples} rows in {b.n_buckets} buckets, "
+        f"{b.n_bootstrap} resamples, seed {b.seed}"
     )
     return table
 

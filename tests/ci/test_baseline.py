@@ -1,8 +1,10 @@
 """The baseline comparison: paired bootstrap of the difference of mean losses.
 
-Core checks use synthetic per-sample losses whose difference is known; the
-command-line checks use files whose losses are known (squared errors built
-exactly, binary probabilities shifted by a known log-ratio).
+Core checks use synthetic per-sample losses whose difference is known, put into
+the comparison's buckets (``compare_to_baseline`` below); the command-line
+checks use files whose losses are known (squared errors built exactly, binary
+probabilities shifted by a known log-ratio). ``tests/core/test_bootstrap.py``
+proves the bucket bootstrap against the plain bootstrap over rows.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import pytest
 from sklearn.metrics import log_loss, mean_squared_error
 
 import lossctl
-import lossctl.core.compare as compare
-from lossctl.core.compare import BaselineComparison, compare_to_baseline
+import lossctl.core.bootstrap as bootstrap
+from lossctl.core.bootstrap import PairedBuckets, bucket_of
+from lossctl.core.compare import BaselineComparison
 from tests.ci.data import (
     BASE_MSE,
     CAND_MSE,
@@ -31,6 +34,24 @@ from tests.ci.data import (
 from tests.cli.helpers import assert_input_error, run_eval
 
 # --------------------------------------------------------------------------- core
+
+
+def compare_to_baseline(
+    loss: np.ndarray,
+    baseline_loss: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    rows: np.ndarray | None = None,
+) -> BaselineComparison:
+    """The comparison of two models' known losses of target ``rows`` (0..n-1 by default)."""
+    rows = np.arange(loss.size) if rows is None else rows
+    w = np.ones(loss.size) if weights is None else weights
+    buckets = PairedBuckets(seed)
+    buckets.add("candidate", rows, loss, w)
+    buckets.add("baseline", rows, baseline_loss, w)
+    return buckets.result(n_bootstrap)
 
 
 def _losses(n: int, seed: int) -> np.ndarray:
@@ -106,16 +127,19 @@ def test_the_same_seed_gives_the_same_interval_and_another_seed_another() -> Non
 def _bootstrap_oracle(
     loss: np.ndarray, base: np.ndarray, w: np.ndarray, n_bootstrap: int, seed: int
 ) -> tuple[float, float]:
-    """A weighted paired bootstrap, one resample at a time with np.average: the same
-    rows (drawn uniformly, with replacement) for both models."""
+    """The bucket bootstrap written out plainly: each row's bucket, the buckets' sums by
+    a loop, then one resample of the non-empty buckets at a time with np.average."""
+    buckets = bucket_of(np.arange(loss.size), seed)
+    sums: dict[int, list[float]] = {}
+    for b, wi, li, bi in zip(buckets.tolist(), w, loss, base, strict=True):
+        total = sums.setdefault(b, [0.0, 0.0])
+        total[0] += wi
+        total[1] += wi * (li - bi)
+    weight = np.array([sums[b][0] for b in sorted(sums)])
+    diff = np.array([sums[b][1] for b in sorted(sums)])
     rng = np.random.default_rng(seed)
-    n = loss.size
-    replicates = []
-    for _ in range(n_bootstrap):
-        rows = rng.integers(0, n, size=n)
-        replicates.append(
-            np.average(loss[rows], weights=w[rows]) - np.average(base[rows], weights=w[rows])
-        )
+    index = rng.integers(0, weight.size, size=(n_bootstrap, weight.size))
+    replicates = [np.sum(diff[i]) / np.sum(weight[i]) for i in index]
     low, high = np.percentile(replicates, [2.5, 97.5])
     return float(low), float(high)
 
@@ -129,7 +153,7 @@ def test_weights_give_the_weighted_difference_and_the_weighted_bootstrap() -> No
     expected = np.average(loss, weights=w) - np.average(base, weights=w)
     assert c.difference == pytest.approx(expected, rel=1e-12)
     low, high = _bootstrap_oracle(loss, base, w, 400, 3)
-    assert (c.ci_low, c.ci_high) == pytest.approx((low, high), rel=1e-9)
+    assert (c.ci_low, c.ci_high) == pytest.approx((low, high), rel=1e-9, abs=1e-12)
     unweighted = compare_to_baseline(loss, base, n_bootstrap=400, seed=3)
     assert (unweighted.ci_low, unweighted.ci_high) != pytest.approx((low, high), rel=1e-6)
 
@@ -177,9 +201,9 @@ def test_drawing_in_blocks_gives_the_same_result_as_at_once(
     loss, base = _exactly_shifted(102, 13, 0.1)
     loss, base = loss[:101], base[:101]  # an odd row count
     w = np.random.default_rng(1).uniform(0.5, 2.0, 101)
-    monkeypatch.setattr(compare, "BOOTSTRAP_BLOCK", 1 << 40)
+    monkeypatch.setattr(bootstrap, "BOOTSTRAP_BLOCK", 1 << 40)
     whole = compare_to_baseline(loss, base, w, n_bootstrap=333, seed=21)
-    monkeypatch.setattr(compare, "BOOTSTRAP_BLOCK", block)
+    monkeypatch.setattr(bootstrap, "BOOTSTRAP_BLOCK", block)
     assert compare_to_baseline(loss, base, w, n_bootstrap=333, seed=21) == whole
 
 
@@ -189,12 +213,14 @@ def test_the_resampled_indices_held_at_once_stay_within_the_block(
 ) -> None:
     loss = _losses(n, 0)
     shapes: list[tuple[int, ...]] = []
-    monkeypatch.setattr(compare, "BOOTSTRAP_BLOCK", block)
+    monkeypatch.setattr(bootstrap, "BOOTSTRAP_BLOCK", block)
     monkeypatch.setattr(np.random, "default_rng", lambda seed: _RecordingRng(seed, shapes))
-    compare_to_baseline(loss, loss + 0.5, n_bootstrap=250, seed=0)
+    c = compare_to_baseline(loss, loss + 0.5, n_bootstrap=250, seed=0)
+    m = c.n_buckets  # the non-empty buckets are what is resampled
+    assert m == np.unique(bucket_of(np.arange(n), 0)).size
     assert sum(s[0] for s in shapes) == 250  # every resample drawn once
-    assert all(s[1] == n for s in shapes)
-    assert max(s[0] * s[1] for s in shapes) <= max(block, n)
+    assert all(s[1] == m for s in shapes)
+    assert max(s[0] * s[1] for s in shapes) <= max(block, m)
     assert len(shapes) > 1
 
 
@@ -240,7 +266,7 @@ def test_the_cli_interval_is_the_core_interval_on_the_known_losses(exact: Pair) 
     )
     c = compare_to_baseline(
         (exact.pred - exact.y) ** 2, (exact.base_pred - exact.y) ** 2, n_bootstrap=300, seed=9
-    )
+    )  # target rows 0..n-1, as the files hold them
     b = doc["baseline"]
     assert (b["ci_low"], b["ci_high"]) == (c.ci_low, c.ci_high)
     assert (b["n_bootstrap"], b["seed"]) == (300, 9)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import lossctl
-from lossctl.core.losses import TASKS
+from lossctl.core.losses import LOSSES
 from tests.ci.data import write_csv
 from tests.cli.helpers import assert_input_error, run, sample_path
 
@@ -118,28 +118,29 @@ def test_detect_input_errors_exit_2(tmp_path: Path) -> None:
     assert_input_error(run("detect", preds, targets, "--pred-col", "q"), "'q'", "--pred-col")
 
 
-def test_losses_lists_the_four_tasks() -> None:
+def test_losses_lists_every_loss_of_the_registry() -> None:
     result = run("losses", env={"COLUMNS": "200"})
     assert (result.exit_code, result.stderr) == (0, "")
-    for task, spec in TASKS.items():
-        row = next(line for line in result.stdout.splitlines() if f" {task} " in line)
-        assert spec.activation in row and spec.loss in row
+    for name, spec in LOSSES.items():
+        row = next(line for line in result.stdout.splitlines() if f" {name} " in line)
+        assert spec.activation in row and spec.task in row
 
 
 def test_losses_names_are_not_cut_at_80_columns() -> None:
     result = run("losses", env={"COLUMNS": "80"})
     assert result.exit_code == 0
-    for spec in TASKS.values():
-        assert spec.loss in result.stdout, spec.loss
+    for name in LOSSES:
+        assert name in result.stdout, name
 
 
 def test_losses_json_is_the_registry_and_what_eval_reports() -> None:
     result = run("losses", "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
-    rows = json.loads(result.stdout)["tasks"]
+    rows = json.loads(result.stdout)["losses"]
     assert [r["task"] for r in rows] == ["binary", "multiclass", "multilabel", "regression"]
+    assert [r["loss"] for r in rows] == list(LOSSES)
     for row in rows:
-        assert set(row) == {"task", "activation", "loss", "formula"}
+        assert set(row) == {"task", "activation", "loss", "formula", "params", "null_model"}
         assert row["activation"] == ACTIVATIONS[row["task"]]
         assert row["formula"]
         preds, targets = (sample_path(name) for name in PAIRS[row["task"]])

@@ -18,7 +18,8 @@ import pytest
 from sklearn.metrics import d2_log_loss_score, log_loss, mean_squared_error, r2_score
 
 import lossctl
-from lossctl.core.compare import d2_score, null_loss
+from lossctl.core.compare import NullState, d2_score
+from lossctl.core.losses import LOSSES, TASK_LOSS
 from tests.ci.data import write_csv
 from tests.cli.helpers import run_eval, sample_path
 
@@ -273,6 +274,18 @@ def test_d2_score_closed_form() -> None:
     assert d2_score(2.0, 1.0) == -1.0
     assert d2_score(0.0, 0.0) == 1.0
     assert d2_score(1e-300, 0.0) == 0.0
+
+
+def null_loss(
+    task: str, y: np.ndarray, w: np.ndarray | None = None, *, n_classes: int | None = None
+) -> float:
+    """The registry's null model of the task's loss, from the targets' totals."""
+    state = NullState(n_classes).update(y, w)
+    return LOSSES[TASK_LOSS[task]].null_loss(state)
+
+
+def test_every_loss_of_the_registry_has_a_null_model() -> None:
+    assert all(spec.null is not None for spec in LOSSES.values())
 
 
 def test_null_loss_function_directly() -> None:

@@ -15,7 +15,7 @@ from tests.cli.helpers import assert_input_error, eval_json, run_eval, sample_pa
 
 def test_baseline_without_ids_pairs_on_target_rows(tmp_path: Path) -> None:
     """Candidate matched by id (labels shuffled), baseline by position: pair by target row."""
-    from lossctl.core.compare import compare_to_baseline
+    from tests.ci.test_baseline import compare_to_baseline
 
     labels = sample_path("multiclass_labels.csv")
     probs = np.loadtxt(
@@ -30,12 +30,14 @@ def test_baseline_without_ids_pairs_on_target_rows(tmp_path: Path) -> None:
     assert candidate.losses is not None and by_position.losses is not None
     assert candidate.target_rows is not None
     paired = by_position.losses[candidate.target_rows - 1]
-    oracle = compare_to_baseline(candidate.losses, paired)
+    oracle = compare_to_baseline(candidate.losses, paired, rows=candidate.target_rows - 1)
     assert report.baseline is not None
     assert report.baseline.ci_low == oracle.ci_low
     assert report.baseline.ci_high == oracle.ci_high
     # pairing by each file's own position would give another interval
-    wrong = compare_to_baseline(candidate.losses, by_position.losses)
+    wrong = compare_to_baseline(
+        candidate.losses, by_position.losses, rows=candidate.target_rows - 1
+    )
     assert (wrong.ci_low, wrong.ci_high) != (oracle.ci_low, oracle.ci_high)
 
 

@@ -18,12 +18,12 @@ from scipy.special import expit
 from scipy.special import log_softmax as scipy_log_softmax
 
 from lossctl.core.accumulate import LossAccumulator
-from lossctl.core.activations import log_sigmoid, log_softmax, sigmoid, softmax, softplus
+from lossctl.core.activations import sigmoid, softmax, softplus
 from lossctl.core.losses import (
     DEFAULT_EPS,
+    LOSSES,
     binary_cross_entropy,
     categorical_cross_entropy,
-    sample_losses,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
 )
@@ -95,31 +95,15 @@ def test_softmax_rows_are_distributions(z: np.ndarray) -> None:
 
 
 @fast
-@given(matrices())
-def test_log_softmax_never_overflows_and_matches_scipy(z: np.ndarray) -> None:
-    with strict_numpy():
-        lp = log_softmax(z)
-    assert np.all(np.isfinite(lp))
-    assert np.all(lp <= 0.0)
-    # the row's largest logit has log-probability in [-log K, 0]
-    top = lp[np.arange(z.shape[0]), np.argmax(z, axis=1)]
-    assert np.all(top >= -np.log(z.shape[1]) - 1e-12)
-    scale = 1.0 + np.max(np.abs(z))
-    np.testing.assert_allclose(lp, scipy_log_softmax(z, axis=1), rtol=1e-12, atol=1e-12 * scale)
-
-
-@fast
 @given(vectors())
 def test_sigmoid_is_a_probability_and_matches_scipy(z: np.ndarray) -> None:
     with strict_numpy():
         p = sigmoid(z)
         q = sigmoid(-z)
-        log_p = log_sigmoid(z)
     assert np.all((p >= 0.0) & (p <= 1.0))
-    np.testing.assert_allclose(p, expit(z), rtol=1e-14, atol=0)
+    # (below exp(-708) SciPy flushes to 0 where lossctl keeps the subnormal value)
+    np.testing.assert_allclose(p, expit(z), rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose(p + q, 1.0, rtol=0, atol=1e-15)
-    assert np.all(np.isfinite(log_p)) and np.all(log_p <= 0.0)
-    np.testing.assert_allclose(log_p, -np.logaddexp(0.0, -z), rtol=1e-14, atol=0)
 
 
 @fast
@@ -210,7 +194,7 @@ def test_losses_from_probabilities_lie_in_zero_to_minus_log_eps(
 ) -> None:
     y = data.draw(hnp.arrays(np.float64, p.shape, elements=st.sampled_from([0.0, 1.0])))
     with strict_numpy():
-        result = sample_losses("binary", "probabilities", y, p)
+        result = LOSSES["binary_cross_entropy"](y, p, kind="probabilities", eps=DEFAULT_EPS)
     assert np.all(np.isfinite(result.loss))
     assert np.all((result.loss > 0.0) & (result.loss <= MAX_BCE * (1 + 1e-15)))
     clipped = (p < DEFAULT_EPS) | (p > 1.0 - DEFAULT_EPS)
@@ -222,8 +206,9 @@ def test_losses_from_probabilities_lie_in_zero_to_minus_log_eps(
 def test_multilabel_sum_and_mean_from_logits(z: np.ndarray, data: st.DataObject) -> None:
     y = data.draw(hnp.arrays(np.float64, z.shape, elements=st.sampled_from([0.0, 1.0])))
     with strict_numpy():
-        summed = sample_losses("multilabel", "logits", y, z, label_reduction="sum")
-        mean = sample_losses("multilabel", "logits", y, z, label_reduction="mean")
+        loss = LOSSES["multilabel_log_loss"]
+        summed = loss(y, z, kind="logits", label_reduction="sum")
+        mean = loss(y, z, kind="logits", label_reduction="mean")
     assert np.all(np.isfinite(summed.loss)) and np.all(summed.loss >= 0.0)
     per_label = np.where(y == 1.0, np.logaddexp(0.0, -z), np.logaddexp(0.0, z))
     np.testing.assert_allclose(summed.loss, per_label.sum(axis=1), rtol=1e-12, atol=0)
@@ -238,7 +223,7 @@ def test_multiclass_sample_losses_from_logits_are_finite_and_nonnegative(
 ) -> None:
     z, y = data
     with strict_numpy():
-        result = sample_losses("multiclass", "logits", y, z)
+        result = LOSSES["categorical_cross_entropy"](y, z, kind="logits")
     assert np.all(np.isfinite(result.loss)) and np.all(result.loss >= 0.0)
     assert not result.clipped.any()
 
@@ -275,11 +260,11 @@ def test_accumulator_merge_equals_one_pass_and_numpy(
     groups = ("a", "b", "c")
 
     whole = LossAccumulator(groups, worst_k=worst_k)
-    whole.update(losses, offset=0, weights=weights, y_index=classes)
+    whole.update(losses, rows=0, weights=weights, y_index=classes)
     left = LossAccumulator(groups, worst_k=worst_k)
-    left.update(losses[:split], offset=0, weights=weights[:split], y_index=classes[:split])
+    left.update(losses[:split], rows=0, weights=weights[:split], y_index=classes[:split])
     right = LossAccumulator(groups, worst_k=worst_k)
-    right.update(losses[split:], offset=split, weights=weights[split:], y_index=classes[split:])
+    right.update(losses[split:], rows=split, weights=weights[split:], y_index=classes[split:])
     merged = left.merge(right).result()
     one_pass = whole.result()
 
