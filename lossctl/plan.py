@@ -95,26 +95,11 @@ def plan_columns(
     spec: ColumnSpec,
 ) -> ColumnPlan:
     """Apply the SPEC's column rules (see README, "How detection works")."""
-    pred_cols, target_cols, weight_col = spec.pred_cols, spec.target_cols, spec.weight_col
-    id_col, no_id, by = spec.id_col, spec.no_id, spec.by
     p_names = preds.names
     t_names = targets.names if targets is not None else []
-    chosen_pred = _names(pred_cols, p_names)
-    chosen_target = _names(target_cols, t_names if targets is not None else p_names)
-
-    pred_id = target_id = None
-    if id_col is not None:
-        _require([id_col], p_names, preds, "--id")
-        if targets is not None:
-            _require([id_col], t_names, targets, "--id")
-            target_id = id_col
-        pred_id = id_col
-    elif not no_id:
-        pred_id = _id_like(p_names)
-        target_id = _id_like(t_names) if targets is not None else None
-        if targets is not None and (pred_id is None or target_id is None):
-            pred_id = target_id = None
-    join = targets is not None and pred_id is not None
+    chosen_pred = _names(spec.pred_cols, p_names)
+    chosen_target = _names(spec.target_cols, t_names if targets is not None else p_names)
+    pred_id, target_id = _ids(preds, targets, spec)
     excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
     excluded |= {name for name in (pred_id, target_id) if name is not None}
     defaults = chosen_pred is None or chosen_target is None
@@ -126,43 +111,96 @@ def plan_columns(
         if name not in excluded
     ]
     excluded |= {n for table in (preds, targets) if table is not None for n in table.index_columns}
-
-    weight_in_targets = False
-    if weight_col is not None:
-        if weight_col in t_names:
-            weight_in_targets = True
-        else:
-            _require([weight_col], list(dict.fromkeys([*p_names, *t_names])), preds, "--weight-col")
-        excluded.add(weight_col)
-    by_in_targets = False
-    if by is not None:
-        by_in_targets = by in t_names
-        if not by_in_targets:
-            _require([by], list(dict.fromkeys([*p_names, *t_names])), preds, "--by")
-        excluded.add(by)
-
-    if targets is None:
-        if chosen_target is None:
-            raise NoTargets(
-                "no TARGETS file and no --target-col",
-                hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
-                "with --target-col",
-            )
-        _require(chosen_target, p_names, preds, "--target-col")
-        target = chosen_target
-    elif chosen_target is not None:
-        _require(chosen_target, t_names, targets, "--target-col")
-        target = chosen_target
-    else:
-        target = [n for n in t_names if n not in excluded]
-        if not target and by_in_targets and by is not None:
-            target = [by]  # grouping by the label itself: it stays the target
+    both = list(dict.fromkeys([*p_names, *t_names]))
+    weight_in_targets = spec.weight_col is not None and spec.weight_col in t_names
+    by_in_targets = spec.by is not None and spec.by in t_names
+    for option, name, in_targets in (
+        ("--weight-col", spec.weight_col, weight_in_targets),
+        ("--by", spec.by, by_in_targets),
+    ):
+        if name is not None:
+            if not in_targets:
+                _require([name], both, preds, option)
+            excluded.add(name)
+    target = _targets(preds, targets, chosen_target, excluded, spec.by if by_in_targets else None)
     if chosen_pred is not None:
         _require(chosen_pred, p_names, preds, "--pred-col")
         pred = chosen_pred
     else:
         taken = excluded | (set(target) if targets is None else set())
         pred = [n for n in p_names if n not in taken]
+    _check_parts(preds, targets, pred, target, spec, weight_in_targets, by_in_targets)
+    guessed = chosen_pred is None and chosen_target is None
+    target = _pair(pred, target, targets or preds, notes, guessed=guessed)
+    return ColumnPlan(
+        tuple(pred),
+        tuple(target),
+        pred_id,
+        target_id,
+        spec.weight_col,
+        weight_in_targets,
+        targets is not None and pred_id is not None,
+        _alignment(preds, targets, pred_id, spec),
+        spec.by,
+        by_in_targets,
+        tuple(notes),
+    )
+
+
+def _ids(
+    preds: InputTable, targets: InputTable | None, spec: ColumnSpec
+) -> tuple[str | None, str | None]:
+    """The id column of each file: ``--id``, else a column named id (any case) in both."""
+    if spec.id_col is not None:
+        _require([spec.id_col], preds.names, preds, "--id")
+        if targets is None:
+            return spec.id_col, None
+        _require([spec.id_col], targets.names, targets, "--id")
+        return spec.id_col, spec.id_col
+    if spec.no_id:
+        return None, None
+    pred_id = _id_like(preds.names)
+    if targets is None:
+        return pred_id, None
+    target_id = _id_like(targets.names)
+    return (pred_id, target_id) if pred_id is not None and target_id is not None else (None, None)
+
+
+def _targets(
+    preds: InputTable,
+    targets: InputTable | None,
+    chosen: list[str] | None,
+    excluded: set[str],
+    by_in_targets: str | None,
+) -> list[str]:
+    if targets is None:
+        if chosen is None:
+            raise NoTargets(
+                "no TARGETS file and no --target-col",
+                hint="Give a TARGETS file, or name the target column(s) in PREDICTIONS "
+                "with --target-col",
+            )
+        _require(chosen, preds.names, preds, "--target-col")
+        return chosen
+    if chosen is not None:
+        _require(chosen, targets.names, targets, "--target-col")
+        return chosen
+    target = [n for n in targets.names if n not in excluded]
+    if not target and by_in_targets is not None:
+        target = [by_in_targets]  # grouping by the label itself: it stays the target
+    return target
+
+
+def _check_parts(
+    preds: InputTable,
+    targets: InputTable | None,
+    pred: list[str],
+    target: list[str],
+    spec: ColumnSpec,
+    weight_in_targets: bool,
+    by_in_targets: bool,
+) -> None:
+    """Every part has a column, and no column plays two parts."""
     for names, table, what, option in (
         (pred, preds, "prediction", "--pred-col"),
         (target, targets or preds, "target", "--target-col"),
@@ -182,13 +220,13 @@ def plan_columns(
         )
     # A column of a file is read once, as numbers or as it is: the weights (numbers) and
     # the groups (as they are) cannot share a column with another part of that file.
-    groups = [by] if by is not None else []
+    groups = [spec.by] if spec.by is not None else []
     by_in_preds = bool(groups) and not by_in_targets
     in_targets_file = [*target, *(groups if by_in_targets else [])]
     in_preds_file = [*pred, *(target if targets is None else []), *(groups if by_in_preds else [])]
     clashes: list[tuple[str, str | None, list[str]]] = [
-        ("--weight-col", weight_col, in_targets_file if weight_in_targets else in_preds_file),
-        ("--by", by, pred if by_in_preds else []),
+        ("--weight-col", spec.weight_col, in_targets_file if weight_in_targets else in_preds_file),
+        ("--by", spec.by, pred if by_in_preds else []),
     ]
     for option, name, others in clashes:
         if name is not None and name in others:
@@ -196,38 +234,36 @@ def plan_columns(
                 f"{option} names {name!r}, which already plays another part",
                 hint=f"Give {option} a column of its own",
             )
-    if len(target) == len(pred) > 1:
-        if set(target) == set(pred):
-            target = list(pred)  # several columns: matched by name when the names agree
-            notes.append("target and prediction columns paired by name")
-        elif set(target) & set(pred) and chosen_pred is None and chosen_target is None:
-            raise AmbiguousPairing(
-                f"the target columns ({', '.join(target)}) share some names with the prediction "
-                f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
-                file=(targets or preds).label,
-                hint="Give both in matching order with --pred-col and --target-col",
-            )
-        else:
-            pairs = ", ".join(f"{t}->{p}" for t, p in zip(target, pred, strict=True))
-            notes.append(f"target and prediction columns paired by position: {pairs}")
+
+
+def _pair(
+    pred: list[str], target: list[str], table: InputTable, notes: list[str], *, guessed: bool
+) -> list[str]:
+    """Several target columns, in the order of the prediction columns they go with."""
+    if not len(target) == len(pred) > 1:
+        return target
+    if set(target) == set(pred):
+        notes.append("target and prediction columns paired by name")
+        return list(pred)
+    if set(target) & set(pred) and guessed:
+        raise AmbiguousPairing(
+            f"the target columns ({', '.join(target)}) share some names with the prediction "
+            f"columns ({', '.join(pred)}) but not all, so pairing them is a guess",
+            file=table.label,
+            hint="Give both in matching order with --pred-col and --target-col",
+        )
+    pairs = ", ".join(f"{t}->{p}" for t, p in zip(target, pred, strict=True))
+    notes.append(f"target and prediction columns paired by position: {pairs}")
+    return target
+
+
+def _alignment(
+    preds: InputTable, targets: InputTable | None, pred_id: str | None, spec: ColumnSpec
+) -> str:
     if targets is None:
-        alignment = f"single file: the targets are columns of {preds.label}"
-    elif join:
-        how = "set by --id" if id_col is not None else "found in both files"
-        alignment = f"rows matched by the id column {pred_id!r} ({how})"
-    else:
-        why = "--no-id" if no_id else "no id column in both files"
-        alignment = f"rows matched by position ({why})"
-    return ColumnPlan(
-        tuple(pred),
-        tuple(target),
-        pred_id,
-        target_id,
-        weight_col,
-        weight_in_targets,
-        join,
-        alignment,
-        by,
-        by_in_targets,
-        tuple(notes),
-    )
+        return f"single file: the targets are columns of {preds.label}"
+    if pred_id is not None:
+        how = "set by --id" if spec.id_col is not None else "found in both files"
+        return f"rows matched by the id column {pred_id!r} ({how})"
+    why = "--no-id" if spec.no_id else "no id column in both files"
+    return f"rows matched by position ({why})"

@@ -29,17 +29,8 @@ from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import NullState
 from lossctl.core.losses import LOSSES, BoolArray, IntArray, PredictionKind
-from lossctl.core.tasks import (
-    Count,
-    Detection,
-    PredictionProfile,
-    Rows,
-    Side,
-    TargetColumn,
-    TargetProfile,
-    decide,
-    encode_targets,
-)
+from lossctl.core.profiles import Count, PredictionProfile, Rows, TargetColumn, TargetProfile
+from lossctl.core.tasks import Detection, Side, decide, encode_targets
 from lossctl.errors import (
     AllRowsMissing,
     LossctlError,

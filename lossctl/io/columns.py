@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.core.activations import FloatArray
-from lossctl.core.tasks import TargetColumn
+from lossctl.core.profiles import TargetColumn
 from lossctl.errors import UnsupportedColumnType
 
 

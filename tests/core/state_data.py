@@ -12,14 +12,15 @@ each chunk with its own ``--by`` values and class names in an order of its own
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from lossctl.core.profiles import TargetColumn
 from lossctl.core.state import Chunk, EvalState, Groups, Setup
-from lossctl.core.tasks import TargetColumn
 
 Order = Literal["fold", "tree", "shuffled"]
 Fault = Literal["none", "drop", "missing", "negative"]
@@ -83,7 +84,7 @@ class Input:
     def chunks(self, cuts: Sequence[int], rng: np.random.Generator) -> list[Chunk]:
         """The chunks between ``cuts`` (sorted, within 0..n; repeats give empty chunks)."""
         bounds = [0, *cuts, self.n]
-        return [self.chunk(a, b, rng) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [self.chunk(a, b, rng) for a, b in itertools.pairwise(bounds)]
 
     def kept(self) -> np.ndarray:
         """Which rows have no missing value (the rows ``--drop-missing`` keeps)."""
@@ -125,14 +126,12 @@ def _target_column(name: str, values: np.ndarray, rng: np.random.Generator) -> T
 # ------------------------------------------------------------------ states and merges
 
 
-def run_states(
-    setup: Setup, chunks: Sequence[Chunk], workers: Sequence[int]
-) -> list[EvalState]:
+def run_states(setup: Setup, chunks: Sequence[Chunk], workers: Sequence[int]) -> list[EvalState]:
     """One state per worker; worker ``j`` updates with chunks ``workers[j]:workers[j+1]``
     in order (``workers`` are cuts of the chunk list, as :meth:`Input.chunks` takes)."""
     bounds = [0, *workers, len(chunks)]
     states = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         state = EvalState(setup)
         for chunk in chunks[a:b]:
             state.update(chunk)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import lossctl
-from lossctl.core.tasks import PredictionProfile, TargetColumn, TargetProfile
+from lossctl.core.profiles import PredictionProfile, TargetColumn, TargetProfile
 from lossctl.errors import ExitCode, LossctlError
 
 CHUNKINGS = [1, 2, 3, 65536]
