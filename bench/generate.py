@@ -69,7 +69,8 @@ DATASETS: list[tuple[str, Maker, int | None, bool]] = [
     ("reg", regression, None, False),
     ("small", multiclass, SMALL_ROWS, False),
 ]
-#: The data set also written with its targets shuffled (``mc_true_shuffled.csv``).
+#: The data set also written with its targets shuffled (``mc_true_shuffled.csv``), and
+#: with the predictions of a second model, drawn alike, as a baseline (``mc_base.parquet``).
 SHUFFLED = "mc"
 # Multiclass in Parquet parts for the scale cases: (directory prefix, rows as a multiple
 # of --rows). The predictions are split into PRED_PARTS files and the targets, differently,
@@ -84,15 +85,17 @@ def _write(
     path: Path,
     parquet: bool,
     order: np.ndarray | None = None,
+    csv: bool = True,
 ) -> None:
     """Columns with ids 0..n-1, in the row ``order`` given (default: as they are)."""
     table = pa.table({"id": np.arange(n, dtype=np.int64), **columns})
     if order is not None:
         table = table.take(pa.array(order))
-    with path.with_suffix(".csv").open("wb") as f:  # unquoted header, any pyarrow version
-        f.write((",".join(table.column_names) + "\n").encode())
-        options = pacsv.WriteOptions(include_header=False, batch_size=1 << 16)
-        pacsv.write_csv(table, f, write_options=options)
+    if csv:
+        with path.with_suffix(".csv").open("wb") as f:  # unquoted header, any pyarrow version
+            f.write((",".join(table.column_names) + "\n").encode())
+            options = pacsv.WriteOptions(include_header=False, batch_size=1 << 16)
+            pacsv.write_csv(table, f, write_options=options)
     if parquet:
         pq.write_table(table, path.with_suffix(".parquet"))
 
@@ -102,13 +105,15 @@ def _bounds(n: int, parts: int) -> list[int]:
 
 
 def _write_parts(out: Path, name: str, n: int, seed: list[int]) -> None:
-    """Write ``n`` multiclass rows to ``name_pred/part-NN.parquet`` and ``name_true/...``.
+    """Write ``n`` multiclass rows to ``name_pred/part-NN.parquet`` and ``name_true/...``,
+    and a baseline model's predictions to ``name_base/`` (parts as the predictions').
 
     One predictions part at a time, so that no more than n / PRED_PARTS rows are in
     memory; each predictions part has its own generator, seeded with ``[*seed, part]``.
     """
     pred_dir, true_dir = out / f"{name}_pred", out / f"{name}_true"
-    for folder in (pred_dir, true_dir):
+    base_dir = out / f"{name}_base"
+    for folder in (pred_dir, true_dir, base_dir):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
     true_ends = iter(enumerate(_bounds(n, TRUE_PARTS)[1:]))
@@ -118,6 +123,8 @@ def _write_parts(out: Path, name: str, n: int, seed: list[int]) -> None:
         pred, true = multiclass(np.random.default_rng([*seed, i]), hi - lo)
         ids = {"id": np.arange(lo, hi, dtype=np.int64)}
         pq.write_table(pa.table({**ids, **pred}), pred_dir / f"part-{i:02d}.parquet")
+        base, _ = multiclass(np.random.default_rng([*seed, i, 1]), hi - lo)
+        pq.write_table(pa.table({**ids, **base}), base_dir / f"part-{i:02d}.parquet")
         labels = pa.table({**ids, **true})
         start = lo
         while start < hi:  # the targets parts end elsewhere: split the chunk at their ends
@@ -147,7 +154,7 @@ def ensure_data(
 
     With ``scale``, also the scale sets (stamped apart, in meta-scale.json).
     """
-    meta = {"rows": rows, "seed": seed, "version": 2}
+    meta = {"rows": rows, "seed": seed, "version": 3}
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "meta.json"
     if not _fresh(stamp, meta, force):
@@ -161,6 +168,8 @@ def ensure_data(
             if name == SHUFFLED:  # the same targets in another order: joined by hash
                 order = np.random.default_rng([seed, i, 1]).permutation(n)
                 _write(true, n, out / f"{name}_true_shuffled", False, order)
+                base, _ = make(np.random.default_rng([seed, i, 2]), n)
+                _write(base, n, out / f"{name}_base", True, csv=False)
         stamp.write_text(json.dumps(meta))
     stamp = out / "meta-scale.json"
     if scale and not _fresh(stamp, meta, force):

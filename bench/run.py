@@ -66,6 +66,8 @@ class Target(NamedTuple):
 
 MC_CSV, MC_PARQUET, STARTUP = "mc-csv", "mc-parquet", "startup-eval"
 SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
+MC_BASELINE, SCALE_BASELINE = "mc-parquet-baseline", f"{SCALE}10m-baseline"
+ALONE = "lossctl alone"  # the same run without --baseline
 TARGETS = [
     # (a) 1M x 10 multiclass CSV against the peers
     Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
@@ -79,6 +81,10 @@ TARGETS = [
     # (d) 10M rows from a glob of parts: memory bounded, and flat in rows
     Target("(d)", (SCALE_10M, "lossctl"), None, "rss", "<=", 400),
     Target("(d)", (SCALE_10M, "lossctl"), (SCALE_1M, "lossctl"), "rss", "<=", 1.2),
+    # (e) a baseline comparison streams: time and memory near those of the run without it
+    Target("(e)", (MC_BASELINE, "lossctl"), (MC_BASELINE, ALONE), "wall", "<=", 1.5),
+    Target("(e)", (SCALE_BASELINE, "lossctl"), None, "rss", "<=", 400),
+    Target("(e)", (SCALE_BASELINE, "lossctl"), (SCALE_BASELINE, ALONE), "wall", "<=", 1.5),
 ]
 
 
@@ -179,6 +185,14 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         title = f"multiclass x 10, {n:,} rows, parquet parts (10 and 4), losses to parquet"
         return Case(name, title, commands, output)
 
+    def baseline_case(name: str, pred: Path | str, true: Path | str, base: Path | str) -> Case:
+        """lossctl with --baseline against itself without: what the comparison costs."""
+        commands = {
+            "lossctl": evaluate(pred, true, "--baseline", str(base)),
+            ALONE: evaluate(pred, true),
+        }
+        return Case(name, f"--baseline vs none: {pred}", commands)
+
     imports = [py, "-c", IMPORT_LINE]
     return [
         loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
@@ -206,8 +220,15 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
             "start-up: lossctl --help vs importing the stack",
             {"lossctl": [*lossctl, "--help"], "import line": imports},
         ),
+        baseline_case(
+            MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
+        ),
         scale_case(SCALE_1M, "mc1m", rows),
         scale_case(SCALE_10M, "mc10m", 10 * rows),
+        baseline_case(
+            SCALE_BASELINE,
+            *(str(data / f"mc10m_{side}" / "*.parquet") for side in ("pred", "true", "base")),
+        ),
     ]
 
 
