@@ -15,15 +15,15 @@ import pytest
 
 import lossctl
 from lossctl.errors import InputError, NonNumeric
-from lossctl.io import readers
-from lossctl.io.readers import open_table
+from lossctl.io import csv as csv_reader
+from lossctl.io.readers import InputTable, open_table
 
 N = 20_000
 
 
 @pytest.fixture
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+    monkeypatch.setattr(csv_reader, "RANGE", 16 << 10)
 
 
 def _write(path: Path, lines: list[str]) -> str:
@@ -42,7 +42,7 @@ def _files(tmp_path: Path, *, late: str | None = None) -> tuple[str, str]:
     return _write(tmp_path / "p.csv", pred), _write(tmp_path / "t.csv", true)
 
 
-def _columns(table: readers.InputTable) -> dict[str, list[object]]:
+def _columns(table: InputTable) -> dict[str, list[object]]:
     data = table.read(numeric=["a", "b", "c"], other=["id"])
     return {name: column.to_pylist() for name, column in data.items()}
 
@@ -55,8 +55,8 @@ def _by_blocks(pred: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[obj
 
 
 def _no_ranges(patch: pytest.MonkeyPatch) -> None:
-    patch.setattr(readers, "RANGE", 1 << 40)
-    patch.setattr(readers, "MIN_RANGE", 1 << 40)
+    patch.setattr(csv_reader, "RANGE", 1 << 40)
+    patch.setattr(csv_reader, "MIN_RANGE", 1 << 40)
 
 
 def _quoted(text: str) -> str:
@@ -88,7 +88,7 @@ def test_ranges_read_what_blocks_read(
             "\n".join([f"{header},{wide}", *(f"{r},{cells}" for r in rows[:200])])
         )
     whole = _by_blocks(pred, monkeypatch)
-    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+    monkeypatch.setattr(csv_reader, "RANGE", 16 << 10)
     table = open_table(pred, "predictions")
 
     def unused(*args: object, **kwargs: object) -> None:
@@ -123,7 +123,7 @@ def test_quotes_that_ranges_cannot_cut_hand_over_to_the_block_reader(
     with monkeypatch.context() as patch:
         _no_ranges(patch)
         whole = outcome()
-    monkeypatch.setattr(readers, "RANGE", 16 << 10)
+    monkeypatch.setattr(csv_reader, "RANGE", 16 << 10)
     assert outcome() == whole
 
 

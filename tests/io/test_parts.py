@@ -32,7 +32,9 @@ from lossctl.errors import (
     PartitionColumnClash,
     UnsupportedFormat,
 )
-from lossctl.io.readers import CsvTable, PartsTable, open_table
+from lossctl.io.csv import CsvTable
+from lossctl.io.parts import PartsTable
+from lossctl.io.readers import open_table
 from lossctl.io.sources import is_glob, resolve_parts
 from tests.cli.helpers import assert_input_error, run_eval
 

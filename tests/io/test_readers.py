@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lossctl.errors import ColumnError, InputError, LossctlError, SourceError
-from lossctl.io.readers import CsvTable, ParquetTable, open_table
+from lossctl.io.csv import CsvTable
+from lossctl.io.parquet import ParquetTable
+from lossctl.io.readers import open_table
 from tests.cli.helpers import assert_input_error, csv_text, run_eval
 
 Write = Callable[[str, str], str]

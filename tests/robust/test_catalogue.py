@@ -52,7 +52,7 @@ def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSV error that lossctl has no better words for (none is known: this stands in)."""
 
-    from lossctl.io.readers import CsvTable
+    from lossctl.io.csv import CsvTable
 
     opened = CsvTable._input
 
