@@ -25,6 +25,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from lossctl._version import __version__
+from lossctl.cli._coerce import install as plain_values
 from lossctl.cli._start import handled
 from lossctl.errors import ExitCode, LossctlError
 from lossctl.io.atomic import Renames, deferred_renames
@@ -65,6 +66,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 class LossctlGroup(TyperGroup):
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        plain_values(self, ctx)  # before any option is read: Typer >= 0.29 would load pydantic
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
