@@ -25,7 +25,9 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from lossctl._version import __version__
+from lossctl.cli._coerce import install as plain_values
 from lossctl.cli._start import handled
+from lossctl.cli.examples import ROOT, ExamplesHelp
 from lossctl.errors import ExitCode, LossctlError
 from lossctl.io.atomic import Renames, deferred_renames
 
@@ -64,7 +66,11 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
-class LossctlGroup(TyperGroup):
+class LossctlGroup(ExamplesHelp, TyperGroup):
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        plain_values(self, ctx)  # before any option is read: Typer >= 0.29 would load pydantic
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -178,8 +184,9 @@ app = typer.Typer(
     cls=LossctlGroup,
     name="lossctl",
     help="Evaluate predictions against targets: the right loss for the task, explained.",
+    epilog=ROOT,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lossctl.cli.app import app, stdout_console
+from lossctl.cli.examples import DETECT, ExamplesCommand
 from lossctl.cli.options import (
     OUTPUT,
     Debug,
@@ -34,7 +35,7 @@ class DetectFormat(str, Enum):
     json = "json"
 
 
-@app.command("detect", no_args_is_help=True)
+@app.command("detect", no_args_is_help=True, cls=ExamplesCommand, epilog=DETECT)
 def detect_command(
     predictions: Predictions,
     targets: Targets = None,

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from lossctl.cli.app import app, error_line, silence_stdout, stdout_console
+from lossctl.cli.examples import EVAL, ExamplesCommand
 from lossctl.cli.options import (
     COLUMNS,
     GATES,
@@ -48,7 +49,7 @@ class Reduction(str, Enum):
     mean = "mean"
 
 
-@app.command("eval", no_args_is_help=True)
+@app.command("eval", no_args_is_help=True, cls=ExamplesCommand, epilog=EVAL)
 def eval_command(
     predictions: Predictions,
     targets: Targets = None,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lossctl.cli.app import app, stdout_console
+from lossctl.cli.examples import LOSSES, ExamplesCommand
 
 
 class LossesFormat(str, Enum):
@@ -16,7 +17,7 @@ class LossesFormat(str, Enum):
     json = "json"
 
 
-@app.command("losses")
+@app.command("losses", cls=ExamplesCommand, epilog=LOSSES)
 def losses_command(
     output_format: Annotated[
         LossesFormat, typer.Option("--format", help="table (Rich) or json.")
