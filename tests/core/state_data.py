@@ -279,6 +279,8 @@ def _predictions(
     if kind == "logits":
         if ties:
             return list(rng.choice([-2.0, 0.0, 3.0], (k, n)))
+        if rng.random() < 0.5:  # mostly within [0, 1]: a few rows may look like probabilities
+            return list(rng.normal(0.5, 0.6, (k, n)))
         return list(rng.normal(0.0, 3.0, (k, n)))
     if task == "multiclass":
         if ties:
