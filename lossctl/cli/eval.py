@@ -1,4 +1,4 @@
-"""``lossctl eval``: build the report with the library, render it, return the exit code."""
+"""``lossctl eval``: build the options, evaluate, render the report, return its exit code."""
 
 from __future__ import annotations
 
@@ -6,47 +6,69 @@ import itertools
 import os
 import sys
 from enum import Enum
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from lossctl.cli.app import app, error_line, silence_stdout, stdout_console
 from lossctl.cli.examples import EVAL, ExamplesCommand
 from lossctl.cli.options import (
-    COLUMNS,
-    GATES,
-    NUMERICS,
-    OUTPUT,
+    API_NAMES,
+    Baseline,
+    Bootstrap,
+    By,
+    ChunkRows,
     Debug,
     DropMissing,
     Encoding,
+    Eps,
+    Format,
     FromLogits,
     FromProbs,
+    Head,
     IdCol,
+    Junit,
+    LabelReduction,
+    Markdown,
+    MaxIncrease,
+    MaxIncreasePct,
+    MaxLoss,
+    MinD2,
     NoId,
+    NoProgress,
+    Output,
+    OutputFormat,
     PredCol,
     Predictions,
+    Reduction,
+    Seed,
+    StepSummary,
     TargetCol,
     Targets,
     Task,
     TaskChoice,
     WeightCol,
+    Worst,
     prediction_kind,
 )
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS
 from lossctl.errors import OutputClash
 
+if TYPE_CHECKING:
+    from lossctl.options import EvalOptions
+    from lossctl.report.model import Report
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    value = "value"
-
-
-class Reduction(str, Enum):
-    sum = "sum"
-    mean = "mean"
+#: Parameters of the command that are not options of the evaluation.
+NOT_OPTIONS = {
+    "predictions",
+    "targets",
+    "from_probs",
+    "output_format",
+    "output",
+    "junit",
+    "markdown",
+    "step_summary",
+    "no_progress",
+    "debug",
+}
 
 
 @app.command("eval", no_args_is_help=True, cls=ExamplesCommand, epilog=EVAL)
@@ -61,130 +83,27 @@ def eval_command(
     weight_col: WeightCol = None,
     id_col: IdCol = None,
     no_id: NoId = False,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by",
-            help="Also give the mean loss per value of this column (either file).",
-            rich_help_panel=COLUMNS,
-        ),
-    ] = None,
+    by: By = None,
     encoding: Encoding = "utf-8",
     drop_missing: DropMissing = False,
-    eps: Annotated[
-        float,
-        typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS),
-    ] = DEFAULT_EPS,
-    label_reduction: Annotated[
-        Reduction,
-        typer.Option(
-            "--label-reduction",
-            help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
-            rich_help_panel=NUMERICS,
-        ),
-    ] = Reduction.sum,
-    chunk_rows: Annotated[
-        int,
-        typer.Option(
-            "--chunk-rows",
-            min=1,
-            help="Rows per chunk of the computation.",
-            rich_help_panel=NUMERICS,
-        ),
-    ] = DEFAULT_CHUNK_ROWS,
-    output_format: Annotated[
-        Format,
-        typer.Option(
-            "--format",
-            help="table (Rich), json, csv (per-sample losses) or value (the mean alone).",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = Format.table,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
-    junit: Annotated[
-        str | None,
-        typer.Option(help="Write the gates as JUnit XML to this file.", rich_help_panel=OUTPUT),
-    ] = None,
-    markdown: Annotated[
-        str | None,
-        typer.Option(help="Write a Markdown summary to this file.", rich_help_panel=OUTPUT),
-    ] = None,
-    step_summary: Annotated[
-        bool,
-        typer.Option(
-            "--step-summary",
-            help="Append the Markdown summary to $GITHUB_STEP_SUMMARY, when it is set.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = False,
-    head: Annotated[
-        int, typer.Option(min=0, help="Rows shown first in the table.", rich_help_panel=OUTPUT)
-    ] = 10,
-    worst: Annotated[
-        int, typer.Option(min=0, help="Worst rows shown in the table.", rich_help_panel=OUTPUT)
-    ] = 5,
-    max_loss: Annotated[
-        float | None,
-        typer.Option(
-            "--max-loss", help="Gate: fail when the mean loss is above this.", rich_help_panel=GATES
-        ),
-    ] = None,
-    min_d2: Annotated[
-        float | None,
-        typer.Option(
-            "--min-d2",
-            help="Gate: fail when D^2 = 1 - loss / null loss is below this.",
-            rich_help_panel=GATES,
-        ),
-    ] = None,
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            help="Predictions of a baseline model for the same targets, to compare with.",
-            rich_help_panel=GATES,
-        ),
-    ] = None,
-    max_increase: Annotated[
-        float | None,
-        typer.Option(
-            "--max-increase",
-            help="Gate: fail when the loss exceeds the baseline's by more than this.",
-            rich_help_panel=GATES,
-        ),
-    ] = None,
-    max_increase_pct: Annotated[
-        float | None,
-        typer.Option(
-            "--max-increase-pct",
-            help="Gate: fail when the loss exceeds the baseline's by more than this percent.",
-            rich_help_panel=GATES,
-        ),
-    ] = None,
-    bootstrap: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Resamples of the paired bootstrap of the baseline difference.",
-            rich_help_panel=GATES,
-        ),
-    ] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", rich_help_panel=GATES)] = 0,
-    no_progress: Annotated[
-        bool,
-        typer.Option(
-            "--no-progress",
-            help="No progress bar (one is drawn on stderr for large inputs at a terminal).",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = False,
+    eps: Eps = DEFAULT_EPS,
+    label_reduction: LabelReduction = Reduction.sum,
+    chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    output_format: OutputFormat = Format.table,
+    output: Output = None,
+    junit: Junit = None,
+    markdown: Markdown = None,
+    step_summary: StepSummary = False,
+    head: Head = 10,
+    worst: Worst = 5,
+    max_loss: MaxLoss = None,
+    min_d2: MinD2 = None,
+    baseline: Baseline = None,
+    max_increase: MaxIncrease = None,
+    max_increase_pct: MaxIncreasePct = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
+    no_progress: NoProgress = False,
     debug: Debug = False,
 ) -> int:
     """Evaluate PREDICTIONS against TARGETS and report per-sample and mean loss.
@@ -192,55 +111,16 @@ def eval_command(
     Exit status: 0 evaluated (gates passed), 1 a gate failed, 2 usage or input
     error, 3 internal error (a bug).
     """
+    options = _options(dict(locals()))  # first: the parameters, and nothing else
     import tempfile
 
     from lossctl.cli.progress import ProgressBar
     from lossctl.engine import evaluate
-    from lossctl.io.writers import check_output, write_text
-    from lossctl.options import EvalOptions
-    from lossctl.report.render import FILE_RENDERERS, RENDERERS, Out
+    from lossctl.report.render import RENDERERS, Out
 
-    options = EvalOptions.build(
-        task=task.value,
-        from_logits=prediction_kind(from_logits, from_probs),
-        pred_cols=pred_col,
-        target_cols=target_col,
-        weight_col=weight_col,
-        id_col=id_col,
-        no_id=no_id,
-        by=by,
-        eps=eps,
-        label_reduction=label_reduction.value,
-        drop_missing=drop_missing,
-        encoding=encoding,
-        baseline=baseline,
-        n_bootstrap=bootstrap,
-        seed=seed,
-        max_loss=max_loss,
-        max_increase=max_increase,
-        max_increase_pct=max_increase_pct,
-        min_d2=min_d2,
-        head=head if output_format is Format.table else 0,
-        worst=worst,
-        chunk_rows=chunk_rows,
-    )
-    inputs = [name for name in (predictions, targets, baseline) if name]
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
-    destinations = [
-        (option, path)
-        for option, path in (
-            ("--output", output),
-            ("--junit", junit),
-            ("--markdown", markdown),
-            ("--step-summary", summary_path),
-        )
-        if path is not None
-    ]
-    for option, path in destinations:
-        check_output(path, inputs, option)
-    for (first, a), (second, b) in itertools.combinations(destinations, 2):
-        if os.path.realpath(a) == os.path.realpath(b):
-            raise OutputClash(f"{first} and {second} name the same file", file=a)
+    files = {"--output": output, "--junit": junit, "--markdown": markdown}
+    _check_outputs({**files, "--step-summary": summary_path}, [predictions, targets, baseline])
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
     try:
@@ -252,11 +132,7 @@ def eval_command(
             keep_losses=False,
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
-        for name, file in (("junit", junit), ("markdown", markdown)):
-            if file is not None:
-                write_text(file, FILE_RENDERERS[name](report))
-        if summary_path:
-            write_text(summary_path, FILE_RENDERERS["markdown"](report), append=True)
+        _write_files(report, junit, markdown, summary_path)
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()
@@ -269,3 +145,43 @@ def eval_command(
         if not gate.passed:
             error_line(gate.message)
     return int(report.exit_code)
+
+
+def _options(params: dict[str, Any]) -> EvalOptions:
+    """The command's parameters as the library's :class:`~lossctl.options.EvalOptions`."""
+    from lossctl.options import EvalOptions
+
+    values = {
+        API_NAMES.get(name, name): value.value if isinstance(value, Enum) else value
+        for name, value in params.items()
+        if name not in NOT_OPTIONS
+    }
+    values["from_logits"] = prediction_kind(params["from_logits"], params["from_probs"])
+    if params["output_format"] is not Format.table:
+        values["head"] = 0  # only the table shows the first rows
+    return EvalOptions.build(**values)
+
+
+def _check_outputs(files: dict[str, str | None], inputs: list[str | None]) -> None:
+    """Before any work: no output replaces an input or another output."""
+    from lossctl.io.writers import check_output
+
+    named = [(option, path) for option, path in files.items() if path is not None]
+    for option, path in named:
+        check_output(path, [name for name in inputs if name], option)
+    for (first, a), (second, b) in itertools.combinations(named, 2):
+        if os.path.realpath(a) == os.path.realpath(b):
+            raise OutputClash(f"{first} and {second} name the same file", file=a)
+
+
+def _write_files(
+    report: Report, junit: str | None, markdown: str | None, summary: str | None
+) -> None:
+    from lossctl.io.writers import write_text
+    from lossctl.report.render import FILE_RENDERERS
+
+    for name, file in (("junit", junit), ("markdown", markdown)):
+        if file is not None:
+            write_text(file, FILE_RENDERERS[name](report))
+    if summary:
+        write_text(summary, FILE_RENDERERS["markdown"](report), append=True)

@@ -109,3 +109,141 @@ def prediction_kind(from_logits: bool, from_probs: bool) -> bool | None:
             "--from-logits and --from-probs contradict each other", hint="Give at most one"
         )
     return True if from_logits else False if from_probs else None
+
+
+# ---------------------------------------------------------------- eval's own options
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    value = "value"
+
+
+class Reduction(str, Enum):
+    sum = "sum"
+    mean = "mean"
+
+
+By = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Also give the mean loss per value of this column (either file).",
+        rich_help_panel=COLUMNS,
+    ),
+]
+Eps = Annotated[
+    float, typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS)
+]
+LabelReduction = Annotated[
+    Reduction,
+    typer.Option(
+        "--label-reduction",
+        help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
+        rich_help_panel=NUMERICS,
+    ),
+]
+ChunkRows = Annotated[
+    int,
+    typer.Option(
+        "--chunk-rows", min=1, help="Rows per chunk of the computation.", rich_help_panel=NUMERICS
+    ),
+]
+OutputFormat = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="table (Rich), json, csv (per-sample losses) or value (the mean alone).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Junit = Annotated[
+    str | None,
+    typer.Option(help="Write the gates as JUnit XML to this file.", rich_help_panel=OUTPUT),
+]
+Markdown = Annotated[
+    str | None,
+    typer.Option(help="Write a Markdown summary to this file.", rich_help_panel=OUTPUT),
+]
+StepSummary = Annotated[
+    bool,
+    typer.Option(
+        "--step-summary",
+        help="Append the Markdown summary to $GITHUB_STEP_SUMMARY, when it is set.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Head = Annotated[
+    int, typer.Option(min=0, help="Rows shown first in the table.", rich_help_panel=OUTPUT)
+]
+Worst = Annotated[
+    int, typer.Option(min=0, help="Worst rows shown in the table.", rich_help_panel=OUTPUT)
+]
+NoProgress = Annotated[
+    bool,
+    typer.Option(
+        "--no-progress",
+        help="No progress bar (one is drawn on stderr for large inputs at a terminal).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+MaxLoss = Annotated[
+    float | None,
+    typer.Option(
+        "--max-loss", help="Gate: fail when the mean loss is above this.", rich_help_panel=GATES
+    ),
+]
+MinD2 = Annotated[
+    float | None,
+    typer.Option(
+        "--min-d2",
+        help="Gate: fail when D^2 = 1 - loss / null loss is below this.",
+        rich_help_panel=GATES,
+    ),
+]
+Baseline = Annotated[
+    str | None,
+    typer.Option(
+        help="Predictions of a baseline model for the same targets, to compare with.",
+        rich_help_panel=GATES,
+    ),
+]
+MaxIncrease = Annotated[
+    float | None,
+    typer.Option(
+        "--max-increase",
+        help="Gate: fail when the loss exceeds the baseline's by more than this.",
+        rich_help_panel=GATES,
+    ),
+]
+MaxIncreasePct = Annotated[
+    float | None,
+    typer.Option(
+        "--max-increase-pct",
+        help="Gate: fail when the loss exceeds the baseline's by more than this percent.",
+        rich_help_panel=GATES,
+    ),
+]
+Bootstrap = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Resamples of the paired bootstrap of the baseline difference.",
+        rich_help_panel=GATES,
+    ),
+]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.", rich_help_panel=GATES)]
+
+#: The command line's parameters that the library names otherwise.
+API_NAMES = {"pred_col": "pred_cols", "target_col": "target_cols", "bootstrap": "n_bootstrap"}

@@ -236,7 +236,8 @@ class EvalState:
         return Scored(self._losses(detection, matrix, chunk), chunk)
 
     def _checked(self, chunk: Chunk) -> Chunk | None:
-        """Count the missing values and negative weights; drop those rows if asked."""
+        """Count the missing values and negative weights, over every row of every chunk
+        (so that the counts do not depend on the chunks); drop those rows if asked."""
         masks = [_non_finite(column) for column in chunk.pred]
         masks += [m if m.any() else None for m in chunk.target_missing]
         if chunk.weights is not None:
@@ -246,11 +247,15 @@ class EvalState:
             if mask is not None:
                 self.checks[i] = self.checks[i].merge(Count.of(mask, sides[side]))
         found = [mask for mask in masks if mask is not None]
-        if found:
+        missing = np.logical_or.reduce(found) if found else None
+        if chunk.weights is not None:
+            w = chunk.weights if missing is None else np.where(missing, 0.0, chunk.weights)
+            w_rows = sides[self.setup.weight_side]
+            self.negative = self.negative.merge(Count.of(w < 0, w_rows))
+            self.positive_weight = self.positive_weight or bool(np.any(w > 0))
+        self.failed = self.failed or bool(self.negative.n)
+        if missing is not None:
             self.failed = self.failed or not self.setup.drop_missing
-            if self.failed:
-                return None
-            missing = np.logical_or.reduce(found)
             keep = np.flatnonzero(~missing)
             self.n_dropped += int(missing.size - keep.size)
             if self.setup.compare:
@@ -258,15 +263,8 @@ class EvalState:
                 self.dropped.append(
                     np.flatnonzero(missing) + rows if isinstance(rows, int) else rows[missing]
                 )
-            chunk = chunk.take(keep)
-        if chunk.weights is not None:
-            w_rows = chunk.target_rows if self.setup.weight_side == "target" else chunk.pred_rows
-            self.negative = self.negative.merge(Count.of(chunk.weights < 0, w_rows))
-            if self.negative.n:
-                self.failed = True
-                return None
-            self.positive_weight = self.positive_weight or bool(np.any(chunk.weights > 0))
-        return chunk
+            chunk = chunk.take(keep) if not self.failed else chunk
+        return None if self.failed else chunk
 
     def _guess(self) -> Detection | None:
         """The reading that the rows seen so far point to, while it stays the first guess."""
@@ -426,12 +424,6 @@ class EvalState:
                         count=count.n,
                         hint="Fill or remove those rows, or pass --drop-missing to skip them",
                     )
-        if self.n == 0 and self.n_dropped:
-            raise AllRowsMissing(
-                "every row has a missing value, so none is left to evaluate",
-                file=pred_side.file,
-                hint="Check the columns chosen",
-            )
         weight_side = sides[setup.weight_side]
         if self.negative.n:
             first = self.negative.first or 0
@@ -442,6 +434,12 @@ class EvalState:
                 row=weight_side.row(first),
                 count=self.negative.n,
                 hint="Weights must be >= 0",
+            )
+        if self.n == 0 and self.n_dropped:
+            raise AllRowsMissing(
+                "every row has a missing value, so none is left to evaluate",
+                file=pred_side.file,
+                hint="Check the columns chosen",
             )
         if setup.weight is not None and not self.positive_weight:
             raise ZeroWeights(

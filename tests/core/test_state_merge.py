@@ -31,7 +31,7 @@ from lossctl.core.defaults import DEFAULT_EPS
 from lossctl.core.profiles import TargetColumn
 from lossctl.core.state import Chunk, EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection, Side
-from lossctl.errors import AllRowsMissing, LossctlError, NegativeWeight
+from lossctl.errors import LossctlError, NegativeWeight
 from tests.core.state_data import (
     Input,
     Inputs,
@@ -492,12 +492,6 @@ def _weighted_chunk(p: list[float], w: list[float], start: int = 0, stop: int = 
 WEIGHTED = Setup(pred_names=("p",), target_names=("t",), weight="w", drop_missing=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AllRowsMissing,
-    reason="with --drop-missing, a negative weight in the chunk that also drops a row "
-    "leaves n at 0, and check() reports every row missing instead of the weight",
-)
 def test_a_negative_weight_beside_a_dropped_row_is_reported_as_the_weight() -> None:
     p, w = [0.2, np.nan, 0.7, 0.4], [1.0, 1.0, -1.0, 1.0]
     whole = EvalState(WEIGHTED)
@@ -506,11 +500,6 @@ def test_a_negative_weight_beside_a_dropped_row_is_reported_as_the_weight() -> N
         whole.check(P, T)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="once a state has failed on a negative weight, a later chunk with a missing "
-    "value returns before its negative weights and dropped rows are counted",
-)
 def test_the_count_of_negative_weights_does_not_depend_on_the_chunks() -> None:
     p, w = [0.2, 0.3, np.nan, 0.4], [-1.0, 1.0, 1.0, -1.0]
     whole = EvalState(WEIGHTED)
