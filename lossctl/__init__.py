@@ -15,6 +15,7 @@ from lossctl._version import __version__
 
 __all__ = [
     "DetectionReport",
+    "EvalOptions",
     "ExitCode",
     "LossctlError",
     "Report",
@@ -26,11 +27,13 @@ __all__ = [
 if TYPE_CHECKING:
     from lossctl.engine import evaluate
     from lossctl.errors import ExitCode, LossctlError
+    from lossctl.options import EvalOptions
     from lossctl.report.model import Report
 
 _LAZY = {
     "ExitCode": "lossctl.errors",
     "LossctlError": "lossctl.errors",
+    "EvalOptions": "lossctl.options",
     "evaluate": "lossctl.engine",
     "detect": "lossctl.engine",
     "Report": "lossctl.report.model",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Protocol, TypeGuard
@@ -81,6 +82,7 @@ class _Input:
     rows: int
     hashed: bool = False  # join by hash from the start (the ids were found out of step)
     sides: tuple[Side, Side] = (Side(""), Side(""))
+    cancel: threading.Event = field(default_factory=threading.Event)  # (from another thread)
 
     def run(
         self,
@@ -103,6 +105,8 @@ class _Input:
                 progress.start(size, unit, "scoring" if setup.detection else "reading")
             try:
                 for chunk in numpy_chunks(aligner):
+                    if self.cancel.is_set():
+                        raise _Cancelled
                     scored = state.update(chunk)
                     if scored is not None:
                         for writer in writers:
@@ -135,6 +139,62 @@ class _Input:
             if progress is not None:
                 progress.stop()
         return state, detection
+
+
+class _Cancelled(Exception):
+    """The pass was called off (the other pass beside it failed)."""
+
+
+class _Background:
+    """The baseline's evaluation in a thread, beside the candidate's: pyarrow reads and
+    NumPy computes without holding the GIL, so the two passes share the cores.
+
+    Leaving the ``with`` block with an error calls the pass off and waits for it to end
+    (pyarrow must not be left working in a thread while the process exits).
+    """
+
+    def __init__(self, base: _Baseline) -> None:
+        self._base = base
+        self._outcome: tuple[EvalState, Detection] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = self._base.evaluate(self._base.setup)
+        except BaseException as error:  # handed over to the caller of result()
+            self._outcome = error
+
+    def _wait(self) -> None:
+        while self._thread.is_alive():  # a timeout, so that Ctrl-C is heard while waiting
+            self._thread.join(0.1)
+
+    def result(self) -> tuple[EvalState, Detection]:
+        self._wait()
+        outcome = self._outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self._base.cancel.set()
+        pending: BaseException | None = None
+        while self._thread.is_alive():
+            try:
+                self._wait()
+            except BaseException as interrupt:  # Ctrl-C here: the thread ends first
+                pending = pending or interrupt
+        if pending is not None:
+            raise pending
+
+
+def _reopens(targets: object) -> bool:
+    """Whether the targets can be opened a second time, for a pass beside the first."""
+    return targets is None or (_is_path(targets) and os.fspath(targets) != "-")
 
 
 def _told(setup: Setup, detection: Detection) -> Setup:
@@ -256,16 +316,26 @@ def evaluate(
     plan = source.plan
     hold_weights = o.baseline is not None and plan.weight is not None and not plan.weight_in_targets
     kept = _Kept() if keep_losses or hold_weights else None
+    comparison = None
     with contextlib.ExitStack() as stack:
         writers = [stack.enter_context(LossWriter(d)) for d in destinations]
-        compare = "candidate" if o.baseline is not None else None
-        setup = _setup(source, o, compare=compare)
+        # The baseline's pass runs beside the candidate's where it can: it needs neither
+        # the candidate's weights nor the targets read from standard input.
+        alongside = o.baseline is not None and not hold_weights and _reopens(targets)
+        job = None
+        if alongside:
+            base = _baseline_input(source, _open(targets, "targets", o) if targets else None, o)
+            job = stack.enter_context(_Background(base))
+        setup = _setup(source, o, compare="candidate" if o.baseline is not None else None)
         state, detection = source.evaluate(setup, writers, kept, progress)
-        comparison = None
         if o.baseline is not None:
-            base = _open(o.baseline, "baseline", o)
-            weights = _row_weights(kept) if hold_weights else None
-            comparison = _compare(source, state, detection, base, weights, o)
+            if job is None:
+                weights = _row_weights(kept) if hold_weights else None
+                base = _baseline_input(source, target_table, o, state.dropped_rows(), weights)
+                base_state, base_detection = base.evaluate(base.setup)
+            else:
+                base_state, base_detection = job.result()
+            comparison = _compare(source, state, detection, base, base_state, base_detection, o)
     if not keep_losses:
         kept = None
     result = state.result(detection, source.sides[0])
@@ -328,40 +398,59 @@ def _row_weights(kept: _Kept | None) -> tuple[IntArray, np.ndarray]:
     return rows[order].astype(np.intp), weights[order]
 
 
+@dataclass
+class _Baseline(_Input):
+    """The baseline's input, with the setup of its pass and its options."""
+
+    setup: Setup = field(default_factory=lambda: Setup((), ()))
+    options: EvalOptions = field(default_factory=EvalOptions)
+
+
+def _baseline_input(
+    source: _Input,
+    target_table: InputTable | None,
+    o: EvalOptions,
+    exclude: IntArray | None = None,
+    row_weights: tuple[IntArray, np.ndarray] | None = None,
+) -> _Baseline:
+    """The baseline, to be evaluated by the same rules against the same targets.
+
+    It needs neither the grouping column nor, unless the targets hold them, the
+    weights: it is weighed by the candidate's, from the targets or ``row_weights``.
+    """
+    plan = source.plan
+    weight = plan.weight if plan.weight_in_targets else None
+    options = o.replace(columns=replace(o.columns, by=None, weight_col=weight))
+    base = _input(_open(o.baseline, "baseline", o), target_table, options)
+    setup = _setup(
+        base,
+        options,
+        head=0,
+        worst=0,
+        compare="baseline",
+        exclude=exclude,
+        row_weights=row_weights,
+    )
+    return _Baseline(base.pred, base.target, base.plan, base.rows, setup=setup, options=options)
+
+
 def _compare(
     source: _Input,
     state: EvalState,
     detection: Detection,
-    base_table: InputTable,
-    row_weights: tuple[IntArray, np.ndarray] | None,
+    base: _Baseline,
+    base_state: EvalState,
+    base_detection: Detection,
     o: EvalOptions,
 ) -> BaselineComparison:
-    """The baseline, evaluated by the same rules; its losses go into the candidate's
-    comparison buckets, row by target row.
+    """Add the baseline's comparison buckets to the candidate's, and compare.
 
     Both inputs were matched with the targets by the same rules (by id, or by
     position), so the target row is what pairs them, whatever their own order.
-    The baseline is weighed by the candidate's weights: it reads them from the
-    targets, or, when they are a column of the predictions, from the candidate
-    rows held in memory by target row (8 bytes a row). With ``drop_missing`` the
-    two may drop different rows: the comparison is over the rows both kept (a
-    row that only the baseline dropped costs the candidate a second pass).
+    With ``drop_missing`` the two may drop different rows: the comparison is over
+    the rows both kept; a row that only one of them dropped costs the other a
+    second pass that leaves it out.
     """
-    plan = source.plan
-    weight = plan.weight if plan.weight_in_targets else None
-    base_options = o.replace(columns=replace(o.columns, by=None, weight_col=weight))
-    base = _input(base_table, source.target, base_options)
-    dropped = state.dropped_rows()
-    setup = _setup(
-        base,
-        base_options,
-        head=0,
-        worst=0,
-        compare="baseline",
-        exclude=dropped,
-        row_weights=row_weights,
-    )
-    base_state, base_detection = base.evaluate(setup)
     if base_detection.task != detection.task:
         raise BaselineTaskMismatch(
             f"the baseline is detected as {base_detection.task} but the predictions as "
@@ -369,13 +458,16 @@ def _compare(
             file=base.pred.label,
             hint="Set the task with --task",
         )
+    dropped, base_dropped = state.dropped_rows(), base_state.dropped_rows()
+    excluded = base.setup.exclude if base.setup.exclude is not None else np.empty(0, np.intp)
+    if np.setdiff1d(dropped, np.union1d(base_dropped, excluded)).size:
+        base_state = base.run(_told(replace(base.setup, exclude=dropped), base_detection))
     buckets = state.buckets
-    assert buckets is not None and base_state.buckets is not None
-    only_base = np.setdiff1d(base_state.dropped_rows(), dropped)
+    only_base = np.setdiff1d(base_dropped, dropped)
     if only_base.size:  # the candidate counted rows the baseline dropped: count them out
         setup = _setup(source, o, head=0, worst=0, compare="candidate", exclude=only_base)
         buckets = source.run(_told(setup, detection)).buckets
-        assert buckets is not None
+    assert buckets is not None and base_state.buckets is not None
     pairs = PairedBuckets(o.seed).merge(buckets).merge(base_state.buckets)
     return _paired(pairs, state.n, base_state.n, base.pred.label, o)
 
