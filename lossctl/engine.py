@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO, Protocol, TypeGuard
+from dataclasses import replace
+from typing import Any, BinaryIO, TypeGuard
 
 import numpy as np
 
@@ -25,180 +24,21 @@ from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import BaselineComparison
 from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
-from lossctl.core.state import EvalResult, EvalState, Scored, Setup
-from lossctl.core.tasks import Detection, Side
+from lossctl.core.state import EvalResult, EvalState, Setup
+from lossctl.core.tasks import Detection
 from lossctl.errors import BaselineTaskMismatch, UnpairedBaseline
-from lossctl.io.align import Aligner
-from lossctl.io.chunks import ArrowLabels, labels_to_numpy, numpy_chunks
-from lossctl.io.ids import OutOfStep
+from lossctl.io.chunks import labels_to_numpy
 from lossctl.io.readers import InputTable, open_table
 from lossctl.io.writers import LossWriter, check_output
 from lossctl.options import EvalOptions, check_inputs
-from lossctl.plan import ColumnPlan, plan_columns
+from lossctl.passes import Background, BaselineSource, Kept, Progress, Source, concat, told
+from lossctl.plan import plan_columns
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report
-
-
-class Progress(Protocol):
-    """Told how far an evaluation has got: by the command line, to draw a progress bar."""
-
-    def start(self, total: int | None, unit: str, description: str) -> None: ...
-
-    def update(self, done: int) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-@dataclass
-class _Kept:
-    """The per-sample losses kept in memory for ``Report.losses`` (the Python API)."""
-
-    loss: list[np.ndarray] = field(default_factory=list)
-    labels: list[ArrowLabels] = field(default_factory=list)
-    weights: list[np.ndarray] = field(default_factory=list)
-    rows: list[np.ndarray] = field(default_factory=list)
-
-    def restart(self) -> None:
-        for held in (self.loss, self.labels, self.weights, self.rows):
-            held.clear()
-
-    def add(self, scored: Scored) -> None:
-        rows, n = scored.rows, scored.loss.size
-        self.loss.append(scored.loss)
-        if isinstance(rows.labels, ArrowLabels):
-            self.labels.append(rows.labels)
-        if rows.weights is not None:
-            self.weights.append(rows.weights)
-        t = rows.target_rows
-        self.rows.append(np.arange(t, t + n) if isinstance(t, int) else t)
-
-
-@dataclass
-class _Input:
-    """One prediction input against the targets, and how its rows are read."""
-
-    pred: InputTable
-    target: InputTable | None
-    plan: ColumnPlan
-    rows: int
-    hashed: bool = False  # join by hash from the start (the ids were found out of step)
-    sides: tuple[Side, Side] = (Side(""), Side(""))
-    cancel: threading.Event = field(default_factory=threading.Event)  # (from another thread)
-
-    def run(
-        self,
-        setup: Setup,
-        writers: Sequence[LossWriter] = (),
-        kept: _Kept | None = None,
-        progress: Progress | None = None,
-    ) -> EvalState:
-        """One pass over every row: the state of the whole input."""
-        while True:
-            aligner = Aligner(self.pred, self.target, self.plan, rows=self.rows, hashed=self.hashed)
-            for writer in writers:
-                writer.restart(self.plan.pred_id)
-            if kept is not None:
-                kept.restart()
-            state = EvalState(setup)
-            total = self.pred.size()
-            if progress is not None:
-                size, unit = total or (None, "rows")
-                progress.start(size, unit, "scoring" if setup.detection else "reading")
-            try:
-                for chunk in numpy_chunks(aligner):
-                    if self.cancel.is_set():
-                        raise _Cancelled
-                    scored = state.update(chunk)
-                    if scored is not None:
-                        for writer in writers:
-                            writer.write(scored.loss, scored.rows.labels)
-                        if kept is not None:
-                            kept.add(scored)
-                    if progress is not None:
-                        progress.update(self.pred.done() if total else aligner.pred.n)
-            except OutOfStep:
-                self.hashed = True
-                continue
-            self.sides = aligner.pred.side(), aligner.target.side()
-            return state
-
-    def evaluate(
-        self,
-        setup: Setup,
-        writers: Sequence[LossWriter] = (),
-        kept: _Kept | None = None,
-        progress: Progress | None = None,
-    ) -> tuple[EvalState, Detection]:
-        """Pass once, or twice when the first pass's guess was not the decision."""
-        try:
-            state = self.run(setup, writers, kept, progress)
-            state.check(*self.sides)
-            detection = state.decide(*self.sides)
-            if not state.computed(detection):
-                state = self.run(_told(setup, detection), writers, kept, progress)
-        finally:
-            if progress is not None:
-                progress.stop()
-        return state, detection
-
-
-class _Cancelled(Exception):
-    """The pass was called off (the other pass beside it failed)."""
-
-
-class _Background:
-    """The baseline's evaluation in a thread, beside the candidate's: pyarrow reads and
-    NumPy computes without holding the GIL, so the two passes share the cores.
-
-    Leaving the ``with`` block with an error calls the pass off and waits for it to end
-    (pyarrow must not be left working in a thread while the process exits).
-    """
-
-    def __init__(self, base: _Baseline) -> None:
-        self._base = base
-        self._outcome: tuple[EvalState, Detection] | BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._outcome = self._base.evaluate(self._base.setup)
-        except BaseException as error:  # handed over to the caller of result()
-            self._outcome = error
-
-    def _wait(self) -> None:
-        while self._thread.is_alive():  # a timeout, so that Ctrl-C is heard while waiting
-            self._thread.join(0.1)
-
-    def result(self) -> tuple[EvalState, Detection]:
-        self._wait()
-        outcome = self._outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        assert outcome is not None
-        return outcome
-
-    def __enter__(self) -> _Background:
-        return self
-
-    def __exit__(self, *error: object) -> None:
-        self._base.cancel.set()
-        pending: BaseException | None = None
-        while self._thread.is_alive():
-            try:
-                self._wait()
-            except BaseException as interrupt:  # Ctrl-C here: the thread ends first
-                pending = pending or interrupt
-        if pending is not None:
-            raise pending
 
 
 def _reopens(targets: object) -> bool:
     """Whether the targets can be opened a second time, for a pass beside the first."""
     return targets is None or (_is_path(targets) and os.fspath(targets) != "-")
-
-
-def _told(setup: Setup, detection: Detection) -> Setup:
-    return replace(setup, detection=detection)
 
 
 def _options(options: EvalOptions | None, kwargs: dict[str, Any]) -> EvalOptions:
@@ -213,15 +53,15 @@ def _open(data: object, label: str, options: EvalOptions) -> InputTable:
     return open_table(data, label, options.encoding)
 
 
-def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) -> _Input:
+def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) -> Source:
     plan = plan_columns(pred, target, options.columns)
     # Chunks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
     # of a thousand-class file stay as small as those of a binary one.
     rows = max(1, min(options.chunk_rows, CHUNK_VALUES // len(plan.pred)))
-    return _Input(pred, target, plan, rows)
+    return Source(pred, target, plan, rows)
 
 
-def _setup(source: _Input, options: EvalOptions, **changes: Any) -> Setup:
+def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
     plan = source.plan
     setup = Setup(
         pred_names=plan.pred,
@@ -239,7 +79,7 @@ def _setup(source: _Input, options: EvalOptions, **changes: Any) -> Setup:
     return replace(setup, **changes)
 
 
-def _inputs(source: _Input, baseline: str | None = None) -> Inputs:
+def _inputs(source: Source, baseline: str | None = None) -> Inputs:
     plan = source.plan
     return Inputs(
         predictions=source.pred.label,
@@ -315,7 +155,7 @@ def evaluate(
     # or else from the candidate's rows, held in memory (8 bytes a row and more).
     plan = source.plan
     hold_weights = o.baseline is not None and plan.weight is not None and not plan.weight_in_targets
-    kept = _Kept() if keep_losses or hold_weights else None
+    kept = Kept() if keep_losses or hold_weights else None
     comparison = None
     with contextlib.ExitStack() as stack:
         writers = [stack.enter_context(LossWriter(d)) for d in destinations]
@@ -325,7 +165,7 @@ def evaluate(
         job = None
         if alongside:
             base = _baseline_input(source, _open(targets, "targets", o) if targets else None, o)
-            job = stack.enter_context(_Background(base))
+            job = stack.enter_context(Background(base))
         setup = _setup(source, o, compare="candidate" if o.baseline is not None else None)
         state, detection = source.evaluate(setup, writers, kept, progress)
         if o.baseline is not None:
@@ -344,11 +184,11 @@ def evaluate(
 
 
 def _report(
-    source: _Input,
+    source: Source,
     detection: Detection,
     result: EvalResult,
     o: EvalOptions,
-    kept: _Kept | None,
+    kept: Kept | None,
     comparison: BaselineComparison | None,
 ) -> Report:
     plan, side = source.plan, source.sides[0]
@@ -375,10 +215,10 @@ def _report(
             for rows in (result.head, result.worst)
         ),  # type: ignore[arg-type]
         baseline=comparison,
-        losses=None if kept is None else _concat(kept.loss, np.float64),
+        losses=None if kept is None else concat(kept.loss, np.float64),
         ids=None if kept is None or not kept.labels else labels_to_numpy(kept.labels),
         weights=None if kept is None or not kept.weights else np.concatenate(kept.weights),
-        target_rows=None if kept is None else _concat(kept.rows, np.int64) + 1,
+        target_rows=None if kept is None else concat(kept.rows, np.int64) + 1,
     )
 
 
@@ -386,33 +226,21 @@ def _label(data: object) -> str:
     return os.fspath(data) if _is_path(data) else "baseline"
 
 
-def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
-
-
-def _row_weights(kept: _Kept | None) -> tuple[IntArray, np.ndarray]:
+def _row_weights(kept: Kept | None) -> tuple[IntArray, np.ndarray]:
     """The candidate's weights by target row, sorted by row."""
     assert kept is not None
-    rows, weights = _concat(kept.rows, np.int64), _concat(kept.weights, np.float64)
+    rows, weights = concat(kept.rows, np.int64), concat(kept.weights, np.float64)
     order = np.argsort(rows, kind="stable")
     return rows[order].astype(np.intp), weights[order]
 
 
-@dataclass
-class _Baseline(_Input):
-    """The baseline's input, with the setup of its pass and its options."""
-
-    setup: Setup = field(default_factory=lambda: Setup((), ()))
-    options: EvalOptions = field(default_factory=EvalOptions)
-
-
 def _baseline_input(
-    source: _Input,
+    source: Source,
     target_table: InputTable | None,
     o: EvalOptions,
     exclude: IntArray | None = None,
     row_weights: tuple[IntArray, np.ndarray] | None = None,
-) -> _Baseline:
+) -> BaselineSource:
     """The baseline, to be evaluated by the same rules against the same targets.
 
     It needs neither the grouping column nor, unless the targets hold them, the
@@ -431,14 +259,16 @@ def _baseline_input(
         exclude=exclude,
         row_weights=row_weights,
     )
-    return _Baseline(base.pred, base.target, base.plan, base.rows, setup=setup, options=options)
+    return BaselineSource(
+        base.pred, base.target, base.plan, base.rows, setup=setup, options=options
+    )
 
 
 def _compare(
-    source: _Input,
+    source: Source,
     state: EvalState,
     detection: Detection,
-    base: _Baseline,
+    base: BaselineSource,
     base_state: EvalState,
     base_detection: Detection,
     o: EvalOptions,
@@ -461,12 +291,12 @@ def _compare(
     dropped, base_dropped = state.dropped_rows(), base_state.dropped_rows()
     excluded = base.setup.exclude if base.setup.exclude is not None else np.empty(0, np.intp)
     if np.setdiff1d(dropped, np.union1d(base_dropped, excluded)).size:
-        base_state = base.run(_told(replace(base.setup, exclude=dropped), base_detection))
+        base_state = base.run(told(replace(base.setup, exclude=dropped), base_detection))
     buckets = state.buckets
     only_base = np.setdiff1d(base_dropped, dropped)
     if only_base.size:  # the candidate counted rows the baseline dropped: count them out
         setup = _setup(source, o, head=0, worst=0, compare="candidate", exclude=only_base)
-        buckets = source.run(_told(setup, detection)).buckets
+        buckets = source.run(told(setup, detection)).buckets
     assert buckets is not None and base_state.buckets is not None
     pairs = PairedBuckets(o.seed).merge(buckets).merge(base_state.buckets)
     return _paired(pairs, state.n, base_state.n, base.pred.label, o)

@@ -14,7 +14,7 @@ LARGE = {"bytes": 64 << 20, "rows": 1_000_000}
 
 
 class ProgressBar:
-    """The engine's :class:`lossctl.engine.Progress`, drawn with Rich on stderr."""
+    """The engine's :class:`lossctl.passes.Progress`, drawn with Rich on stderr."""
 
     def __init__(self) -> None:
         self._bar: Any = None

@@ -10,21 +10,11 @@ from lossctl.core.accumulate import GroupLoss, LossSummary
 from lossctl.core.compare import BaselineComparison, d2_score
 from lossctl.core.state import Sample
 from lossctl.errors import ExitCode
+from lossctl.report.samples import SampleRow, sample_row
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class SampleRow:
-    """One sample as the table shows it: ``row`` counts data rows of PREDICTIONS from 1."""
-
-    row: int
-    id: str | None
-    target: str
-    prediction: str
-    loss: float
 
 
 #: What each gate observes, as its messages say it.
@@ -163,8 +153,6 @@ class Report:
         return self._rows(self.samples[1])
 
     def _rows(self, samples: tuple[Sample, ...]) -> tuple[SampleRow, ...]:
-        from lossctl.report.samples import sample_row
-
         names = self.inputs.pred_columns
         return tuple(sample_row(s, self.task, self.prediction_kind, names) for s in samples)
 

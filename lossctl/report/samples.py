@@ -4,12 +4,23 @@ as the table and the JSON report's ``worst`` show them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from lossctl.core.activations import sigmoid, softmax
 from lossctl.core.state import Sample
-from lossctl.report.model import SampleRow
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One sample as the table shows it: ``row`` counts data rows of PREDICTIONS from 1."""
+
+    row: int
+    id: str | None
+    target: str
+    prediction: str
+    loss: float
 
 
 def sample_row(sample: Sample, task: str, kind: str, names: Sequence[str]) -> SampleRow:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from lossctl._version import __version__
 from lossctl.core.accumulate import GroupLoss
-from lossctl.report.model import DetectionReport, Report, SampleRow, counted
+from lossctl.report.model import DetectionReport, Report, counted
+from lossctl.report.samples import SampleRow
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
