@@ -258,6 +258,7 @@ def _baseline_input(
         compare="baseline",
         exclude=exclude,
         row_weights=row_weights,
+        summary=False,
     )
     return BaselineSource(
         base.pred, base.target, base.plan, base.rows, setup=setup, options=options
@@ -295,7 +296,7 @@ def _compare(
     buckets = state.buckets
     only_base = np.setdiff1d(base_dropped, dropped)
     if only_base.size:  # the candidate counted rows the baseline dropped: count them out
-        setup = _setup(source, o, head=0, worst=0, compare="candidate", exclude=only_base)
+        setup = _setup(source, o, compare="candidate", exclude=only_base, summary=False)
         buckets = source.run(told(setup, detection)).buckets
     assert buckets is not None and base_state.buckets is not None
     pairs = PairedBuckets(o.seed).merge(buckets).merge(base_state.buckets)

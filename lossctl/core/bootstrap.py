@@ -56,9 +56,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def row_hash(rows: IntArray, seed: int, salt: int = 0) -> np.ndarray:
-    """A 64-bit hash of each row number, keyed by the seed (and a salt for a second hash)."""
-    key = np.uint64((seed * 0x9E3779B97F4A7C15 + salt * 0xD1B54A32D192ED03) & 0xFFFFFFFFFFFFFFFF)
+def row_hash(rows: IntArray, seed: int) -> np.ndarray:
+    """A 64-bit hash of each row number, keyed by the seed."""
+    key = np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
     return _mix(rows.astype(np.uint64) ^ key)
 
 
@@ -66,6 +66,17 @@ def bucket_of(rows: IntArray, seed: int, n_buckets: int = N_BUCKETS) -> IntArray
     """The bucket of each target row: the same for both models, and for any split of rows."""
     result: IntArray = (row_hash(rows, seed) % np.uint64(n_buckets)).astype(np.intp)
     return result
+
+
+def _key(hashed: np.ndarray) -> np.uint64:
+    # The hash's other bits, summed (mod 2^64): with the rows of each bucket, they tell
+    # whether both sides saw the same rows.
+    return np.uint64(np.sum(hashed >> np.uint64(16), dtype=np.uint64))
+
+
+def rows_key(rows: IntArray, seed: int) -> np.uint64:
+    """What a side that saw ``rows`` (and no other) holds in ``PairedBuckets.keys``."""
+    return _key(row_hash(rows, seed))
 
 
 class PairedBuckets:
@@ -89,7 +100,8 @@ class PairedBuckets:
         """One chunk of one model: ``rows`` are the target rows of its ``loss`` values."""
         if rows.size == 0:
             return
-        bucket = bucket_of(rows, self.seed, self.n_buckets)
+        hashed = row_hash(rows, self.seed)
+        bucket = (hashed % np.uint64(self.n_buckets)).astype(np.intp)  # as bucket_of
         k = self.n_buckets
         wl = np.bincount(bucket, weights=w * loss, minlength=k)
         if side == "candidate":
@@ -99,7 +111,7 @@ class PairedBuckets:
         else:
             self.base_n += np.bincount(bucket, minlength=k)
             self.base_wl += wl
-        key = np.sum(row_hash(rows, self.seed, salt=1), dtype=np.uint64)  # wraps mod 2^64
+        key = _key(hashed)
         self.keys[side] = np.uint64((int(self.keys[side]) + int(key)) & 0xFFFFFFFFFFFFFFFF)
 
     def merge(self, other: PairedBuckets) -> PairedBuckets:
@@ -151,10 +163,11 @@ def _percentile_interval(
     rng = np.random.default_rng(seed)
     replicates = np.empty(n_bootstrap)
     per_block = max(1, BOOTSTRAP_BLOCK // m)
+    both = wd + 1j * w  # one gather and one sum for both totals: a third faster
     for start in range(0, n_bootstrap, per_block):
         b = min(per_block, n_bootstrap - start)
-        index = rng.integers(0, m, size=(b, m))
-        replicates[start : start + b] = np.sum(wd[index], axis=1) / np.sum(w[index], axis=1)
+        sums = np.sum(both[rng.integers(0, m, size=(b, m))], axis=1)
+        replicates[start : start + b] = sums.real / sums.imag
     finite = replicates[np.isfinite(replicates)]  # a resample of zero-weight units only
     if not finite.size:
         return float("nan"), float("nan")

@@ -28,7 +28,7 @@ from lossctl.core.accumulate import LossAccumulator, LossSummary
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import NullState
-from lossctl.core.losses import LOSSES, BoolArray, IntArray, PredictionKind
+from lossctl.core.losses import LOSSES, BoolArray, IntArray, PredictionKind, SampleLosses
 from lossctl.core.profiles import Count, PredictionProfile, Rows, TargetColumn, TargetProfile
 from lossctl.core.tasks import Detection, Side, decide, encode_targets
 from lossctl.errors import (
@@ -112,6 +112,7 @@ class Setup:
     exclude : target rows (sorted) left out of the comparison
     row_weights : the baseline's weights in the comparison, when they are not in its
         chunks: the candidate's target rows (sorted) and their weights
+    summary : keep the totals of the report (off for a baseline, which only compares)
     """
 
     pred_names: tuple[str, ...]
@@ -129,6 +130,7 @@ class Setup:
     seed: int = 0
     exclude: IntArray | None = None
     row_weights: tuple[IntArray, FloatArray] | None = None
+    summary: bool = True
 
     @property
     def checked(self) -> tuple[tuple[str, FileSide], ...]:
@@ -294,7 +296,23 @@ class EvalState:
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
         self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
-        groups = chunk.groups
+        if setup.summary:
+            self._summary(detection, chunk, matrix, y, scored)
+        if self.buckets is not None and setup.compare is not None:
+            self._compare(chunk, loss)
+        return loss
+
+    def _summary(
+        self,
+        detection: Detection,
+        chunk: Chunk,
+        matrix: FloatArray,
+        y: FloatArray | IntArray,
+        scored: SampleLosses,
+    ) -> None:
+        """The report's totals, the null model and the sample rows, for one chunk."""
+        assert self.totals is not None and self.null is not None
+        loss, groups = scored.loss, chunk.groups
         self.totals.update(
             loss,
             rows=chunk.pred_rows,
@@ -304,22 +322,24 @@ class EvalState:
             per_label=scored.per_label,
             by=None if groups is None else (groups.codes, groups.values),
         )
-        assert self.null is not None
         self.null.update(y, chunk.weights)
         self._samples(chunk, matrix, y, loss)
-        if self.buckets is not None and setup.compare is not None:
-            rows = chunk.target_rows
-            t_rows = np.arange(rows, rows + loss.size) if isinstance(rows, int) else rows
-            w = np.ones_like(loss) if chunk.weights is None else chunk.weights
-            if setup.row_weights is not None:
-                held, weights = setup.row_weights
-                found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
-                w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
-            if setup.exclude is not None and setup.exclude.size:
-                used = ~np.isin(t_rows, setup.exclude)
-                t_rows, loss, w = t_rows[used], loss[used], w[used]
-            self.buckets.add(setup.compare, t_rows, loss, w)
-        return scored.loss
+
+    def _compare(self, chunk: Chunk, loss: FloatArray) -> None:
+        """This model's losses into the comparison's buckets, by target row."""
+        setup = self.setup
+        assert self.buckets is not None and setup.compare is not None
+        rows = chunk.target_rows
+        t_rows = np.arange(rows, rows + loss.size) if isinstance(rows, int) else rows
+        w = np.ones_like(loss) if chunk.weights is None else chunk.weights
+        if setup.row_weights is not None:
+            held, weights = setup.row_weights
+            found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
+            w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
+        if setup.exclude is not None and setup.exclude.size:
+            used = ~np.isin(t_rows, setup.exclude)
+            t_rows, loss, w = t_rows[used], loss[used], w[used]
+        self.buckets.add(setup.compare, t_rows, loss, w)
 
     def _samples(
         self, chunk: Chunk, matrix: FloatArray, y: FloatArray | IntArray, loss: FloatArray

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from lossctl.core.bootstrap import PairedBuckets, bucket_of, row_hash
+from lossctl.core.bootstrap import PairedBuckets, bucket_of, rows_key
 from lossctl.core.compare import d2_score
 from lossctl.core.defaults import DEFAULT_EPS
 from lossctl.core.profiles import TargetColumn
@@ -312,7 +312,7 @@ def assert_same_comparison(got: PairedBuckets, want: PairedBuckets, rows: np.nda
     assert got.paired and want.paired
     count = np.bincount(bucket_of(rows, want.seed), minlength=want.n_buckets)
     assert np.array_equal(want.n, count) and np.array_equal(want.base_n, count)
-    key = np.sum(row_hash(rows, want.seed, salt=1), dtype=np.uint64)
+    key = rows_key(rows, want.seed)
     assert want.keys == {"candidate": key, "baseline": key}
     assert np.array_equal(got.n, want.n) and np.array_equal(got.base_n, want.base_n)
     assert got.keys == want.keys
