@@ -27,18 +27,14 @@ from lossctl.core.losses import IntArray
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
 from lossctl.errors import BaselineTaskMismatch, UnpairedBaseline
+from lossctl.io.align import Apart, Companion
 from lossctl.io.chunks import labels_to_numpy
 from lossctl.io.readers import InputTable, open_table
 from lossctl.io.writers import LossWriter, check_output
 from lossctl.options import EvalOptions, check_inputs
-from lossctl.passes import Background, BaselineSource, Kept, Progress, Source, concat, told
+from lossctl.passes import BaselineSource, Beside, Kept, Progress, Source, concat, told
 from lossctl.plan import plan_columns
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report
-
-
-def _reopens(targets: object) -> bool:
-    """Whether the targets can be opened a second time, for a pass beside the first."""
-    return targets is None or (_is_path(targets) and os.fspath(targets) != "-")
 
 
 def _options(options: EvalOptions | None, kwargs: dict[str, Any]) -> EvalOptions:
@@ -151,31 +147,14 @@ def evaluate(
             check_output(os.fspath(destination), paths)
     target_table = _open(targets, "targets", o) if targets is not None else None
     source = _input(_open(predictions, "predictions", o), target_table, o)
-    # The baseline is weighed by the candidate's weights, which it reads from the targets,
-    # or else from the candidate's rows, held in memory (8 bytes a row and more).
-    plan = source.plan
-    hold_weights = o.baseline is not None and plan.weight is not None and not plan.weight_in_targets
-    kept = Kept() if keep_losses or hold_weights else None
     comparison = None
     with contextlib.ExitStack() as stack:
         writers = [stack.enter_context(LossWriter(d)) for d in destinations]
-        # The baseline's pass runs beside the candidate's where it can: it needs neither
-        # the candidate's weights nor the targets read from standard input.
-        alongside = o.baseline is not None and not hold_weights and _reopens(targets)
-        job = None
-        if alongside:
-            base = _baseline_input(source, _open(targets, "targets", o) if targets else None, o)
-            job = stack.enter_context(Background(base))
-        setup = _setup(source, o, compare="candidate" if o.baseline is not None else None)
-        state, detection = source.evaluate(setup, writers, kept, progress)
-        if o.baseline is not None:
-            if job is None:
-                weights = _row_weights(kept) if hold_weights else None
-                base = _baseline_input(source, target_table, o, state.dropped_rows(), weights)
-                base_state, base_detection = base.evaluate(base.setup)
-            else:
-                base_state, base_detection = job.result()
-            comparison = _compare(source, state, detection, base, base_state, base_detection, o)
+        kept = Kept() if keep_losses else None
+        if o.baseline is None:
+            state, detection = source.evaluate(_setup(source, o), writers, kept, progress)
+        else:
+            state, detection, comparison = _with_baseline(source, o, writers, kept, progress)
     if not keep_losses:
         kept = None
     result = state.result(detection, source.sides[0])
@@ -263,6 +242,46 @@ def _baseline_input(
     return BaselineSource(
         base.pred, base.target, base.plan, base.rows, setup=setup, options=options
     )
+
+
+def _with_baseline(
+    source: Source,
+    o: EvalOptions,
+    writers: Sequence[LossWriter],
+    kept: Kept | None,
+    progress: Progress | None,
+) -> tuple[EvalState, Detection, BaselineComparison]:
+    """The predictions and the baseline, evaluated by the same rules against the same
+    targets, and compared.
+
+    Where the baseline follows the predictions row for row (by position, or the same
+    ids in the same order: the usual case of two models scored by the same job), it
+    is read beside them in the same pass, and weighed by the same rows' weights.
+    Otherwise (:class:`~lossctl.io.align.Apart`) it is evaluated in a pass of its own
+    and weighed by the candidate's weights from the targets, or, when they are a
+    column of the predictions, from the candidate's rows held in memory (24 bytes a
+    row).
+    """
+    setup = _setup(source, o, compare="candidate")
+    base = _baseline_input(source, source.target, o)
+    if source.target is not None:
+        joint = replace(base.setup, weight=setup.weight, weight_side=setup.weight_side)
+        beside = Beside(Companion(base.pred, base.plan.pred, base.plan.pred_id), joint)
+        try:
+            state, detection = source.evaluate(setup, writers, kept, progress, beside)
+        except Apart:
+            pass
+        else:
+            comparison = _compare(source, state, detection, base, beside.state, beside.detection, o)
+            return state, detection, comparison
+    plan = source.plan
+    hold_weights = plan.weight is not None and not plan.weight_in_targets
+    held = Kept() if kept is None and hold_weights else kept
+    state, detection = source.evaluate(setup, writers, held, progress)
+    weights = _row_weights(held) if hold_weights else None
+    base = _baseline_input(source, source.target, o, state.dropped_rows(), weights)
+    base_state, base_detection = base.evaluate(base.setup)
+    return state, detection, _compare(source, state, detection, base, base_state, base_detection, o)
 
 
 def _compare(

@@ -1,13 +1,12 @@
 """Passes over one prediction input: :class:`Source` drives an
 :class:`~lossctl.core.state.EvalState` over the aligned NumPy chunks that ``io``
 hands over, once, or twice when the first pass's guess of the reading was not
-the decision over the whole input; :class:`Background` runs a baseline's pass
-in a thread beside the candidate's.
+the decision over the whole input; a baseline that follows the predictions row
+for row is read :class:`Beside` them, into a state of its own.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -16,7 +15,7 @@ import numpy as np
 
 from lossctl.core.state import EvalState, Scored, Setup
 from lossctl.core.tasks import Detection, Side
-from lossctl.io.align import Aligner
+from lossctl.io.align import Aligner, Companion
 from lossctl.io.chunks import ArrowLabels, numpy_chunks
 from lossctl.io.ids import OutOfStep
 from lossctl.io.readers import InputTable
@@ -69,7 +68,6 @@ class Source:
     rows: int
     hashed: bool = False  # join by hash from the start (the ids were found out of step)
     sides: tuple[Side, Side] = (Side(""), Side(""))
-    cancel: threading.Event = field(default_factory=threading.Event)  # (from another thread)
 
     def run(
         self,
@@ -77,24 +75,36 @@ class Source:
         writers: Sequence[LossWriter] = (),
         kept: Kept | None = None,
         progress: Progress | None = None,
+        beside: Beside | None = None,
     ) -> EvalState:
-        """One pass over every row: the state of the whole input."""
+        """One pass over every row: the state of the whole input (and, ``beside``, the
+        state of the other model read beside it; :class:`Apart` if it cannot be)."""
         while True:
-            aligner = Aligner(self.pred, self.target, self.plan, rows=self.rows, hashed=self.hashed)
+            companion = None if beside is None else beside.companion
+            aligner = Aligner(
+                self.pred,
+                self.target,
+                self.plan,
+                rows=self.rows,
+                hashed=self.hashed,
+                companion=companion,
+            )
             for writer in writers:
                 writer.restart(self.plan.pred_id)
             if kept is not None:
                 kept.restart()
             state = EvalState(setup)
+            if beside is not None:
+                beside.state = EvalState(beside.setup)
             total = self.pred.size()
             if progress is not None:
                 size, unit = total or (None, "rows")
                 progress.start(size, unit, "scoring" if setup.detection else "reading")
             try:
                 for chunk in numpy_chunks(aligner):
-                    if self.cancel.is_set():
-                        raise Cancelled
                     scored = state.update(chunk)
+                    if beside is not None:
+                        beside.state.update(chunk.beside())
                     if scored is not None:
                         for writer in writers:
                             writer.write(scored.loss, scored.rows.labels)
@@ -106,6 +116,8 @@ class Source:
                 self.hashed = True
                 continue
             self.sides = aligner.pred.side(), aligner.target.side()
+            if beside is not None and aligner.companion is not None:
+                beside.sides = aligner.companion.side(), self.sides[1]
             return state
 
     def evaluate(
@@ -114,69 +126,38 @@ class Source:
         writers: Sequence[LossWriter] = (),
         kept: Kept | None = None,
         progress: Progress | None = None,
+        beside: Beside | None = None,
     ) -> tuple[EvalState, Detection]:
-        """Pass once, or twice when the first pass's guess was not the decision."""
+        """Pass once, or twice when the first pass's guess was not the decision (of this
+        input, or of the one ``beside`` it, whose state and detection it leaves there)."""
         try:
-            state = self.run(setup, writers, kept, progress)
+            state = self.run(setup, writers, kept, progress, beside)
             state.check(*self.sides)
             detection = state.decide(*self.sides)
-            if not state.computed(detection):
-                state = self.run(told(setup, detection), writers, kept, progress)
+            again = not state.computed(detection)
+            if beside is not None:
+                beside.state.check(*beside.sides)
+                beside.detection = beside.state.decide(*beside.sides)
+                again = again or not beside.state.computed(beside.detection)
+                beside.setup = told(beside.setup, beside.detection)
+            if again:
+                state = self.run(told(setup, detection), writers, kept, progress, beside)
         finally:
             if progress is not None:
                 progress.stop()
         return state, detection
 
 
-class Cancelled(Exception):
-    """The pass was called off (the other pass beside it failed)."""
+@dataclass
+class Beside:
+    """Another model's predictions read beside a :class:`Source`'s, row for row: what
+    to read, the setup of its state, and (after a pass) its state, detection and sides."""
 
-
-class Background:
-    """The baseline's evaluation in a thread, beside the candidate's: pyarrow reads and
-    NumPy computes without holding the GIL, so the two passes share the cores.
-
-    Leaving the ``with`` block with an error calls the pass off and waits for it to end
-    (pyarrow must not be left working in a thread while the process exits).
-    """
-
-    def __init__(self, base: BaselineSource) -> None:
-        self._base = base
-        self._outcome: tuple[EvalState, Detection] | BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._outcome = self._base.evaluate(self._base.setup)
-        except BaseException as error:  # handed over to the caller of result()
-            self._outcome = error
-
-    def _wait(self) -> None:
-        while self._thread.is_alive():  # a timeout, so that Ctrl-C is heard while waiting
-            self._thread.join(0.1)
-
-    def result(self) -> tuple[EvalState, Detection]:
-        self._wait()
-        outcome = self._outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        assert outcome is not None
-        return outcome
-
-    def __enter__(self) -> Background:
-        return self
-
-    def __exit__(self, *error: object) -> None:
-        self._base.cancel.set()
-        pending: BaseException | None = None
-        while self._thread.is_alive():
-            try:
-                self._wait()
-            except BaseException as interrupt:  # Ctrl-C here: the thread ends first
-                pending = pending or interrupt
-        if pending is not None:
-            raise pending
+    companion: Companion
+    setup: Setup
+    state: EvalState = field(init=False)
+    detection: Detection = field(init=False)
+    sides: tuple[Side, Side] = (Side(""), Side(""))
 
 
 def told(setup: Setup, detection: Detection) -> Setup:

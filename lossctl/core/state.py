@@ -68,6 +68,7 @@ class Chunk:
     weights : per-row weights (NaN where missing), or None
     pred_rows, target_rows : each row's number in PREDICTIONS and in TARGETS, from 0
         over the whole input (across its parts), as :data:`Rows` says
+    other : another model's predictions of the same rows (a baseline read beside them)
     """
 
     pred: tuple[FloatArray, ...]
@@ -78,6 +79,7 @@ class Chunk:
     labels: Labels | None = None
     pred_rows: Rows = 0
     target_rows: Rows = 0
+    other: tuple[FloatArray, ...] | None = None
 
     @property
     def n(self) -> int:
@@ -99,7 +101,14 @@ class Chunk:
             labels=None if self.labels is None else self.labels.take(keep),
             pred_rows=rows(self.pred_rows),
             target_rows=rows(self.target_rows),
+            other=None if self.other is None else tuple(c[keep] for c in self.other),
         )
+
+    def beside(self) -> Chunk:
+        """The other model's chunk: its predictions of these rows, with their targets and
+        weights (its rows are numbered as these, which they follow one for one)."""
+        assert self.other is not None
+        return replace(self, pred=self.other, groups=None, labels=None, other=None)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ two files are parsed at once, while the chunks before are being evaluated.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
@@ -38,6 +39,10 @@ from lossctl.io.readers import Batch, InputTable, gather
 from lossctl.plan import ColumnPlan
 
 
+class Apart(Exception):
+    """The companion input does not follow the predictions row for row."""
+
+
 @dataclass
 class Chunk:
     """Rows of both inputs that belong together.
@@ -45,12 +50,25 @@ class Chunk:
     pred, target : the columns read from each file (the same dict for one file)
     pred_rows, target_rows : where the rows come from, as :data:`Rows` says
         (counted from 0 over the whole input, across its parts)
+    companion : the same rows of the companion input (another model's predictions)
     """
 
     pred: dict[str, pa.Array]
     target: dict[str, pa.Array]
     pred_rows: int
     target_rows: Rows
+    companion: dict[str, pa.Array] | None = None
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Another model's predictions, read beside the predictions when they follow them row
+    for row (by position, or with the same ids in the same order): ``columns`` and the
+    ``id`` column of ``table``."""
+
+    table: InputTable
+    columns: tuple[str, ...]
+    id: str | None
 
 
 @dataclass
@@ -127,6 +145,7 @@ class Aligner:
         *,
         rows: int,
         hashed: bool = False,
+        companion: Companion | None = None,
     ) -> None:
         weight = [plan.weight] if plan.weight is not None else []
         single = targets is None
@@ -154,8 +173,15 @@ class Aligner:
                 text=_unique(plan.target_id),
                 rows=rows,
             )
+        self.companion: _Reading | None = None
+        self.companion_id = None if companion is None else companion.id
+        if companion is not None:
+            ids = _unique(companion.id)
+            self.companion = _Reading(companion.table, list(companion.columns), ids, ids, rows)
 
     def chunks(self) -> Iterator[Chunk]:
+        if self.companion is not None and (self.target is self.pred or self.hashed):
+            raise Apart  # read beside an id join by hash, or a single file: not row for row
         if self.target is self.pred:
             with self.pred.batches() as batches:
                 for batch in batches:
@@ -176,42 +202,65 @@ class Aligner:
         ids = IdsInStep()
         short = False
         first: Batch | None = None  # the predictions' first batch, for the hash join
-        with self.pred.batches() as batches:
-            with self.target.batches() as target_batches:
-                targets = _Cursor(target_batches)
+        with contextlib.ExitStack() as stack:
+            batches = stack.enter_context(self.pred.batches())
+            target_stream = stack.enter_context(self.target.batches())
+            targets = _Cursor(target_stream)
+            beside = None
+            if self.companion is not None:
+                beside = _Cursor(stack.enter_context(self.companion.batches()))
+            if self.plan.join:
+                import pyarrow.compute  # noqa: F401 (for the id checks: loaded while both files are parsed)
+            for batch in batches:
+                if short:
+                    continue  # the targets ran out: count the predictions' rows
+                start = targets.taken
+                columns = targets.take(batch.num_rows)
+                if columns is None:
+                    short = True
+                    continue
                 if self.plan.join:
-                    import pyarrow.compute  # noqa: F401 (for the id checks: loaded while both files are parsed)
-                for batch in batches:
-                    if short:
-                        continue  # the targets ran out: count the predictions' rows
-                    start = targets.taken
-                    columns = targets.take(batch.num_rows)
-                    if columns is None:
-                        short = True
-                        continue
-                    if self.plan.join:
-                        assert self.plan.pred_id is not None and self.plan.target_id is not None
-                        try:
-                            ids.check(
-                                batch.columns[self.plan.pred_id], columns[self.plan.target_id]
-                            )
-                        except OutOfStep:
-                            if start > 0:
-                                raise
-                            first = batch
-                            break
-                    yield Chunk(batch.columns, columns, self.pred.n, start)
-                if first is None and (short or targets.more()):
-                    if self.plan.join:
-                        raise OutOfStep  # ids on one side only: the hash join says which
-                    targets.rest()  # (the stream counts the rows in self.target.n)
+                    assert self.plan.pred_id is not None and self.plan.target_id is not None
+                    try:
+                        ids.check(batch.columns[self.plan.pred_id], columns[self.plan.target_id])
+                    except OutOfStep:
+                        if start > 0:
+                            raise
+                        first = batch
+                        break
+                yield Chunk(batch.columns, columns, self.pred.n, start, self._beside(beside, batch))
+            if beside is not None and (first is not None or beside.more()):
+                raise Apart
+            if first is None and (short or targets.more()):
+                if self.plan.join:
+                    raise OutOfStep  # ids on one side only: the hash join says which
+                targets.rest()  # (the stream counts the rows in self.target.n)
             if first is not None:
-                self.target.starts, self.target.n = [], 0  # read again, whole
+                target_stream.__exit__(None)  # (stopped: the targets are read again, whole)
+                self.target.starts, self.target.n = [], 0
                 yield from self._past_index(itertools.chain([first], batches))
                 return
         if not ids.unique():
             raise OutOfStep  # an id twice (or two ids with one hash): the hash join says which
         self._check_rows()
+
+    def _beside(self, beside: _Cursor | None, batch: Batch) -> dict[str, pa.Array] | None:
+        """The companion's rows of the predictions' ``batch``, when they are the same rows."""
+        if beside is None:
+            return None
+        columns = beside.take(batch.num_rows)
+        if columns is None:
+            raise Apart
+        pred_id, own_id = self.plan.pred_id, self.companion_id
+        if self.plan.join and (own_id is None or pred_id is None):
+            raise Apart  # matched by id, and the companion has none
+        if own_id is not None and pred_id is not None:
+            a, b = as_key(batch.columns[pred_id]), as_key(columns[own_id])
+            if a.type != b.type:
+                a, b = a.cast(pa.string()), b.cast(pa.string())
+            if not a.equals(b):
+                raise Apart
+        return columns
 
     def _by_hash(self) -> Iterator[Chunk]:
         with self.pred.batches() as batches:  # read ahead while the targets are read whole

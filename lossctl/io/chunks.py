@@ -89,6 +89,9 @@ def numpy_chunks(aligner: Aligner) -> Iterator[Chunk]:
             )
             groups = group_values(by_side[plan.by], plan.by, by_label)
         ids = chunk.pred.get(plan.pred_id) if plan.pred_id is not None else None
+        other = None
+        if chunk.companion is not None and aligner.companion is not None:
+            other = tuple(to_float(chunk.companion[name]) for name in aligner.companion.numeric)
         yield Chunk(
             pred=tuple(to_float(chunk.pred[name]) for name in plan.pred),
             targets=tuple(column for column, _ in targets),
@@ -98,4 +101,5 @@ def numpy_chunks(aligner: Aligner) -> Iterator[Chunk]:
             labels=None if ids is None else ArrowLabels(ids),
             pred_rows=chunk.pred_rows,
             target_rows=chunk.target_rows,
+            other=other,
         )
