@@ -80,6 +80,19 @@ class Chunk:
     pred_rows: Rows = 0
     target_rows: Rows = 0
     other: tuple[FloatArray, ...] | None = None
+    # What the targets' profile is against given prediction names: the same for the
+    # models read beside each other, whose chunks share it (see beside()).
+    _profiles: dict[tuple[str, ...], TargetProfile] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def target_profile(self, pred_names: tuple[str, ...]) -> TargetProfile:
+        """What detection learns from these targets, against these prediction columns."""
+        if pred_names not in self._profiles:
+            self._profiles[pred_names] = TargetProfile.of(
+                self.targets, pred_names, self.target_rows
+            )
+        return self._profiles[pred_names]
 
     @property
     def n(self) -> int:
@@ -102,6 +115,7 @@ class Chunk:
             pred_rows=rows(self.pred_rows),
             target_rows=rows(self.target_rows),
             other=None if self.other is None else tuple(c[keep] for c in self.other),
+            _profiles={},
         )
 
     def beside(self) -> Chunk:
@@ -236,7 +250,7 @@ class EvalState:
         if self.setup.detection is None:
             rows = chunk.pred_rows
             self.pred_profile = self.pred_profile.merge(PredictionProfile.of(matrix, rows))
-            profile = TargetProfile.of(chunk.targets, self.setup.pred_names, chunk.target_rows)
+            profile = chunk.target_profile(self.setup.pred_names)
             self.target_profile = (
                 profile if self.target_profile is None else self.target_profile.merge(profile)
             )
