@@ -1,9 +1,12 @@
-"""Shared fixtures: the sample data, and small files written on the fly."""
+"""Shared fixtures: the sample data, small files written on the fly, and the check of every
+report against its JSON Schema."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +35,26 @@ def write(tmp_path: Path) -> Callable[[str, str], str]:
         return str(target)
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reports_match_their_schema() -> Iterator[None]:
+    """Every report a test turns into a dict (``to_dict()``, ``--format json`` in-process)
+    is checked against schema/report.schema.json: see tests/report_schema.py."""
+    from lossctl.report.model import DetectionReport, Report
+    from tests.report_schema import assert_valid
+
+    def checked(to_dict: Callable[[Any], dict[str, Any]], kind: str) -> Callable[[Any], Any]:
+        def to_checked_dict(self: Any) -> dict[str, Any]:
+            doc = to_dict(self)
+            assert_valid(json.loads(json.dumps(doc)), kind)
+            return doc
+
+        return to_checked_dict
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Report, "to_dict", checked(Report.to_dict, "report"))
+        patch.setattr(
+            DetectionReport, "to_dict", checked(DetectionReport.to_dict, "detection_report")
+        )
+        yield

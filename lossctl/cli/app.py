@@ -92,7 +92,11 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
         # SIGTERM unwinds as Ctrl-C does (see Terminated); Python's own default ends the
         # process at once, leaving the temporary files behind.
         with handled(signal.SIGTERM, _terminate), deferred_renames() as renames:
-            code = self._run(renames, argv, prog_name or "lossctl", complete_var, debug, extra)
+            code, failure = self._run(
+                renames, argv, prog_name or "lossctl", complete_var, debug, extra
+            )
+        if failure is not None:  # exit 2; outside deferred_renames, this file is kept at once
+            write_error_junit(self, argv, *failure)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -105,9 +109,14 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
         complete_var: str | None,
         debug: bool,
         extra: dict[str, Any],
-    ) -> int:
-        """Run the command; every exception becomes its exit code and at most one line."""
+    ) -> tuple[int, tuple[str, str, str | None] | None]:
+        """Run the command; every exception becomes its exit code and at most one line.
+
+        The second value is, for a usage or input error (exit 2), its message, its kind
+        and the file it names, if any.
+        """
         code: int
+        failure: tuple[str, str, str | None] | None = None
         try:
             result = super().main(
                 args=argv,
@@ -124,7 +133,9 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
         except NoArgsIsHelpError:
             code = ExitCode.INPUT_ERROR  # the help has been printed: no more to say
         except ClickException as error:
-            error_line(f"error: {error.format_message()} (see 'lossctl --help')")
+            message = f"{error.format_message()} (see 'lossctl --help')"
+            failure = (message, type(error).__name__, None)
+            error_line(f"error: {failure[0]}")
             code = ExitCode.INPUT_ERROR
         except LossctlError as error:
             if debug:
@@ -133,6 +144,7 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
                 internal_error_line(error)
             else:
                 error_line(f"error: {error}")
+                failure = (str(error), type(error).__name__, error.file)
             code = error.exit_code
         except KeyboardInterrupt:
             error_line("interrupted")
@@ -155,7 +167,35 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
                 traceback.print_exc()
             internal_error_line(error)
             code = ExitCode.INTERNAL_ERROR
-        return int(code)
+        return int(code), failure if code == ExitCode.INPUT_ERROR else None
+
+
+def write_error_junit(
+    command: TyperGroup, argv: list[str], message: str, kind: str, culprit: str | None
+) -> None:
+    """A run that ended in exit 2 with ``--junit``: that file still says why, in one
+    ``<error>`` test case, so that a CI report step shows it. The arguments are read again
+    leniently (as shell completion does) to find the file; none is written where the
+    arguments cannot be followed, or where the file is what the error is about (the
+    ``culprit``: an input, another output's file)."""
+    from typer._click.shell_completion import _resolve_context
+
+    try:
+        params = _resolve_context(command, {}, "lossctl", argv).params
+    except Exception:
+        return
+    path = params.get("junit")
+    if not isinstance(path, str):
+        return
+    if culprit is not None and os.path.realpath(culprit) == os.path.realpath(path):
+        return
+    from lossctl.io.writers import check_output, write_text
+    from lossctl.report.ci import render_junit_error
+
+    inputs = [params.get(name) for name in ("predictions", "targets", "baseline")]
+    with contextlib.suppress(LossctlError, OSError):
+        check_output(path, [name for name in inputs if isinstance(name, str)], "--junit")
+        write_text(path, render_junit_error(message, kind))
 
 
 def stdout_console() -> Console:

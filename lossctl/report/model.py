@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: The version of the JSON report's layout (schema/report.schema.json): raised when a key
+#: is removed, renamed or retyped; a new key leaves it as it is.
+SCHEMA_VERSION = 1
+
 #: What each gate observes, as its messages say it.
 GATE_SUBJECTS = {
     "max_loss": "mean loss",
@@ -89,7 +93,9 @@ class DetectionReport:
     n_samples: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``lossctl detect --format json``."""
         return {
+            "schema_version": SCHEMA_VERSION,
             "task": self.task,
             "activation": self.activation,
             "prediction_kind": self.prediction_kind,
@@ -218,6 +224,7 @@ class Report:
         s = self.summary
         group_key = "per_class" if self.task == "multiclass" else "per_label"
         doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "version": self.version,
             "task": self.task,
             "activation": self.activation,

@@ -28,6 +28,7 @@ ACTIVATIONS = {
 }
 
 DETECT_KEYS = {
+    "schema_version",
     "task",
     "activation",
     "prediction_kind",

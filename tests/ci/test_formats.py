@@ -1,16 +1,23 @@
-"""CI formats: JUnit XML (parsed back with an XML parser), the Markdown summary,
-``--step-summary`` and the refusal to overwrite inputs or leave files after an error."""
+"""CI formats: JUnit XML (valid against the JUnit XSD, read back with junitparser, also
+after an input error), the Markdown summary, ``--step-summary`` and the refusal to
+overwrite inputs or leave files after an error."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import xmlschema
+from junitparser import Error, Failure
 
+from lossctl.report.ci import render_junit_error
 from tests.ci.data import EXACT_DIFFERENCE, Pair, exact_regression_pair, write_csv
+from tests.ci.junit import assert_valid_junit, junit_schema, read_junit
 from tests.cli.helpers import assert_input_error, run_eval, sample_path
 
 GATES_MIXED = ["--max-loss", "3", "--max-increase", "0.5", "--min-d2", "0.999"]
@@ -39,53 +46,56 @@ def test_junit_has_one_testcase_per_gate_and_a_failure_for_each_failed_one(
     assert result.exit_code == 1
     assert _files(junit.parent) == {"gates.xml"}  # no temporary file left beside it
 
-    root = ET.parse(junit).getroot()
-    assert root.tag == "testsuites"
-    (suite,) = root.findall("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
-    assert (root.get("tests"), root.get("failures")) == ("3", "2")
-    cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["max_loss", "max_increase", "min_d2"]
-    assert [len(c.findall("failure")) for c in cases] == [0, 1, 1]
+    suite = read_junit(junit)
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (3, 2, 0, 0)
+    assert (suite.name, suite.hostname) == ("lossctl", socket.gethostname())
+    started = datetime.fromisoformat(suite.timestamp).replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - started).total_seconds()) < 600
+    assert 0 <= suite.time < 600
+    cases = list(suite)
+    assert [c.name for c in cases] == ["max_loss", "max_increase", "min_d2"]
+    assert {c.classname for c in cases} == {"lossctl.gates"}
+    assert [c.is_passed for c in cases] == [True, False, False]
 
-    failure_messages = [c.find("failure").get("message") for c in cases[1:]]  # type: ignore[union-attr]
+    failures = [c.result[0] for c in cases[1:]]
+    assert all(isinstance(f, Failure) and f.type == "GateFailed" for f in failures)
     stderr_lines = [line.removeprefix("lossctl: ") for line in result.stderr.splitlines()]
-    assert failure_messages == stderr_lines
-    assert "0.875" in failure_messages[0] and "0.5" in failure_messages[0]
-    for case in cases[1:]:
-        failure = case.find("failure")
-        assert failure is not None and failure.text == failure.get("message")
+    assert [f.message for f in failures] == stderr_lines
+    assert [f.text for f in failures] == stderr_lines
+    assert "0.875" in stderr_lines[0] and "0.5" in stderr_lines[0]
 
-    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    properties = {p.name: p.value for p in suite.properties()}
     assert properties["task"] == "regression"
     assert float(properties["mean_loss"]) == 2.5
     assert properties["n_samples"] == "40"
+    root = ET.parse(junit).getroot()
+    (system_out,) = root.iter("system-out")
+    assert (system_out.text or "").startswith("regression (identity + squared_error)")
+    (system_err,) = root.iter("system-err")
+    assert (system_err.text or "").splitlines() == stderr_lines
 
 
 def test_junit_counts_when_every_gate_passes(pair: Pair, tmp_path: Path) -> None:
     junit = tmp_path / "gates.xml"
     result = run_eval(pair.preds, pair.targets, "--max-loss", "3", "--junit", str(junit))
     assert result.exit_code == 0
-    suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None
-    assert (suite.get("tests"), suite.get("failures")) == ("1", "0")
-    (case,) = suite.findall("testcase")
-    assert case.get("name") == "max_loss" and list(case) == []
+    suite = read_junit(junit)
+    assert (suite.tests, suite.failures, suite.errors) == (1, 0, 0)
+    (case,) = suite
+    assert case.name == "max_loss" and case.is_passed and case.result == []
 
 
 def test_junit_without_gates_has_one_passing_testcase(pair: Pair, tmp_path: Path) -> None:
     junit = tmp_path / "gates.xml"
     assert run_eval(pair.preds, pair.targets, "--junit", str(junit)).exit_code == 0
-    root = ET.parse(junit).getroot()
-    suite = root.find("testsuite")
-    assert suite is not None
-    assert (suite.get("tests"), suite.get("failures")) == ("1", "0")
-    (case,) = suite.findall("testcase")
-    assert case.findall("failure") == [] and case.findall("error") == []
+    suite = read_junit(junit)
+    assert (suite.tests, suite.failures) == (1, 0)
+    (case,) = suite
+    assert (case.classname, case.name, case.result) == ("lossctl.eval", "evaluation", [])
 
 
 def test_junit_escapes_file_derived_text(tmp_path: Path) -> None:
-    """A file name with XML metacharacters still gives a parseable document."""
+    """A file name with XML metacharacters still gives a valid document."""
     weird = tmp_path / 'a<b>&"c.csv'
     weird.write_text(Path(sample_path("binary_probs.csv")).read_text())
     junit = tmp_path / "gates.xml"
@@ -93,10 +103,82 @@ def test_junit_escapes_file_derived_text(tmp_path: Path) -> None:
         str(weird), sample_path("binary_labels.csv"), "--max-loss", "0.1", "--junit", str(junit)
     )
     assert result.exit_code == 1
-    suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None
-    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    props = {p.name: p.value for p in read_junit(junit).properties()}
     assert props["predictions"] == str(weird)
+
+
+def test_junit_holds_what_xml_cannot_as_escapes() -> None:
+    """Control characters from a file (a column name, a cell) would make the XML invalid."""
+    text = render_junit_error("column 'a\x01b', row 2: '\x1b[31m' is not a number", "NonNumeric")
+    assert_valid_junit(text)
+    (error,) = ET.fromstring(text.encode()).iter("error")
+    assert error.get("message") == "column 'a\\x01b', row 2: '\\x1b[31m' is not a number"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement"),
+    [
+        ("<testsuites>", '<testsuites tests="1">'),  # the XSD allows no attribute there
+        (' hostname="[^"]*"', ""),
+        ('timestamp="([^"]*)"', r'timestamp="\1Z"'),  # no time zone
+        (' id="0"', ""),
+        (' package="lossctl"', ""),
+        (' type="NonNumeric"', ""),
+        ("<system-err>.*?</system-err>", ""),
+        ("<properties />", ""),
+        ('(<testcase [^>]*) time="[^"]*"', r"\1"),
+        ("</testcase>", '<failure type="x"/></testcase>'),  # at most one result
+    ],
+)
+def test_the_xsd_refuses_what_readers_refuse(pattern: str, replacement: str) -> None:
+    """The test's schema is not a rubber stamp: each rule of JUnit.xsd is in force."""
+    good = render_junit_error("bad value", "NonNumeric")
+    assert_valid_junit(good)
+    bad = re.sub(pattern, replacement, good, count=1, flags=re.DOTALL)
+    assert bad != good
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        junit_schema().validate(bad)
+
+
+# --------------------------------------------------------------------------- JUnit on exit 2
+
+
+def _error_case(junit: Path, stderr: str) -> Error:
+    """The one test case of an error JUnit file; its message is the stderr line's."""
+    suite = read_junit(junit)
+    assert (suite.tests, suite.failures, suite.errors) == (1, 0, 1)
+    (case,) = suite
+    (error,) = case.result
+    assert isinstance(error, Error)
+    assert error.message == error.text == stderr.removeprefix("lossctl: error: ").rstrip("\n")
+    return error
+
+
+def test_an_input_error_still_writes_the_junit_file_with_the_message(tmp_path: Path) -> None:
+    targets = write_csv(tmp_path / "t.csv", {"y": [1, 0, 1]})
+    preds = write_csv(tmp_path / "p.csv", {"p": ["0.5", "1.5x", "0.2"]})
+    junit = tmp_path / "junit.xml"
+    result = run_eval(preds, targets, "--max-loss", "1", "--junit", str(junit))
+    assert result.exit_code == 2, result.stderr
+    error = _error_case(junit, result.stderr)
+    assert error.type == "NonNumeric" and "'1.5x' is not a number" in error.message
+
+
+def test_a_usage_error_still_writes_the_junit_file(pair: Pair, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    result = run_eval(pair.preds, pair.targets, "--junit", str(junit), "--task", "binomial")
+    assert result.exit_code == 2
+    error = _error_case(junit, result.stderr)
+    assert error.type == "BadParameter" and "'binomial' is not one of" in error.message
+
+
+def test_no_error_junit_where_the_arguments_cannot_be_followed(pair: Pair, tmp_path: Path) -> None:
+    """``--junit`` missing its value, or a file in a missing directory: nothing is written."""
+    assert run_eval(pair.preds, pair.targets, "--max-loss", "x", "--junit").exit_code == 2
+    missing = tmp_path / "no" / "junit.xml"
+    result = run_eval(pair.preds, pair.targets, "--task", "x", "--junit", str(missing))
+    assert result.exit_code == 2
+    assert _files(tmp_path) == {"data"}  # the inputs' directory alone
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -169,6 +251,62 @@ def test_markdown_without_gates_or_baseline(pair: Pair, tmp_path: Path) -> None:
     assert "| mean loss | **2.5** |" in text
     assert "| gate |" not in text and "95% CI" not in text and "Baseline `" not in text
     assert "gates" not in text.splitlines()[0]
+
+
+def _by_rows(text: str) -> list[list[str]]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("| weight | mean loss |"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(_cells(line))
+    return rows
+
+
+def test_a_long_by_table_shows_the_100_worst_groups_and_says_how_many_are_left_out(
+    tmp_path: Path,
+) -> None:
+    md = tmp_path / "s.md"
+    data = sample_path("binary_single.csv")
+    args = [data, "--target-col", "churned", "--by", "id", "--markdown", str(md)]
+    result = run_eval(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    groups = json.loads(result.stdout)["groups"]
+    assert len(groups) == 200
+    rows = _by_rows(md.read_text(encoding="utf-8"))
+    worst = sorted(groups, key=lambda g: -g["mean_loss"])[:100]
+    assert [row[0] for row in rows] == [g["name"] for g in worst]
+    assert [float(row[3]) for row in rows] == [float(f"{g['mean_loss']:.6g}") for g in worst]
+    assert (
+        "The 100 groups of highest mean loss are shown; 100 more were left out "
+        "(all are in the JSON report)." in md.read_text(encoding="utf-8")
+    )
+
+
+def test_a_short_by_table_is_whole_worst_first(tmp_path: Path) -> None:
+    md = tmp_path / "s.md"
+    preds = write_csv(tmp_path / "p.csv", {"p": [0.9, 0.2, 0.6, 0.3], "g": ["a", "b", "c", "a"]})
+    targets = write_csv(tmp_path / "y.csv", {"y": [1, 0, 0, 1]})
+    assert run_eval(preds, targets, "--by", "g", "--markdown", str(md)).exit_code == 0
+    text = md.read_text(encoding="utf-8")
+    assert [row[0] for row in _by_rows(text)] == ["c", "a", "b"]
+    assert "left out" not in text
+
+
+def test_the_markdown_summary_stays_well_under_1_mib(tmp_path: Path) -> None:
+    """5,000 groups named by 2,000-character values: the summary is cut, cells too."""
+    n = 5000
+    names = [f"{i:05d}" + "x" * 2000 for i in range(n)]
+    preds = write_csv(tmp_path / "p.csv", {"p": [0.5] * n, "g": names})
+    targets = write_csv(tmp_path / "y.csv", {"y": [1, 0] * (n // 2)})
+    md = tmp_path / "s.md"
+    assert run_eval(preds, targets, "--by", "g", "--markdown", str(md)).exit_code == 0
+    size = md.stat().st_size
+    assert size < 64 * 1024, size
+    rows = _by_rows(md.read_text(encoding="utf-8"))
+    assert len(rows) == 100 and all(len(row[0]) <= 200 and row[0].endswith("…") for row in rows)
+    assert "4900 more were left out" in md.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- step summary
@@ -245,7 +383,10 @@ def test_naming_an_input_is_a_usage_error_and_writes_nothing(
     )
     assert_input_error(result, option, "input")
     assert victim.read_bytes() == before
-    assert not other_path.exists()
+    if other == "--junit":  # the error is said in the JUnit file, when that is not the culprit
+        _error_case(other_path, result.stderr)
+    else:
+        assert not other_path.exists()
     assert not any(name.endswith(".tmp") for name in _files(victim.parent))
 
 
@@ -254,7 +395,7 @@ def test_an_output_in_a_missing_directory_is_a_usage_error(pair: Pair, tmp_path:
     assert_input_error(result, "--junit", "directory")
 
 
-def test_after_an_input_error_no_junit_or_markdown_file_exists(tmp_path: Path) -> None:
+def test_after_an_input_error_only_the_junit_file_exists(tmp_path: Path) -> None:
     targets = write_csv(tmp_path / "t.csv", {"y": [1, 0, 1]})
     preds = write_csv(tmp_path / "p.csv", {"p": ["0.5", "1.5x", "0.2"]})
     out = tmp_path / "out"
@@ -273,4 +414,5 @@ def test_after_an_input_error_no_junit_or_markdown_file_exists(tmp_path: Path) -
         env={"GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert result.exit_code == 2, result.stderr
-    assert _files(out) == set()
+    assert _files(out) == {"g.xml"}
+    _error_case(out / "g.xml", result.stderr)

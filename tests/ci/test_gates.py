@@ -28,6 +28,7 @@ from tests.ci.data import (
     Pair,
     exact_regression_pair,
 )
+from tests.ci.junit import read_junit
 from tests.cli.helpers import assert_input_error, run_eval
 
 GATE_ORDER = ["max_loss", "max_increase", "max_increase_pct", "min_d2"]
@@ -226,7 +227,8 @@ def test_an_increase_gate_without_a_baseline_is_a_usage_error(
     junit = tmp_path / "gates.xml"
     result = run_eval(pair.preds, pair.targets, option, "0.1", "--junit", str(junit))
     assert_input_error(result, option, "--baseline")
-    assert not junit.exists()
+    (case,) = read_junit(junit)  # the JUnit file says why
+    assert [(type(e).__name__, e.type) for e in case.result] == [("Error", "MissingBaseline")]
 
 
 def test_the_library_report_carries_the_exit_code(pair: Pair) -> None:

@@ -106,7 +106,10 @@ def test_the_plain_converters_agree_with_typers_own() -> None:
     checked = 0
     for param in params:
         ours = param._runtime_param
-        assert isinstance(ours, PlainValue), param.name
+        assert isinstance(ours, PlainValue), (
+            f"{param.name}: no plain converter for this type; add one to lossctl/cli/_coerce.py, "
+            "or Typer loads pydantic at every start"
+        )
         theirs = _typers_own(param)
         for value in _values(param):
             mine, expected = _convert(ours, value, param, ctx), _convert(theirs, value, param, ctx)

@@ -2,11 +2,12 @@
 
 The property, for any input whatever: the command line exits 0, 1 or 2, never
 3 and never with a traceback; exit 2 is exactly one stderr line starting
-``lossctl: error:`` and nothing on stdout, and leaves no output file and no
-temporary file behind; exit 1 only comes from a gate that was asked for; a
-success writes the output it was asked for. The Python API returns a report or
-raises a :class:`~lossctl.errors.LossctlError`, never another exception (a
-NumPy warning counts as one: pytest turns warnings into errors).
+``lossctl: error:`` and nothing on stdout, and leaves no output file (but a valid
+JUnit file saying why, for ``--junit``) and no temporary file behind; exit 1 only
+comes from a gate that was asked for; a success writes the output it was asked for.
+The Python API returns a report or raises a :class:`~lossctl.errors.LossctlError`,
+never another exception (a NumPy warning counts as one: pytest turns warnings into
+errors).
 
 Profiles (the total budget is shared out between the tests by weight):
 
@@ -42,6 +43,7 @@ from typer.testing import Result
 
 import lossctl
 from lossctl.errors import DuplicateColumn, LossctlError, UnsupportedData
+from tests.ci.junit import assert_valid_junit
 from tests.cli.helpers import run
 from tests.robust.helpers import assert_untouched, snapshot
 
@@ -456,6 +458,10 @@ def check_cli(
         assert len(lines) == 1, where
         assert lines[0].startswith("lossctl: error: "), where
         assert result.stdout == "", where
+        junit = option_value(args, "--junit")
+        if junit is not None and junit not in before and (directory / junit).exists():
+            assert_valid_junit((directory / junit).read_text(encoding="utf-8"))  # says why
+            (directory / junit).unlink()
         assert_untouched(directory, before)
         return result
     if result.exit_code == 1:

@@ -1,5 +1,6 @@
 """Output files are whole or absent: after an error or Ctrl-C, no new file and no temporary
-file is left, and an existing file is untouched; a completed run (exit 0 or 1) writes them all.
+file is left (but for an input error's JUnit file, which says why), and an existing file is
+untouched; a completed run (exit 0 or 1) writes them all.
 
 Every option that writes a file is checked alike: add a new one to ``OUTPUTS``.
 """
@@ -16,6 +17,7 @@ import pytest
 
 import lossctl.report.table
 from lossctl.io.atomic import atomic_path, deferred_renames
+from tests.ci.junit import read_junit
 from tests.cli.helpers import assert_input_error, assert_one_error_line, run_eval
 from tests.robust.helpers import assert_untouched, snapshot
 
@@ -74,10 +76,14 @@ def test_ctrl_c_after_every_file_was_written_leaves_none(
     assert_untouched(here, before)
 
 
-def test_an_input_error_leaves_no_file(here: Path) -> None:
+def test_an_input_error_leaves_no_file_but_the_junit_one_that_says_why(here: Path) -> None:
     (here / "targets.csv").write_text("id,y\na1,0\na2,\na3,0\n")
     before = snapshot(here)
     assert_input_error(run_eval("preds.csv", "targets.csv", *ALL_OUTPUTS), "targets.csv")
+    junit = here / "junit.xml"
+    (case,) = read_junit(junit)
+    assert [type(result).__name__ for result in case.result] == ["Error"]
+    junit.unlink()
     assert_untouched(here, before)
 
 

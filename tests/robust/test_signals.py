@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from tests.ci.junit import read_junit
 from tests.cli.helpers import assert_one_error_line
 from tests.robust.helpers import (
     ENV,
@@ -146,7 +147,10 @@ def test_an_error_late_in_a_large_file_leaves_no_output(tmp_path: Path) -> None:
     assert child.returncode == 2
     assert stdout == b""
     assert_one_error_line(stderr.decode(), "p.csv, column 'p', row 299999: 'high'")
-    assert_untouched(tmp_path, before)
+    (case,) = read_junit(tmp_path / "old.csv")  # the --junit file now says why, whole
+    assert [type(result).__name__ for result in case.result] == ["Error"]
+    (tmp_path / "old.csv").write_text("kept\n")
+    assert_untouched(tmp_path, before)  # and nothing else was written
 
 
 # --------------------------------------------------------------------------- pipes
