@@ -1,0 +1,117 @@
+"""Source errors: an input that cannot be opened or parsed."""
+
+from __future__ import annotations
+
+from lossctl.errors.base import SourceError
+
+__all__ = [
+    "CorruptParquet",
+    "EmptyFile",
+    "FileNotFound",
+    "HeaderOnly",
+    "IsADirectory",
+    "MixedPartFormats",
+    "NoFileMatches",
+    "NoPartFiles",
+    "NotUtf8",
+    "RaggedRow",
+    "StdinIsTerminal",
+    "UnparsableCsv",
+    "Unreadable",
+    "UnsupportedData",
+    "UnsupportedFormat",
+]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class FileNotFound(SourceError):
+    """The path names no file."""
+
+    fix = "Check the path"
+
+
+class IsADirectory(SourceError):
+    """Python only, from `lossctl.io.sources.resolve`, which opens one file: the command
+    line and `lossctl.evaluate` read a directory as parts."""
+
+    fix = "Give the path of a file"
+
+
+class NoFileMatches(SourceError):
+    """A glob pattern (such as 'preds/*.parquet') that matches no file."""
+
+    fix = "Check the pattern, and quote it so that lossctl expands it itself"
+
+
+class NoPartFiles(SourceError):
+    """A directory of parts that holds no .csv, .tsv or .parquet file, in any subdirectory."""
+
+    fix = "Give a directory of parts, or a glob that matches them"
+
+
+class MixedPartFormats(SourceError):
+    """The parts of a glob or a directory are not all of one format (CSV, TSV or Parquet)."""
+
+    fix = "Give parts of one format, with a narrower glob"
+
+
+class UnsupportedFormat(SourceError):
+    """The file name's extension is not one lossctl reads."""
+
+    fix = "Use .csv, .tsv, .parquet or .csv.gz/.bz2/.zst, or rename the file"
+
+
+class StdinIsTerminal(SourceError):
+    """An input is - but standard input is a terminal, not a pipe or a file."""
+
+    fix = "Pipe the CSV into lossctl, or give a file path"
+
+
+class Unreadable(SourceError):
+    """The operating system or the decompressor refuses the file (permissions, corrupt gzip)."""
+
+    fix = "Check that the file is complete, readable, and compressed as its name says"
+
+
+class EmptyFile(SourceError):
+    """The file has no header row at all."""
+
+    fix = "Give a file with a header row and data rows"
+
+
+class HeaderOnly(SourceError):
+    """The file has a header but no data rows."""
+
+    fix = "Give at least one data row"
+
+
+class RaggedRow(SourceError):
+    """A CSV row has more or fewer fields than the header."""
+
+    fix = "Fix the row, or check the delimiter and quoting"
+
+
+class NotUtf8(SourceError):
+    """A CSV file is not UTF-8 text (and no --encoding says what it is)."""
+
+    fix = "Pass --encoding (latin-1, cp1252, ...) or save the file as UTF-8"
+
+
+class UnparsableCsv(SourceError):
+    """The CSV reader refuses the file for another reason (pyarrow's words are quoted)."""
+
+    fix = "Check that the file is CSV, with a header row"
+
+
+class CorruptParquet(SourceError):
+    """A .parquet file that is truncated, corrupt, or not Parquet at all."""
+
+    fix = "Check that the file is complete and really Parquet"
+
+
+class UnsupportedData(SourceError):
+    """(Python API) An object that is not a table: a 3-D array, complex numbers."""
+
+    fix = "Give a path, a DataFrame, a pyarrow Table, or a 1-D or 2-D array of numbers"

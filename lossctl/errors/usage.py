@@ -1,0 +1,103 @@
+"""Usage errors: options that cannot be used together or make no sense."""
+
+from __future__ import annotations
+
+from lossctl.errors.base import UsageError
+
+__all__ = [
+    "BothStdin",
+    "ConflictingOptions",
+    "InvalidOption",
+    "MissingBaseline",
+    "NoTargets",
+    "OutputClash",
+    "OutputDirMissing",
+    "OutputIsInput",
+    "OutputNotWritable",
+    "OverlappingColumns",
+    "UnknownEncoding",
+    "UnknownTask",
+    "UnsupportedOutput",
+]
+
+
+# --------------------------------------------------------------------------- usage
+
+
+class ConflictingOptions(UsageError):
+    """Two options contradict each other, or an option does not apply to the task."""
+
+    fix = "Give one of them"
+
+
+class UnknownTask(UsageError):
+    """(Python API) A task that lossctl does not know; the command line checks --task itself."""
+
+    fix = "Use auto, binary, multiclass, multilabel or regression"
+
+
+class InvalidOption(UsageError):
+    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head."""
+
+    fix = "Use a value in the range the message gives"
+
+
+class UnknownEncoding(UsageError):
+    """--encoding names an encoding that Python does not know."""
+
+    fix = "Use utf-8, latin-1, cp1252 or another Python codec name"
+
+
+class BothStdin(UsageError):
+    """Two of PREDICTIONS, TARGETS and --baseline are - (standard input can be read once)."""
+
+    fix = "Give the others as files"
+
+
+class NoTargets(UsageError):
+    """No TARGETS file and no --target-col to find the targets in PREDICTIONS."""
+
+    fix = "Give a TARGETS file, or name the target columns with --target-col"
+
+
+class MissingBaseline(UsageError):
+    """A gate that compares with a baseline (--max-increase, --max-increase-pct) without one."""
+
+    fix = "Give the baseline's predictions with --baseline"
+
+
+class OverlappingColumns(UsageError):
+    """One column named for two parts: a prediction and a target, or a weight or --by column."""
+
+    fix = "Give each part a column of its own"
+
+
+class UnsupportedOutput(UsageError):
+    """--output names a file type that lossctl does not write."""
+
+    fix = "Use .csv, .tsv, .csv.gz or .parquet"
+
+
+class OutputIsInput(UsageError):
+    """An output file (--output, --junit, --markdown) is an input, which it would replace, or
+    a part that an input's glob or directory would read on the next run."""
+
+    fix = "Write it to another file"
+
+
+class OutputDirMissing(UsageError):
+    """The directory of an output file (--output, --junit, --markdown) does not exist."""
+
+    fix = "Create the directory first"
+
+
+class OutputNotWritable(UsageError):
+    """An output file cannot be written: a directory, no permission, no space left."""
+
+    fix = "Write it where you have permission and space"
+
+
+class OutputClash(UsageError):
+    """Two output options (--output, --junit, --markdown, --step-summary) name the same file."""
+
+    fix = "Give each output a file of its own"
