@@ -18,7 +18,7 @@ from lossctl.core.tasks import Detection, Side
 from lossctl.io.align import Aligner, Companion
 from lossctl.io.chunks import ArrowLabels, numpy_chunks
 from lossctl.io.ids import OutOfStep
-from lossctl.io.readers import InputTable
+from lossctl.io.table import InputTable
 from lossctl.io.writers import LossWriter
 from lossctl.options import EvalOptions
 from lossctl.plan import ColumnPlan

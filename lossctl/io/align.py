@@ -35,7 +35,7 @@ from lossctl.core.tasks import Side
 from lossctl.errors import HeaderOnly, LengthMismatch
 from lossctl.io.columns import from_numpy, one_type
 from lossctl.io.ids import IdIndex, IdsInStep, OutOfStep, align_ids, as_key
-from lossctl.io.readers import Batch, InputTable, gather
+from lossctl.io.table import Batch, InputTable, gather
 from lossctl.plan import ColumnPlan
 
 

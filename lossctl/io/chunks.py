@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pyarrow as pa
 
+from lossctl.core.chunk import Chunk, Groups
 from lossctl.core.losses import IntArray
-from lossctl.core.state import Chunk, Groups
 from lossctl.errors import UnsupportedColumnType
 from lossctl.io.align import Aligner
 from lossctl.io.columns import from_numpy, to_float, to_numpy, to_target

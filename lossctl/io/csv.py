@@ -29,9 +29,9 @@ from lossctl.errors import (
     Unreadable,
     UnsupportedFormat,
 )
-from lossctl.io.readers import Batch, InputTable, raise_first_non_number
 from lossctl.io.sources import Source
 from lossctl.io.spool import spool
+from lossctl.io.table import Batch, InputTable, raise_first_non_number
 
 #: The largest block of a CSV file read at once: no line may be longer.
 MAX_BLOCK = 1 << 30

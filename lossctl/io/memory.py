@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from lossctl.errors import UnsupportedData
-from lossctl.io.readers import Batch, InputTable, check_unique
+from lossctl.io.table import Batch, InputTable, check_unique
 
 
 class ArrowTable(InputTable):

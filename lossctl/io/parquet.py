@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from lossctl.errors import CorruptParquet, NonNumeric
-from lossctl.io.readers import Batch, InputTable, non_numbers
 from lossctl.io.sources import Source
+from lossctl.io.table import Batch, InputTable, non_numbers
 
 
 class ParquetTable(InputTable):

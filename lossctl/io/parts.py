@@ -9,8 +9,8 @@ import pyarrow as pa
 from lossctl.errors import PartColumnsDiffer, PartitionColumnClash
 from lossctl.io.csv import CsvTable
 from lossctl.io.parquet import ParquetTable
-from lossctl.io.readers import NULL_VALUES, Batch, InputTable, is_number, raise_first_non_number
 from lossctl.io.sources import Parts, Source
+from lossctl.io.table import NULL_VALUES, Batch, InputTable, is_number, raise_first_non_number
 
 
 class PartsTable(InputTable):

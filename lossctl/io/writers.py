@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.core.state import Labels
+from lossctl.core.chunk import Labels
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
 from lossctl.io.atomic import atomic_path
 from lossctl.io.chunks import ArrowLabels

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lossctl.core.accumulate import GroupLoss, LossSummary
+from lossctl.core.chunk import Sample
 from lossctl.core.compare import BaselineComparison, d2_score
-from lossctl.core.state import Sample
 from lossctl.errors import ExitCode
 from lossctl.report.samples import SampleRow, sample_row
 

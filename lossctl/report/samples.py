@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.core.activations import sigmoid, softmax
-from lossctl.core.state import Sample
+from lossctl.core.chunk import Sample
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""What an :class:`~lossctl.core.state.EvalState` is given and gives back.
+
+A :class:`Chunk` is rows of the inputs that belong together, as NumPy arrays
+(what ``io`` hands over); a :class:`Setup` is what a state knows besides its
+chunks; :class:`Sample`, :class:`Scored` and :class:`EvalResult` are what it
+returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from lossctl.core.accumulate import LossSummary
+from lossctl.core.activations import FloatArray
+from lossctl.core.losses import BoolArray, IntArray, PredictionKind
+from lossctl.core.profiles import Count, Rows, TargetColumn, TargetProfile
+from lossctl.core.tasks import Detection
+
+FileSide = Literal["pred", "target"]
+
+
+class Labels(Protocol):
+    """The ids of a chunk's rows, as ``io`` holds them: read one, or keep some."""
+
+    def text(self, i: int) -> str: ...
+
+    def take(self, index: IntArray) -> Labels: ...
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The ``--by`` value of each row: ``values[codes[i]]`` (None for an empty cell)."""
+
+    codes: IntArray
+    values: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of the inputs that belong together, as NumPy arrays (what ``io`` hands over).
+
+    pred : one float64 array per prediction column, NaN where a value is missing
+    targets, target_missing : each target column and where its value is missing
+    weights : per-row weights (NaN where missing), or None
+    pred_rows, target_rows : each row's number in PREDICTIONS and in TARGETS, from 0
+        over the whole input (across its parts), as :data:`Rows` says
+    other : another model's predictions of the same rows (a baseline read beside them)
+    """
+
+    pred: tuple[FloatArray, ...]
+    targets: tuple[TargetColumn, ...]
+    target_missing: tuple[BoolArray, ...]
+    weights: FloatArray | None = None
+    groups: Groups | None = None
+    labels: Labels | None = None
+    pred_rows: Rows = 0
+    target_rows: Rows = 0
+    other: tuple[FloatArray, ...] | None = None
+    # What the targets' profile is against given prediction names: the same for the
+    # models read beside each other, whose chunks share it (see beside()).
+    _profiles: dict[tuple[str, ...], TargetProfile] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def target_profile(self, pred_names: tuple[str, ...]) -> TargetProfile:
+        """What detection learns from these targets, against these prediction columns."""
+        if pred_names not in self._profiles:
+            self._profiles[pred_names] = TargetProfile.of(
+                self.targets, pred_names, self.target_rows
+            )
+        return self._profiles[pred_names]
+
+    @property
+    def n(self) -> int:
+        return int(self.pred[0].shape[0])
+
+    def take(self, keep: IntArray) -> Chunk:
+        """The rows ``keep`` (positions in the chunk, increasing)."""
+
+        def rows(r: Rows) -> Rows:
+            return keep + r if isinstance(r, int) else r[keep]
+
+        groups = self.groups
+        return Chunk(
+            pred=tuple(c[keep] for c in self.pred),
+            targets=tuple(t.take(keep) for t in self.targets),
+            target_missing=tuple(m[keep] for m in self.target_missing),
+            weights=None if self.weights is None else self.weights[keep],
+            groups=None if groups is None else replace(groups, codes=groups.codes[keep]),
+            labels=None if self.labels is None else self.labels.take(keep),
+            pred_rows=rows(self.pred_rows),
+            target_rows=rows(self.target_rows),
+            other=None if self.other is None else tuple(c[keep] for c in self.other),
+            _profiles={},
+        )
+
+    def beside(self) -> Chunk:
+        """The other model's chunk: its predictions of these rows, with their targets and
+        weights (its rows are numbered as these, which they follow one for one)."""
+        assert self.other is not None
+        return replace(self, pred=self.other, groups=None, labels=None, other=None)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a state needs to know besides its chunks (the same for every part).
+
+    weight_side : which file the weights come from ("pred" or "target")
+    detection : known (a second pass, or a worker told it): losses under it, no profiling
+    compare : which model of a baseline comparison this state is, if any
+    exclude : target rows (sorted) left out of the comparison
+    row_weights : the baseline's weights in the comparison, when they are not in its
+        chunks: the candidate's target rows (sorted) and their weights
+    summary : keep the totals of the report (off for a baseline, which only compares)
+    """
+
+    pred_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    weight: str | None = None
+    weight_side: FileSide = "target"
+    task: str = "auto"
+    kind: PredictionKind | None = None
+    loss_options: dict[str, object] = field(default_factory=dict)
+    drop_missing: bool = False
+    head: int = 0
+    worst: int = 0
+    detection: Detection | None = None
+    compare: Literal["candidate", "baseline"] | None = None
+    seed: int = 0
+    exclude: IntArray | None = None
+    row_weights: tuple[IntArray, FloatArray] | None = None
+    summary: bool = True
+
+    @property
+    def checked(self) -> tuple[tuple[str, FileSide], ...]:
+        """The columns checked for missing values, in the order errors are raised."""
+        columns: list[tuple[str, FileSide]] = [(name, "pred") for name in self.pred_names]
+        columns += [(name, "target") for name in self.target_names]
+        return (*columns, *([(self.weight, self.weight_side)] if self.weight else []))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One row kept for the report, as numbers: ``row`` counts PREDICTIONS' rows from 0.
+
+    target : the encoded target (a class index for multiclass); prediction : the row
+    """
+
+    row: int
+    id: str | None
+    target: tuple[float, ...]
+    prediction: tuple[float, ...]
+    loss: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The losses of one chunk's ``rows`` (those left once missing values are dropped)."""
+
+    loss: FloatArray
+    rows: Chunk
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """What the report is made of."""
+
+    summary: LossSummary
+    null_loss: float
+    n_dropped: int
+    not_summing: Count
+    head: tuple[Sample, ...]
+    worst: tuple[Sample, ...]
