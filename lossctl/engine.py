@@ -26,7 +26,7 @@ from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
-from lossctl.errors import BaselineTaskMismatch, UnpairedBaseline
+from lossctl.errors import BaselineTaskMismatch, NoHeaderNotCsv, UnpairedBaseline
 from lossctl.io.align import Apart, Companion
 from lossctl.io.chunks import labels_to_numpy
 from lossctl.io.readers import InputTable, open_table
@@ -46,10 +46,15 @@ def _options(options: EvalOptions | None, kwargs: dict[str, Any]) -> EvalOptions
 
 
 def _open(data: object, label: str, options: EvalOptions) -> InputTable:
-    return open_table(data, label, options.encoding)
+    return open_table(data, label, options.encoding, options.no_header)
 
 
 def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) -> Source:
+    if options.no_header and all(t.has_header is None for t in (pred, target) if t):
+        raise NoHeaderNotCsv(
+            "--no-header applies to CSV and TSV inputs, and this one is not",
+            file=pred.label,
+        )
     plan = plan_columns(pred, target, options.columns)
     # Chunks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
     # of a thousand-class file stay as small as those of a binary one.
@@ -370,7 +375,7 @@ def detect(
     """What :func:`evaluate` would decide for these inputs, and why, without the losses.
 
     Takes the options of :func:`evaluate` that bear on the decision: ``task``,
-    ``from_logits``, the columns, ``drop_missing`` and ``encoding``.
+    ``from_logits``, the columns, ``drop_missing``, ``encoding`` and ``no_header``.
 
     >>> import numpy as np
     >>> detect(np.array([-2.0, 3.5]), np.array([0, 1])).prediction_kind

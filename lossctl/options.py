@@ -100,7 +100,8 @@ class EvalOptions:
     baseline : another model's predictions, compared with a paired bootstrap of
         ``n_bootstrap`` resamples from ``seed``
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
-    encoding : of CSV inputs
+    encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
+        are named by position, ``"0"``, ``"1"``, ...)
     """
 
     task: str = "auto"
@@ -110,6 +111,7 @@ class EvalOptions:
     label_reduction: str = "sum"
     drop_missing: bool = False
     encoding: str = "utf-8"
+    no_header: bool = False
     baseline: Any = None
     n_bootstrap: int = 1000
     seed: int = 0

@@ -33,6 +33,9 @@ class InputTable(Protocol):
     @property
     def index_columns(self) -> Sequence[str]: ...
 
+    @property
+    def notes(self) -> Sequence[str]: ...
+
 
 @dataclass(frozen=True)
 class ColumnPlan:
@@ -103,7 +106,8 @@ def plan_columns(
     excluded = {n for n in (*p_names, *t_names) if n.lower() == "id"}
     excluded |= {name for name in (pred_id, target_id) if name is not None}
     defaults = chosen_pred is None or chosen_target is None
-    notes = [
+    notes = [note for table in (preds, targets) if table is not None for note in table.notes]
+    notes += [
         f"column {name!r} of {table.label} is a saved index, not data: set aside"
         for table in (preds, targets)
         if table is not None and defaults

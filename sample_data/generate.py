@@ -109,8 +109,18 @@ def regression(n: int = 180) -> None:
     write("regression_targets.csv", {"id": key, "price": price})
 
 
+def headerless(n: int = 150) -> None:
+    """A pair as numpy.savetxt writes it, with no header line (read with --no-header)."""
+    truth = rng.normal(0.0, 1.5, (n, 3))
+    label = np.array([rng.choice(3, p=p) for p in softmax(truth)])
+    probs = softmax(truth + rng.normal(0.0, 0.8, (n, 3)))
+    np.savetxt(HERE / "noheader_probs.csv", probs, delimiter=",")
+    np.savetxt(HERE / "noheader_labels.csv", label, fmt="%d")
+
+
 if __name__ == "__main__":
     binary()
     multiclass()
     multilabel()
     regression()
+    headerless()

@@ -18,6 +18,7 @@ from lossctl.cli.options import (
     FromLogits,
     FromProbs,
     IdCol,
+    NoHeader,
     NoId,
     PredCol,
     Predictions,
@@ -48,6 +49,7 @@ def detect_command(
     id_col: IdCol = None,
     no_id: NoId = False,
     encoding: Encoding = "utf-8",
+    no_header: NoHeader = False,
     drop_missing: DropMissing = False,
     output_format: Annotated[
         DetectFormat,
@@ -71,6 +73,7 @@ def detect_command(
         no_id=no_id,
         drop_missing=drop_missing,
         encoding=encoding,
+        no_header=no_header,
     )
     if output_format is DetectFormat.json:
         sys.stdout.write(render_json(found.to_dict()) + "\n")

@@ -91,6 +91,14 @@ Encoding = Annotated[
         rich_help_panel=COLUMNS,
     ),
 ]
+NoHeader = Annotated[
+    bool,
+    typer.Option(
+        "--no-header",
+        help="CSV inputs have no header line: their columns are named 0, 1, ...",
+        rich_help_panel=COLUMNS,
+    ),
+]
 DropMissing = Annotated[
     bool,
     typer.Option(

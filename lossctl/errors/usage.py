@@ -9,6 +9,7 @@ __all__ = [
     "ConflictingOptions",
     "InvalidOption",
     "MissingBaseline",
+    "NoHeaderNotCsv",
     "NoTargets",
     "OutputClash",
     "OutputDirMissing",
@@ -95,6 +96,13 @@ class OutputNotWritable(UsageError):
     """An output file cannot be written: a directory, no permission, no space left."""
 
     fix = "Write it where you have permission and space"
+
+
+class NoHeaderNotCsv(UsageError):
+    """--no-header was given, but no input of the run is CSV or TSV (Parquet and
+    DataFrames name their columns themselves)."""
+
+    fix = "Leave out --no-header, or give the inputs as CSV"
 
 
 class OutputClash(UsageError):

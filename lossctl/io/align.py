@@ -35,7 +35,7 @@ from lossctl.core.tasks import Side
 from lossctl.errors import HeaderOnly, LengthMismatch
 from lossctl.io.columns import from_numpy, one_type
 from lossctl.io.ids import IdIndex, IdsInStep, OutOfStep, align_ids, as_key
-from lossctl.io.table import Batch, InputTable, gather
+from lossctl.io.table import Batch, InputTable, gather, is_number
 from lossctl.plan import ColumnPlan
 
 
@@ -325,11 +325,30 @@ class Aligner:
                     hint="Give at least one row",
                 )
         if not self.plan.join and self.pred.n != self.target.n:
+            hint = (
+                "Aligned by row order, both files need the same rows; or align them by "
+                "an id column with --id"
+            )
+            shorter, longer = sorted((self.pred, self.target), key=lambda reading: reading.n)
+            names = shorter.table.names
+            if (
+                longer.n - shorter.n == 1
+                and shorter.table.has_header
+                and all(map(is_number, names))
+            ):
+                hint = (
+                    f"If the first line of {shorter.table.label} is data, not column names, "
+                    "give --no-header"
+                )
+            elif longer.n - shorter.n == 1 and longer.table.has_header is False:
+                hint = (
+                    f"If the first line of {longer.table.label} names its columns, "
+                    "leave out --no-header"
+                )
             raise LengthMismatch(
                 f"{self.pred.table.label} has {self.pred.n} rows but "
                 f"{self.target.table.label} has {self.target.n}",
-                hint="Aligned by row order, both files need the same rows; or align them by "
-                "an id column with --id",
+                hint=hint,
             )
 
 

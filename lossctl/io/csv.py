@@ -72,6 +72,22 @@ def _whole_quoted_fields(data: bytes, delimiter: str) -> bool:
     return bool(np.array_equal(np.searchsorted(breaks, opens), np.searchsorted(breaks, closes)))
 
 
+def _numbers_not_names(cells: Sequence[str]) -> bool:
+    """Whether a header is a line of data: every cell reads as a number, and one at least
+    is not an integer (``1,2,3`` may name classes 1 to 3; ``0.98,0.01`` names nothing)."""
+    integer = True
+    for cell in cells:
+        text = cell.strip()
+        try:
+            float(text)
+        except ValueError:
+            return False
+        if not any(c.isdigit() for c in text):  # nan, inf: words that float() reads
+            return False
+        integer = integer and text.lstrip("+-").isdigit()
+    return bool(cells) and not integer
+
+
 def _range_size(size: int) -> int:
     """The bytes of each range of a CSV file of ``size`` bytes (see RANGE)."""
     return min(RANGE, max(size // 4, MIN_RANGE))
@@ -100,7 +116,7 @@ def _decodes(raw: bytes, encoding: str) -> bool:
 class CsvTable(InputTable):
     """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
 
-    def __init__(self, source: Source, encoding: str = "utf-8") -> None:
+    def __init__(self, source: Source, encoding: str = "utf-8", no_header: bool = False) -> None:
         self.source = source
         self.label = source.label
         self.encoding = encoding
@@ -118,6 +134,9 @@ class CsvTable(InputTable):
             self.path = spool(lambda: open(pipe, "rb"), source.label)  # noqa: SIM115 (closed by spool)
         self._file: Any = None  # the file being parsed, for done()
         self._range_done = 0  # the bytes parsed in ranges, for done()
+        #: Whether the first line names the columns (else they are named by position).
+        self.has_header = not no_header
+        self._names: list[str] | None = None
         header_block: int | None = HEADER_BLOCK
         while True:
             try:
@@ -127,7 +146,7 @@ class CsvTable(InputTable):
                     read_options=self._read_options(block=header_block),
                     parse_options=self._parse_options(),
                 )
-                names = reader.schema.names
+                names = self._names = reader.schema.names
                 stream.close()
                 break
             except (pa.ArrowInvalid, UnicodeError) as error:
@@ -140,7 +159,18 @@ class CsvTable(InputTable):
                     raise self._explain(error, []) from None
             except OSError as error:
                 raise Unreadable(f"cannot be read: {error}", file=source.label) from None
+        notes = []
+        if self.has_header and _numbers_not_names(names):
+            self.has_header = False
+            shown = repr(names[0]) + (", ..." if len(names) > 1 else "")
+            notes.append(
+                f"the first line of {source.label} ({shown}) is numbers, not column names:"
+                " read as data (--no-header says so)"
+            )
+        if not self.has_header:
+            names = self._names = [str(i) for i in range(len(names))]
         super().__init__(source.label, names)
+        self.notes = notes
 
     def _input(self) -> Any:
         """The file, decompressed; ``done()`` follows its position in the raw bytes."""
@@ -150,10 +180,14 @@ class CsvTable(InputTable):
         return pa.CompressedInputStream(self._file, self.source.compression)
 
     def _read_options(self, skip: int = 0, block: int | None = None) -> pacsv.ReadOptions:
+        headless = not self.has_header
         return pacsv.ReadOptions(
             encoding=self.encoding,
             block_size=block or self.block_size,
             skip_rows_after_names=skip,
+            # (before the names are known, a file without a header gets f0, f1, ...)
+            column_names=self._names if headless and self._names is not None else None,
+            autogenerate_column_names=headless and self._names is None,
         )
 
     def size(self) -> tuple[int, str] | None:
@@ -304,7 +338,7 @@ class CsvTable(InputTable):
                     use_threads=False,
                     block_size=max(len(data), 1),
                     encoding=self.encoding,
-                    column_names=None if start == 0 else self.names,
+                    column_names=None if start == 0 and self.has_header else self.names,
                 )
                 return pacsv.read_csv(
                     pa.py_buffer(data),
@@ -360,7 +394,9 @@ class CsvTable(InputTable):
         parsed = csv.reader(
             io.StringIO(raw.decode("latin-1"), newline=""), delimiter=self.delimiter
         )
-        records = (record for record in parsed if record)  # blank lines, as _text_rows
+        records: Iterator[list[str]] = (r for r in parsed if r)  # blank lines, as _text_rows
+        if not self.has_header:
+            records = itertools.chain([self.names], records)
         header = [cell.encode("latin-1") for cell in next(records, [])]
         for cell in header:
             if not _decodes(cell, self.encoding):
@@ -399,10 +435,12 @@ class CsvTable(InputTable):
         return head
 
     def _text_rows(self) -> Iterator[list[str]]:
-        """Every record of the file, header first, parsed by Python's csv (slow path)."""
+        """Every record of the file, header first (the names by position in a file without
+        one), parsed by Python's csv (slow path)."""
         text = self._bytes().decode(self.encoding, errors="replace").lstrip("\ufeff")
         records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-        return (record for record in records if record)  # pyarrow skips blank lines too
+        rows: Iterator[list[str]] = (r for r in records if r)  # pyarrow skips blank lines too
+        return rows if self.has_header else itertools.chain([self.names], rows)
 
     def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
         """Turn pyarrow's message into one that names the row and says what to do."""

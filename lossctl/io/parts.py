@@ -29,9 +29,10 @@ class PartsTable(InputTable):
     thousands of open files.
     """
 
-    def __init__(self, parts: Parts, encoding: str = "utf-8") -> None:
+    def __init__(self, parts: Parts, encoding: str = "utf-8", no_header: bool = False) -> None:
         self.sources = parts.sources
         self.encoding = encoding
+        self.no_header = no_header
         self.partitions = [parts.partitions(source) for source in parts.sources]
         self._tables: list[InputTable | None] = []
         self._sizes: list[tuple[int, str] | None] = []
@@ -50,11 +51,13 @@ class PartsTable(InputTable):
         super().__init__(parts.label, [*first.names, *hive])
         self.parts = [source.label for source in parts.sources]
         self.index_columns = list(first.index_columns)
+        self.notes = list(first.notes)
+        self.has_header = first.has_header
 
     def _open(self, source: Source) -> InputTable:
         if source.format == "parquet":
             return ParquetTable(source)
-        return CsvTable(source, self.encoding)
+        return CsvTable(source, self.encoding, self.no_header)
 
     def _part(self, index: int) -> InputTable:
         table = self._tables[index]

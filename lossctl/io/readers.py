@@ -18,20 +18,23 @@ from lossctl.io.table import InputTable
 __all__ = ["InputTable", "open_table"]
 
 
-def open_table(data: object, label: str, encoding: str = "utf-8") -> InputTable:
+def open_table(
+    data: object, label: str, encoding: str = "utf-8", no_header: bool = False
+) -> InputTable:
     """Open a path, ``-``, a DataFrame, a pyarrow Table, or an array as an InputTable.
 
     A path may also be a glob (``'preds/*.parquet'``) or a directory of parts: see
     :func:`lossctl.io.sources.resolve_parts` and :class:`PartsTable`. ``encoding``
-    is the text encoding of CSV input (Parquet is always UTF-8).
+    is the text encoding of CSV input (Parquet is always UTF-8); ``no_header`` says
+    that CSV input has no header line (other inputs have column names of their own).
     """
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
         spec = str(data if not isinstance(data, bytes) else data.decode())
         parts = resolve_parts(spec)
         if parts is not None:
-            return PartsTable(parts, encoding)
+            return PartsTable(parts, encoding, no_header)
         source = resolve(spec)
         if source.format == "parquet":
             return ParquetTable(source)
-        return CsvTable(source, encoding)
+        return CsvTable(source, encoding, no_header)
     return ArrowTable(label, to_arrow(data, label))

@@ -56,10 +56,17 @@ class InputTable:
     glob or a directory of parts).
     """
 
+    #: Whether the names come from a line of the input that might have been data: True for
+    #: a CSV header, False for CSV read without one (named by position), None for inputs
+    #: whose names are not a line of data (Parquet, DataFrames).
+    has_header: bool | None = None
+
     def __init__(self, label: str, names: Sequence[str], schema: pa.Schema | None = None) -> None:
         self.label = label
         self.names = list(names)
         self.parts = [label]
+        #: What the reader decided about the input, for the report's reasons.
+        self.notes: list[str] = []
         check_unique(self.names, label)
         self.index_columns = [n for n in self.names if INDEX_NAME.match(n)]
         self.index_columns += [n for n in _pandas_index(schema) if n not in self.index_columns]

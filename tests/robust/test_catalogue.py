@@ -181,6 +181,12 @@ CASES: dict[str, Case] = {
         "losses.csv: --output names a directory. Give a file name",
         setup=_make_dir("losses.csv"),
     ),
+    "NoHeaderNotCsv": Case(
+        {"preds.parquet": _parquet(p=[0.1, 0.8]), "targets.parquet": _parquet(y=[0, 1])},
+        ["preds.parquet", "targets.parquet", "--no-header"],
+        "preds.parquet: --no-header applies to CSV and TSV inputs, and this one is not. "
+        "Leave out --no-header, or give the inputs as CSV",
+    ),
     "OutputClash": Case(
         PAIR,
         [*ARGS, "--junit", "report.txt", "--markdown", "./report.txt"],
