@@ -1,8 +1,9 @@
 """Read a JUnit file as CI readers do: valid against the JUnit XSD, then through junitparser.
 
-``tests/ci/junit.xsd`` states the rules of windyroad's JUnit.xsd (see its header), which
-test-report readers follow; junitparser is what common "publish test results" actions
-use to read the files.
+``tests/ci/junit.xsd`` is windyroad's JUnit.xsd as published (github.com/windyroad/
+JUnit-Schema, commit cfa434d, Apache License 2.0; line ends made Unix), the schema of
+Apache Ant's JUnit reports that test-report readers follow; junitparser is what common
+"publish test results" actions use to read the files.
 """
 
 from __future__ import annotations
