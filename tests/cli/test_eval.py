@@ -1,8 +1,8 @@
-"""``lossctl eval`` end to end (in-process): formats, outputs, gates, options, inputs.
+"""``lossctl eval`` end to end (in-process): formats, outputs, gates, help, overrides, chunks.
 
-The numbers are checked against oracles computed here from the sample files
-with pandas, NumPy, SciPy and scikit-learn, never against lossctl itself
-(except where the point is that two lossctl runs agree).
+The numbers are checked against the oracles of tests/cli/sample_oracles.py (pandas,
+NumPy, SciPy and scikit-learn), never against lossctl itself (except where the point
+is that two lossctl runs agree). Inputs and options: test_eval_inputs.py.
 """
 
 from __future__ import annotations
@@ -12,16 +12,13 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from scipy.special import log_softmax
 from sklearn.metrics import log_loss, mean_squared_error
 
 import lossctl
@@ -34,122 +31,31 @@ from tests.cli.helpers import (
     run_eval,
     sample_path,
 )
-
-CLASSES = ["cat", "dog", "bird"]
-GENRES = ["action", "comedy", "drama", "horror"]
-
-
-# --------------------------------------------------------------------------- oracles
-
-
-def _aligned(pred_name: str, target_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both sample files, the targets re-ordered by id into the predictions' order."""
-    preds = pd.read_csv(sample_path(pred_name))
-    targets = pd.read_csv(sample_path(target_name)).set_index("id").loc[preds["id"]]
-    return preds, targets.reset_index()
-
-
-def _bce_from_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-sample binary cross-entropy of a logit: softplus(z) - z*y, computed stably."""
-    return np.logaddexp(0.0, z) - z * y
-
-
-def _binary_probs() -> np.ndarray:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    y, q = t["churned"].to_numpy(), p["p_churn"].to_numpy()
-    return np.array([log_loss([yi], [qi], labels=[0, 1]) for yi, qi in zip(y, q, strict=True)])
-
-
-def _binary_logits() -> np.ndarray:
-    p, t = _aligned("binary_logits.csv", "binary_labels.csv")
-    return _bce_from_logits(p["score"].to_numpy(), t["churned"].to_numpy())
-
-
-def _multiclass_y(t: pd.DataFrame) -> np.ndarray:
-    return t["label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-
-
-def _multiclass_probs() -> np.ndarray:
-    p, t = _aligned("multiclass_probs.csv", "multiclass_labels.csv")
-    probs = p[CLASSES].to_numpy()
-    return -np.log(probs[np.arange(len(probs)), _multiclass_y(t)])
-
-
-def _multiclass_logits() -> np.ndarray:
-    p, t = _aligned("multiclass_logits.csv", "multiclass_labels.csv")
-    logp = log_softmax(p[CLASSES].to_numpy(), axis=1)
-    return -logp[np.arange(len(logp)), _multiclass_y(t)]
-
-
-def _multilabel_probs() -> np.ndarray:
-    p, t = _aligned("multilabel_probs.csv", "multilabel_labels.csv")
-    q, y = p[GENRES].to_numpy(), t[GENRES].to_numpy()
-    return -(y * np.log(q) + (1 - y) * np.log1p(-q)).sum(axis=1)
-
-
-def _multilabel_logits() -> np.ndarray:
-    p, t = _aligned("multilabel_logits.csv", "multilabel_labels.csv")
-    return _bce_from_logits(p[GENRES].to_numpy(), t[GENRES].to_numpy()).sum(axis=1)
-
-
-def _regression() -> np.ndarray:
-    p, t = _aligned("regression_preds.csv", "regression_targets.csv")
-    return (p["price"].to_numpy() - t["price"].to_numpy()) ** 2
-
-
-@dataclass(frozen=True)
-class Case:
-    preds: str
-    targets: str
-    task: str
-    kind: str
-    per_sample: Callable[[], np.ndarray]
-
-    @property
-    def id(self) -> str:
-        return self.preds.removesuffix(".csv")
-
-    def args(self) -> list[str]:
-        return [sample_path(self.preds), sample_path(self.targets)]
-
-
-CASES = [
-    Case("binary_probs.csv", "binary_labels.csv", "binary", "probabilities", _binary_probs),
-    Case("binary_logits.csv", "binary_labels.csv", "binary", "logits", _binary_logits),
-    Case(
-        "multiclass_probs.csv",
-        "multiclass_labels.csv",
-        "multiclass",
-        "probabilities",
-        _multiclass_probs,
-    ),
-    Case(
-        "multiclass_logits.csv", "multiclass_labels.csv", "multiclass", "logits", _multiclass_logits
-    ),
-    Case(
-        "multilabel_probs.csv",
-        "multilabel_labels.csv",
-        "multilabel",
-        "probabilities",
-        _multilabel_probs,
-    ),
-    Case(
-        "multilabel_logits.csv", "multilabel_labels.csv", "multilabel", "logits", _multilabel_logits
-    ),
-    Case("regression_preds.csv", "regression_targets.csv", "regression", "values", _regression),
-]
-CASE_IDS = [c.id for c in CASES]
+from tests.cli.sample_oracles import (
+    CASE_IDS,
+    CASES,
+    CLASSES,
+    Case,
+    aligned,
+    bce_from_logits,
+    binary_probs,
+    multiclass_probs,
+    multiclass_y,
+    multilabel_probs,
+    regression,
+    write_aligned_multiclass_labels,
+)
 
 
 def test_the_oracles_agree_with_scikit_learn() -> None:
     """The hand-written oracles above are themselves checked against scikit-learn."""
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    assert _binary_probs().mean() == pytest.approx(log_loss(t["churned"], p["p_churn"]), rel=1e-12)
-    p, t = _aligned("multiclass_probs.csv", "multiclass_labels.csv")
-    expected = log_loss(_multiclass_y(t), p[CLASSES].to_numpy(), labels=[0, 1, 2])
-    assert _multiclass_probs().mean() == pytest.approx(expected, rel=1e-12)
-    p, t = _aligned("regression_preds.csv", "regression_targets.csv")
-    assert _regression().mean() == pytest.approx(mean_squared_error(t["price"], p["price"]))
+    p, t = aligned("binary_probs.csv", "binary_labels.csv")
+    assert binary_probs().mean() == pytest.approx(log_loss(t["churned"], p["p_churn"]), rel=1e-12)
+    p, t = aligned("multiclass_probs.csv", "multiclass_labels.csv")
+    expected = log_loss(multiclass_y(t), p[CLASSES].to_numpy(), labels=[0, 1, 2])
+    assert multiclass_probs().mean() == pytest.approx(expected, rel=1e-12)
+    p, t = aligned("regression_preds.csv", "regression_targets.csv")
+    assert regression().mean() == pytest.approx(mean_squared_error(t["price"], p["price"]))
 
 
 # --------------------------------------------------------------------------- formats
@@ -220,7 +126,7 @@ def test_output_file_holds_id_then_loss_in_prediction_order(tmp_path: Path, suff
     expected_ids = pd.read_csv(preds)["id"].tolist()
     assert table.column("id").to_pylist() == expected_ids
     losses = np.asarray(table.column("loss").to_numpy())
-    np.testing.assert_allclose(losses, _multiclass_probs(), rtol=1e-12)
+    np.testing.assert_allclose(losses, multiclass_probs(), rtol=1e-12)
     # the very numbers of the library and of the JSON report, not just close ones
     library = lossctl.evaluate(preds, targets)
     assert library.losses is not None
@@ -235,12 +141,12 @@ def test_output_file_holds_id_then_loss_in_prediction_order(tmp_path: Path, suff
 
 def test_output_without_an_id_has_only_the_loss_column(tmp_path: Path) -> None:
     out = tmp_path / "losses.parquet"
-    aligned = _write_aligned_multiclass_labels(tmp_path)
+    aligned = write_aligned_multiclass_labels(tmp_path)
     result = run_eval(sample_path("multiclass_probs.csv"), aligned, "--no-id", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     table = pq.read_table(out)
     assert table.column_names == ["loss"]
-    np.testing.assert_allclose(table.column("loss").to_numpy(), _multiclass_probs(), rtol=1e-12)
+    np.testing.assert_allclose(table.column("loss").to_numpy(), multiclass_probs(), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- --max-loss
@@ -271,7 +177,7 @@ def test_max_loss_failure_exits_1_with_the_report_and_one_stderr_line(
 ) -> None:
     args = [sample_path("multiclass_probs.csv"), sample_path("multiclass_labels.csv")]
     out = tmp_path / "losses.csv"
-    mean = _multiclass_probs().mean()
+    mean = multiclass_probs().mean()
     result = run_eval(*args, "--max-loss", "0.5", "--format", fmt, "--output", str(out))
     assert result.exit_code == 1
     # the report is complete on stdout
@@ -296,7 +202,7 @@ def test_max_loss_failure_exits_1_with_the_report_and_one_stderr_line(
     # --output is written in full anyway
     written = pd.read_csv(out)
     assert len(written) == 150
-    np.testing.assert_allclose(written["loss"].to_numpy(), _multiclass_probs(), rtol=1e-12)
+    np.testing.assert_allclose(written["loss"].to_numpy(), multiclass_probs(), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- version, help
@@ -368,7 +274,7 @@ def test_eval_help_prints_square_brackets_literally() -> None:
 
 
 def test_task_regression_override_gives_the_mse_of_the_raw_values() -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
+    p, t = aligned("binary_probs.csv", "binary_labels.csv")
     expected = mean_squared_error(t["churned"], p["p_churn"])
     doc = eval_json(
         sample_path("binary_probs.csv"), sample_path("binary_labels.csv"), "--task", "regression"
@@ -383,8 +289,8 @@ def test_task_regression_override_gives_the_mse_of_the_raw_values() -> None:
 
 
 def test_from_logits_override_reads_probabilities_as_logits() -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    expected = _bce_from_logits(p["p_churn"].to_numpy(), t["churned"].to_numpy()).mean()
+    p, t = aligned("binary_probs.csv", "binary_labels.csv")
+    expected = bce_from_logits(p["p_churn"].to_numpy(), t["churned"].to_numpy()).mean()
     args = [sample_path("binary_probs.csv"), sample_path("binary_labels.csv")]
     auto = eval_json(*args)
     doc = eval_json(*args, "--from-logits")
@@ -398,438 +304,10 @@ def test_from_probs_override_agrees_with_detection_and_says_so() -> None:
     args = [sample_path("multilabel_probs.csv"), sample_path("multilabel_labels.csv")]
     doc = eval_json(*args, "--from-probs", "--task", "multilabel")
     assert doc["prediction_kind"] == "probabilities"
-    assert doc["mean_loss"] == pytest.approx(_multilabel_probs().mean(), rel=1e-12)
+    assert doc["mean_loss"] == pytest.approx(multilabel_probs().mean(), rel=1e-12)
     reasons = doc["detection"]["reasons"]
     assert any("--from-probs" in reason for reason in reasons)
     assert any("--task" in reason for reason in reasons)
-
-
-# --------------------------------------------------------------------------- columns
-
-
-def test_pred_and_target_cols_repeatable_and_comma_separated() -> None:
-    args = [sample_path("multilabel_logits.csv"), sample_path("multilabel_labels.csv")]
-    default = eval_json(*args)
-    named = eval_json(
-        *args,
-        "--pred-col", "action,comedy", "--pred-col", "drama",
-        "--pred-col", "horror",
-        "--target-col", "action", "--target-col", "comedy,drama,horror",
-    )  # fmt: skip
-    assert named["inputs"]["pred_columns"] == GENRES
-    assert named["inputs"]["target_columns"] == GENRES
-    assert named["mean_loss"] == default["mean_loss"]
-
-
-def test_pred_and_target_cols_pick_a_subset() -> None:
-    p, t = _aligned("multilabel_logits.csv", "multilabel_labels.csv")
-    args = [sample_path("multilabel_logits.csv"), sample_path("multilabel_labels.csv")]
-    one = eval_json(*args, "--pred-col", "drama", "--target-col", "drama")
-    assert one["task"] == "binary"
-    expected = _bce_from_logits(p["drama"].to_numpy(), t["drama"].to_numpy()).mean()
-    assert one["mean_loss"] == pytest.approx(expected, rel=1e-12)
-    two = eval_json(*args, "--pred-col", "horror, action", "--target-col", "horror,action")
-    assert two["task"] == "multilabel"
-    assert two["inputs"]["pred_columns"] == ["horror", "action"]
-    cols = ["horror", "action"]
-    expected = _bce_from_logits(p[cols].to_numpy(), t[cols].to_numpy()).sum(axis=1).mean()
-    assert two["mean_loss"] == pytest.approx(expected, rel=1e-12)
-
-
-def test_single_file_mode_with_weights() -> None:
-    frame = pd.read_csv(sample_path("binary_single.csv"))
-    expected = log_loss(frame["churned"], frame["p_churn"], sample_weight=frame["weight"])
-    doc = eval_json(
-        sample_path("binary_single.csv"), "--target-col", "churned", "--weight-col", "weight"
-    )
-    assert doc["task"] == "binary"
-    assert doc["inputs"]["pred_columns"] == ["p_churn"]
-    assert doc["inputs"]["target_columns"] == ["churned"]
-    assert doc["inputs"]["targets"] is None
-    assert doc["weighted"] is True
-    assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
-    assert doc["unweighted_mean_loss"] == pytest.approx(_binary_probs().mean(), rel=1e-12)
-    assert doc["sum_weights"] == pytest.approx(frame["weight"].sum())
-
-
-def _labels_with_weights(tmp_path: Path, weights: np.ndarray, name: str = "w") -> str:
-    labels = pd.read_csv(sample_path("binary_labels.csv"))
-    labels[name] = weights
-    path = tmp_path / "labels_w.csv"
-    labels.to_csv(path, index=False)
-    return str(path)
-
-
-def test_weight_col_in_targets_is_sklearn_sample_weight(tmp_path: Path) -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    weights = np.linspace(0.0, 3.0, len(t))  # includes a zero weight
-    labels = _labels_with_weights(tmp_path, weights)
-    doc = eval_json(sample_path("binary_probs.csv"), labels, "--weight-col", "w")
-    expected = log_loss(t["churned"], p["p_churn"], sample_weight=weights)
-    assert doc["weighted"] is True
-    assert doc["inputs"]["weight_column"] == "w"
-    assert doc["inputs"]["target_columns"] == ["churned"]  # the weight is not a target
-    assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
-
-
-def test_weights_of_one_equal_no_weights(tmp_path: Path) -> None:
-    labels = _labels_with_weights(tmp_path, np.ones(200))
-    weighted = eval_value(sample_path("binary_probs.csv"), labels, "--weight-col", "w")
-    plain = eval_value(sample_path("binary_probs.csv"), sample_path("binary_labels.csv"))
-    assert weighted == pytest.approx(plain, rel=1e-14)
-
-
-def test_weight_col_from_targets_when_both_files_have_it(tmp_path: Path) -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    target_w = np.linspace(0.5, 2.0, 200)
-    labels = _labels_with_weights(tmp_path, target_w)
-    preds = p.assign(w=np.linspace(5.0, 0.1, 200))  # different weights: must be ignored
-    preds_path = tmp_path / "preds_w.csv"
-    preds.to_csv(preds_path, index=False)
-    doc = eval_json(str(preds_path), labels, "--weight-col", "w")
-    assert doc["inputs"]["pred_columns"] == ["p_churn"]
-    expected = log_loss(t["churned"], p["p_churn"], sample_weight=target_w)
-    assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
-
-
-def test_weight_col_from_the_predictions_file(tmp_path: Path) -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    weights = np.linspace(0.5, 2.0, 200)
-    preds_path = tmp_path / "preds_w.csv"
-    p.assign(w=weights).to_csv(preds_path, index=False)
-    doc = eval_json(str(preds_path), sample_path("binary_labels.csv"), "--weight-col", "w")
-    assert doc["inputs"]["pred_columns"] == ["p_churn"]
-    expected = log_loss(t["churned"], p["p_churn"], sample_weight=weights)
-    assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
-
-
-# --------------------------------------------------------------------------- ids
-
-
-def _write_aligned_multiclass_labels(tmp_path: Path, keep_id: bool = False) -> str:
-    """multiclass_labels.csv re-ordered to follow multiclass_probs.csv row by row."""
-    _, targets = _aligned("multiclass_probs.csv", "multiclass_labels.csv")
-    path = tmp_path / "labels_aligned.csv"
-    (targets if keep_id else targets.drop(columns="id")).to_csv(path, index=False)
-    return str(path)
-
-
-def test_the_sample_labels_really_are_shuffled() -> None:
-    preds = pd.read_csv(sample_path("multiclass_probs.csv"))
-    labels = pd.read_csv(sample_path("multiclass_labels.csv"))
-    assert sorted(preds["id"]) == sorted(labels["id"])
-    assert preds["id"].tolist() != labels["id"].tolist()
-
-
-def test_automatic_id_join_equals_row_aligned_copy(tmp_path: Path) -> None:
-    preds = sample_path("multiclass_probs.csv")
-    joined = run_eval(preds, sample_path("multiclass_labels.csv"), "--format", "csv")
-    aligned = run_eval(
-        preds, _write_aligned_multiclass_labels(tmp_path), "--no-id", "--format", "csv"
-    )
-    assert joined.exit_code == aligned.exit_code == 0
-    joined_losses = pd.read_csv(io.StringIO(joined.stdout))
-    aligned_losses = pd.read_csv(io.StringIO(aligned.stdout))
-    np.testing.assert_array_equal(joined_losses["loss"], aligned_losses["loss"])
-    doc = eval_json(preds, sample_path("multiclass_labels.csv"))
-    assert "'id'" in doc["detection"]["alignment"]
-    assert any("id" in reason for reason in doc["detection"]["reasons"])
-    assert doc["inputs"]["id_column"] == "id"
-    assert doc["inputs"]["pred_columns"] == CLASSES  # the id is never a prediction column
-
-
-def test_explicit_id_column_with_another_name(tmp_path: Path) -> None:
-    preds = pd.read_csv(sample_path("multiclass_probs.csv")).rename(columns={"id": "key"})
-    labels = pd.read_csv(sample_path("multiclass_labels.csv")).rename(columns={"id": "key"})
-    preds.to_csv(tmp_path / "p.csv", index=False)
-    labels.to_csv(tmp_path / "y.csv", index=False)
-    doc = eval_json(str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--id", "key")
-    assert doc["inputs"]["id_column"] == "key"
-    assert doc["inputs"]["pred_columns"] == CLASSES
-    assert doc["mean_loss"] == pytest.approx(_multiclass_probs().mean(), rel=1e-12)
-    result = run_eval(
-        str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--id", "key", "--format", "csv"
-    )
-    assert result.stdout.splitlines()[0] == "key,loss"
-
-
-def test_automatic_id_column_in_any_case(tmp_path: Path) -> None:
-    preds = pd.read_csv(sample_path("multiclass_probs.csv")).rename(columns={"id": "ID"})
-    labels = pd.read_csv(sample_path("multiclass_labels.csv")).rename(columns={"id": "Id"})
-    preds.to_csv(tmp_path / "p.csv", index=False)
-    labels.to_csv(tmp_path / "y.csv", index=False)
-    doc = eval_json(str(tmp_path / "p.csv"), str(tmp_path / "y.csv"))
-    assert doc["inputs"]["pred_columns"] == CLASSES
-    assert doc["mean_loss"] == pytest.approx(_multiclass_probs().mean(), rel=1e-12)
-
-
-def test_no_id_aligns_by_position_and_says_so() -> None:
-    args = [sample_path("multiclass_probs.csv"), sample_path("multiclass_labels.csv")]
-    doc = eval_json(*args, "--no-id")
-    assert "position" in doc["detection"]["alignment"]
-    assert doc["inputs"]["pred_columns"] == CLASSES  # the id column is still set aside
-    preds = pd.read_csv(args[0])
-    labels = pd.read_csv(args[1])
-    by_position = -np.log(preds[CLASSES].to_numpy()[np.arange(150), _multiclass_y(labels)]).mean()
-    assert doc["mean_loss"] == pytest.approx(by_position, rel=1e-12)
-    assert doc["mean_loss"] != pytest.approx(_multiclass_probs().mean())
-
-
-# --------------------------------------------------------------------------- stdin
-
-
-def test_predictions_on_stdin() -> None:
-    text = Path(sample_path("binary_logits.csv")).read_text()
-    result = run_eval("-", sample_path("binary_labels.csv"), "--format", "value", input=text)
-    assert result.exit_code == 0, result.stderr
-    assert float(result.stdout) == pytest.approx(_binary_logits().mean(), rel=1e-12)
-
-
-def test_targets_on_stdin() -> None:
-    text = Path(sample_path("multiclass_labels.csv")).read_text()
-    result = run_eval(sample_path("multiclass_probs.csv"), "-", "--format", "json", input=text)
-    assert result.exit_code == 0, result.stderr
-    doc = json.loads(result.stdout)
-    assert doc["inputs"]["targets"] == "-"
-    assert doc["mean_loss"] == pytest.approx(_multiclass_probs().mean(), rel=1e-12)
-
-
-def test_single_file_on_stdin() -> None:
-    text = Path(sample_path("binary_single.csv")).read_text()
-    result = run_eval(
-        "-", "--target-col", "churned", "--weight-col", "weight", "--format", "value", input=text
-    )
-    assert result.exit_code == 0, result.stderr
-    frame = pd.read_csv(sample_path("binary_single.csv"))
-    expected = log_loss(frame["churned"], frame["p_churn"], sample_weight=frame["weight"])
-    assert float(result.stdout) == pytest.approx(expected, rel=1e-12)
-
-
-# --------------------------------------------------------------------------- file formats
-
-
-def _convert(source: str, target: Path) -> str:
-    """Rewrite a sample CSV as ``target`` (format and compression from its name)."""
-    table = pacsv.read_csv(source)
-    name = target.name
-    if name.endswith(".parquet"):
-        pq.write_table(table, target)
-    else:
-        delimiter = "\t" if name.endswith(".tsv") else ","
-        options = pacsv.WriteOptions(delimiter=delimiter, quoting_style="none")
-        with pa.output_stream(str(target), compression="detect") as stream:
-            pacsv.write_csv(table, stream, write_options=options)
-    return str(target)
-
-
-FORMATS = ["csv.gz", "csv.bz2", "csv.zst", "tsv", "parquet"]
-
-
-@pytest.mark.parametrize("side", ["predictions", "targets"])
-@pytest.mark.parametrize("suffix", FORMATS)
-def test_other_formats_give_the_same_mean(tmp_path: Path, suffix: str, side: str) -> None:
-    preds, targets = sample_path("multiclass_logits.csv"), sample_path("multiclass_labels.csv")
-    baseline = eval_json(preds, targets)
-    if side == "predictions":
-        preds = _convert(preds, tmp_path / f"preds.{suffix}")
-    else:
-        targets = _convert(targets, tmp_path / f"labels.{suffix}")
-    doc = eval_json(preds, targets)
-    assert doc["n_samples"] == baseline["n_samples"] == 150
-    assert doc["mean_loss"] == baseline["mean_loss"]
-    assert doc["mean_loss"] == pytest.approx(_multiclass_logits().mean(), rel=1e-12)
-
-
-def test_bundled_compressed_and_parquet_samples() -> None:
-    gz = eval_value(sample_path("regression_preds.csv.gz"), sample_path("regression_targets.csv"))
-    assert gz == pytest.approx(_regression().mean(), rel=1e-12)
-    pqv = eval_value(
-        sample_path("multiclass_probs.parquet"), sample_path("multiclass_labels.parquet")
-    )
-    assert pqv == pytest.approx(_multiclass_probs().mean(), rel=1e-12)
-
-
-# --------------------------------------------------------------------------- --drop-missing
-
-
-def test_drop_missing_reports_the_count_and_excludes_the_rows(tmp_path: Path) -> None:
-    p, t = _aligned("binary_probs.csv", "binary_labels.csv")
-    preds = p.astype({"p_churn": object})
-    preds.loc[4, "p_churn"] = ""  # an empty prediction
-    preds.loc[9, "p_churn"] = "NaN"
-    labels = t.astype({"churned": object})
-    labels.loc[14, "churned"] = ""  # an empty target
-    preds.to_csv(tmp_path / "p.csv", index=False)
-    labels.to_csv(tmp_path / "y.csv", index=False)
-    out = tmp_path / "losses.csv"
-    args = [str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--drop-missing"]
-    result = run_eval(*args, "--format", "json", "--output", str(out))
-    assert result.exit_code == 0, result.stderr
-    doc = json.loads(result.stdout)
-    assert doc["n_dropped"] == 3
-    assert doc["n_samples"] == 197
-    assert any("3" in w and "dropped" in w for w in doc["warnings"])
-    keep = np.setdiff1d(np.arange(200), [4, 9, 14])
-    expected = _binary_probs()[keep]
-    assert doc["mean_loss"] == pytest.approx(expected.mean(), rel=1e-12)
-    written = pd.read_csv(out)
-    assert written["id"].tolist() == p["id"][keep].tolist()
-    np.testing.assert_allclose(written["loss"].to_numpy(), expected, rtol=1e-12)
-    table = run_eval(*args)
-    assert table.exit_code == 0
-    assert "dropped" in table.stdout
-    assert "3 rows" in table.stdout
-
-
-# --------------------------------------------------------------------------- numerics
-
-
-def test_label_reduction_mean_divides_by_the_number_of_labels() -> None:
-    args = [sample_path("multilabel_probs.csv"), sample_path("multilabel_labels.csv")]
-    summed = eval_json(*args)
-    mean = eval_json(*args, "--label-reduction", "mean")
-    assert summed["label_reduction"] == "sum"
-    assert mean["label_reduction"] == "mean"
-    assert mean["mean_loss"] == pytest.approx(_multilabel_probs().mean() / 4, rel=1e-12)
-    assert mean["mean_loss"] == pytest.approx(summed["mean_loss"] / 4, rel=1e-12)
-    table = run_eval(*args, "--label-reduction", "mean")
-    assert "mean over 4 labels" in table.stdout
-
-
-def test_default_eps_clips_certain_mistakes_to_the_spec_maximum(write: Callable[..., str]) -> None:
-    preds = write("p.csv", csv_text(["p"], [[0.0], [1.0], [0.5], [1.0]]))
-    targets = write("y.csv", csv_text(["y"], [[1], [0], [1], [1]]))
-    result = run_eval(preds, targets, "--format", "csv")
-    losses = pd.read_csv(io.StringIO(result.stdout))["loss"].to_numpy()
-    assert losses[0] == losses[1] == 36.04365338911715
-    assert losses[2] == pytest.approx(math.log(2), rel=1e-15)
-    doc = eval_json(preds, targets)
-    assert doc["n_clipped"] == 3  # 0 and 1 (twice) are clipped; 0.5 is not
-    wide = eval_json(preds, targets, "--eps", "1e-7")
-    assert wide["max_loss"] == pytest.approx(-math.log(1e-7), rel=1e-9)
-
-
-# --------------------------------------------------------------------------- --head / --worst
-
-
-def test_head_and_worst_choose_the_rows_shown() -> None:
-    args = [sample_path("multiclass_probs.csv"), sample_path("multiclass_labels.csv")]
-    losses = _multiclass_probs()
-    result = run_eval(*args, "--head", "3", "--worst", "2")
-    assert result.exit_code == 0
-    out = result.stdout
-    assert "First 3 rows" in out
-    assert "Worst 2 rows" in out
-    ids = pd.read_csv(args[0])["id"].tolist()
-    head_part = out.split("First 3 rows", 1)[1].split("Worst 2 rows", 1)[0]
-    assert [i for i in ids if i in head_part] == ids[:3]
-    worst_part = out.split("Worst 2 rows", 1)[1].split("Loss histogram", 1)[0]
-    order = np.argsort(-losses)
-    assert sorted(i for i in ids if i in worst_part) == sorted(ids[i] for i in order[:2])
-    assert worst_part.index(ids[order[0]]) < worst_part.index(ids[order[1]])
-    assert not any(ids[i] in worst_part for i in order[2:])
-
-
-def test_head_and_worst_zero_hide_the_sections() -> None:
-    args = [sample_path("multiclass_probs.csv"), sample_path("multiclass_labels.csv")]
-    result = run_eval(*args, "--head", "0", "--worst", "0")
-    assert result.exit_code == 0
-    assert "First" not in result.stdout
-    assert "Worst" not in result.stdout
-    assert "mean loss" in result.stdout
-
-
-def test_worst_sets_the_worst_rows_of_the_json_report() -> None:
-    args = [sample_path("regression_preds.csv"), sample_path("regression_targets.csv")]
-    losses = _regression()
-    doc = eval_json(*args, "--worst", "7")
-    worst = doc["worst"]
-    assert len(worst) == 7
-    assert [r["loss"] for r in worst] == sorted(np.sort(losses)[::-1][:7].tolist(), reverse=True)
-    for r in worst:
-        assert r["loss"] == pytest.approx(losses[r["row"] - 1], rel=1e-12)
-
-
-def test_unreadable_option_values_are_usage_errors() -> None:
-    args = [sample_path("binary_probs.csv"), sample_path("binary_labels.csv")]
-    for extra in (["--head", "-1"], ["--format", "xml"], ["--max-loss", "abc"], ["--eps", "0"]):
-        result = run_eval(*args, *extra)
-        assert result.exit_code == 2, extra
-        assert result.stdout == ""
-        assert_one_error_line(result.stderr, extra[0])
-
-
-def test_max_loss_gates_the_weighted_mean() -> None:
-    """The gate compares the weighted mean (0.5138) not the unweighted one (0.5339)."""
-    args = [sample_path("binary_single.csv"), "--target-col", "churned", "--weight-col", "weight"]
-    doc = eval_json(*args)
-    assert doc["mean_loss"] < 0.52 < doc["unweighted_mean_loss"]
-    assert run_eval(*args, "--max-loss", "0.52", "--format", "value").exit_code == 0
-    assert run_eval(*args, "--max-loss", "0.51", "--format", "value").exit_code == 1
-
-
-def test_format_csv_equals_the_output_file(tmp_path: Path) -> None:
-    args = [sample_path("multilabel_logits.csv"), sample_path("multilabel_labels.csv")]
-    out = tmp_path / "losses.csv"
-    result = run_eval(*args, "--format", "csv", "--output", str(out))
-    assert result.exit_code == 0
-    assert result.stdout == out.read_text()
-
-
-def test_format_csv_without_ids_is_a_loss_column(tmp_path: Path) -> None:
-    aligned = _write_aligned_multiclass_labels(tmp_path)
-    result = run_eval(sample_path("multiclass_probs.csv"), aligned, "--no-id", "--format", "csv")
-    lines = result.stdout.splitlines()
-    assert lines[0] == "loss"
-    assert len(lines) == 151
-    np.testing.assert_allclose([float(x) for x in lines[1:]], _multiclass_probs(), rtol=1e-12)
-
-
-# --------------------------------------------------------------------------- target encodings
-
-
-def test_multiclass_targets_as_indices_names_and_one_hot_agree(tmp_path: Path) -> None:
-    _, targets = _aligned("multiclass_probs.csv", "multiclass_labels.csv")
-    y = _multiclass_y(targets)
-    pd.DataFrame({"id": targets["id"], "label": y}).to_csv(tmp_path / "idx.csv", index=False)
-    one_hot = pd.DataFrame(np.eye(3, dtype=int)[y], columns=CLASSES).assign(id=targets["id"])
-    one_hot.to_csv(tmp_path / "onehot.csv", index=False)
-    preds = sample_path("multiclass_probs.csv")
-    expected = _multiclass_probs().mean()
-    by_name = eval_json(preds, sample_path("multiclass_labels.csv"))
-    by_index = eval_json(preds, str(tmp_path / "idx.csv"))
-    by_one_hot = eval_json(preds, str(tmp_path / "onehot.csv"))
-    for doc in (by_name, by_index, by_one_hot):
-        assert doc["task"] == "multiclass"
-        assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
-    encodings = {d["detection"]["target_encoding"] for d in (by_name, by_index, by_one_hot)}
-    assert len(encodings) == 3  # the detection says which reading it used
-
-
-def test_numeric_class_names_are_names_when_all_targets_are_column_names(
-    write: Callable[..., str],
-) -> None:
-    """Columns 1,2,3 with labels in 1..3 mean those columns, not indices (SPEC)."""
-    preds = write("p.csv", csv_text(["1", "2", "3"], [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]))
-    targets = write("y.csv", csv_text(["y"], [[1], [3]]))
-    doc = eval_json(preds, targets)
-    assert doc["mean_loss"] == pytest.approx(-(math.log(0.7) + math.log(0.6)) / 2, rel=1e-12)
-
-
-def test_boolean_binary_targets_equal_0_1(write: Callable[..., str]) -> None:
-    preds = write("p.csv", csv_text(["p"], [[0.9], [0.2], [0.6]]))
-    bools = write("b.csv", csv_text(["y"], [["true"], ["false"], ["True"]]))
-    ints = write("i.csv", csv_text(["y"], [[1], [0], [1]]))
-    assert eval_json(preds, bools)["task"] == "binary"
-    assert eval_value(preds, bools) == eval_value(preds, ints)
-    assert eval_value(preds, ints) == pytest.approx(log_loss([1, 0, 1], [0.9, 0.2, 0.6]), rel=1e-12)
-
-
-def test_multilabel_targets_matched_by_name_not_position(tmp_path: Path) -> None:
-    labels = pd.read_csv(sample_path("multilabel_labels.csv"))
-    labels[["id", *reversed(GENRES)]].to_csv(tmp_path / "y.csv", index=False)
-    doc = eval_json(sample_path("multilabel_probs.csv"), str(tmp_path / "y.csv"))
-    assert doc["mean_loss"] == pytest.approx(_multilabel_probs().mean(), rel=1e-12)
 
 
 # --------------------------------------------------------------------------- chunks
@@ -854,7 +332,7 @@ def test_detection_looks_at_the_whole_input_not_the_first_chunk(
     targets = write("y.csv", csv_text(["y"], [[i % 2] for i in range(len(values))]))
     doc = eval_json(preds, targets, "--chunk-rows", "2")
     assert doc["prediction_kind"] == "logits"
-    expected = _bce_from_logits(np.array(values), np.arange(len(values)) % 2).mean()
+    expected = bce_from_logits(np.array(values), np.arange(len(values)) % 2).mean()
     assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
 
 
