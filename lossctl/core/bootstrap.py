@@ -40,8 +40,10 @@ from lossctl.core.losses import IntArray
 #: that resampling them stays cheap.
 N_BUCKETS = 4096
 
-#: Resampled bucket indices held at once (8 bytes each): about 32 MiB.
-BOOTSTRAP_BLOCK = 1 << 22
+#: Resampled bucket indices held at once (8 bytes each, and 16 for the values they
+#: gather): about 6 MiB. Larger blocks are no faster (4M indices: 0.09 s for 1,000
+#: resamples of 4,096 buckets, against 0.016 s for these), and held about 100 MiB.
+BOOTSTRAP_BLOCK = 1 << 18
 
 Side = Literal["candidate", "baseline"]
 
