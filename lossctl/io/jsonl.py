@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import pyarrow as pa
 
 from lossctl.errors import EmptyFile, InvalidJson, MixedJsonTypes, NonNumeric, NotJsonObject
+from lossctl.io.columns import is_number_type
 from lossctl.io.sources import Source
 from lossctl.io.table import Batch, InputTable
 
@@ -30,11 +31,11 @@ HINT = "Give one JSON object per line"
 class JsonLinesTable(InputTable):
     """A JSON Lines file: the columns are the keys of the objects in its first block."""
 
-    def __init__(self, source: Source, block_size: int = BLOCK_SIZE) -> None:
+    def __init__(self, source: Source, block_size: int | None = None) -> None:
         assert source.path is not None
         self.source = source
         self.path = str(source.path)
-        self.block_size = block_size
+        self.block_size = block_size or BLOCK_SIZE
         self._rows_done = 0
         if os.path.getsize(self.path) == 0:
             raise EmptyFile("is empty", file=source.label, hint=HINT)
@@ -52,11 +53,17 @@ class JsonLinesTable(InputTable):
         return pj.ReadOptions(block_size=self.block_size)
 
     def _parse_options(self, numeric: list[str], other: list[str], whole: bool) -> Any:
-        """The prediction columns as float64; the others as the first block says (or, read
-        ``whole``, as every line says); and no column besides."""
+        """The prediction columns as float64 (if the first block holds numbers in them); the
+        others as the first block says (or, read ``whole``, as every line says); and no
+        column besides."""
         import pyarrow.json as pj
 
-        fields = [pa.field(name, pa.float64()) for name in numeric]
+        fields = [
+            pa.field(name, pa.float64())
+            if is_number_type(self._types.field(name).type)
+            else self._types.field(name)  # (lists, text: _as_float says what they are)
+            for name in numeric
+        ]
         if not whole:
             fields += [self._types.field(name) for name in other]
         return pj.ParseOptions(
