@@ -196,7 +196,8 @@ class StreamOnly:
 
 def _frames(table: pa.Table) -> dict[str, object]:
     """The in-memory ways to give a table to lossctl.evaluate."""
-    polars = pytest.importorskip("polars")
+    import polars
+
     return {
         "pyarrow Table": table,
         "RecordBatch": table.combine_chunks().to_batches()[0],
@@ -229,7 +230,8 @@ def _aligned_labels(pred_table: pa.Table, target_table: pa.Table) -> list[str]:
 
 
 def test_polars_series_and_categorical_labels() -> None:
-    pl = pytest.importorskip("polars")
+    import polars as pl
+
     preds = pl.DataFrame({"cat": [0.2, 0.6, 0.1], "dog": [0.8, 0.4, 0.9]})
     labels = pl.DataFrame({"label": pl.Series(["dog", "cat", "dog"]).cast(pl.Categorical)})
     report = lossctl.evaluate(preds, labels)
