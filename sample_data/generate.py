@@ -7,6 +7,7 @@ learn. Ids are shared, so lossctl matches rows by id automatically.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,14 @@ def write(name: str, columns: dict[str, np.ndarray | list[str]]) -> None:
     (HERE / name).parent.mkdir(exist_ok=True)
     if name.endswith(".parquet"):
         pq.write_table(table, HERE / name)
+        return
+    if name.endswith(".arrow"):  # the Arrow IPC file format (Feather version 2)
+        with pa.ipc.new_file(HERE / name, table.schema) as writer:
+            writer.write_table(table, max_chunksize=64)
+        return
+    if name.endswith(".jsonl"):
+        lines = [json.dumps(row) for row in table.to_pylist()]
+        (HERE / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
         return
     options = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
     with pa.output_stream(HERE / name, compression="detect") as stream:
@@ -73,6 +82,7 @@ def multiclass(n: int = 150) -> None:
     write("multiclass_logits.csv", {"id": key, **dict(zip(classes, logits.T, strict=True))})
     write("multiclass_probs.csv", {"id": key, **dict(zip(classes, probs.T, strict=True))})
     write("multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))})
+    write("multiclass_probs.arrow", {"id": key, **dict(zip(classes, probs.T, strict=True))})
     for part, rows in enumerate(np.array_split(np.arange(n), 3)):  # as a batch job writes them
         columns = {"id": [key[i] for i in rows], **dict(zip(classes, probs[rows].T, strict=True))}
         write(f"multiclass_parts/part-{part}.parquet", columns)
@@ -83,6 +93,7 @@ def multiclass(n: int = 150) -> None:
     names = [classes[i] for i in label[order]]
     write("multiclass_labels.csv", {"id": [key[i] for i in order], "label": names})
     write("multiclass_labels.parquet", {"id": [key[i] for i in order], "label": names})
+    write("multiclass_labels.jsonl", {"id": [key[i] for i in order], "label": names})
 
 
 def multilabel(n: int = 120) -> None:
@@ -107,6 +118,9 @@ def regression(n: int = 180) -> None:
     write("regression_preds.csv", {"id": key, "price": predicted})
     write("regression_preds.csv.gz", {"id": key, "price": predicted})
     write("regression_targets.csv", {"id": key, "price": price})
+    # The same in row order, without ids: NumPy arrays as a training script saves them.
+    np.save(HERE / "regression_preds.npy", predicted)
+    np.save(HERE / "regression_targets.npy", price)
 
 
 def headerless(n: int = 150) -> None:

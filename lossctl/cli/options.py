@@ -27,7 +27,8 @@ Predictions = Annotated[
     str,
     typer.Argument(
         metavar="PREDICTIONS",
-        help="Predictions: .csv, .tsv, .parquet, .csv.gz/.bz2/.zst, or - for CSV on stdin.",
+        help="Predictions: .csv, .tsv, .parquet, .arrow/.feather/.ipc, .jsonl/.ndjson, .npy, "
+        ".csv.gz/.bz2/.zst, a glob or a directory of parts, or - for CSV on stdin.",
         show_default=False,
     ),
 ]

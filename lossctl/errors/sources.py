@@ -5,14 +5,18 @@ from __future__ import annotations
 from lossctl.errors.base import SourceError
 
 __all__ = [
+    "CorruptArrow",
+    "CorruptNpy",
     "CorruptParquet",
     "EmptyFile",
     "FileNotFound",
     "HeaderOnly",
+    "InvalidJson",
     "IsADirectory",
     "MixedPartFormats",
     "NoFileMatches",
     "NoPartFiles",
+    "NotJsonObject",
     "NotUtf8",
     "RaggedRow",
     "StdinIsTerminal",
@@ -20,6 +24,7 @@ __all__ = [
     "Unreadable",
     "UnsupportedData",
     "UnsupportedFormat",
+    "UnsupportedNpy",
 ]
 
 
@@ -46,13 +51,13 @@ class NoFileMatches(SourceError):
 
 
 class NoPartFiles(SourceError):
-    """A directory of parts that holds no .csv, .tsv or .parquet file, in any subdirectory."""
+    """A directory of parts that holds no file of a type lossctl reads, in any subdirectory."""
 
     fix = "Give a directory of parts, or a glob that matches them"
 
 
 class MixedPartFormats(SourceError):
-    """The parts of a glob or a directory are not all of one format (CSV, TSV or Parquet)."""
+    """The parts of a glob or a directory are not all of one format (CSV, TSV, Parquet, ...)."""
 
     fix = "Give parts of one format, with a narrower glob"
 
@@ -60,7 +65,7 @@ class MixedPartFormats(SourceError):
 class UnsupportedFormat(SourceError):
     """The file name's extension is not one lossctl reads."""
 
-    fix = "Use .csv, .tsv, .parquet or .csv.gz/.bz2/.zst, or rename the file"
+    fix = "Use .csv, .tsv, .parquet, .arrow, .jsonl, .npy or .csv.gz/.bz2/.zst, or rename the file"
 
 
 class StdinIsTerminal(SourceError):
@@ -109,6 +114,36 @@ class CorruptParquet(SourceError):
     """A .parquet file that is truncated, corrupt, or not Parquet at all."""
 
     fix = "Check that the file is complete and really Parquet"
+
+
+class CorruptArrow(SourceError):
+    """An .arrow, .feather or .ipc file that is truncated, corrupt, or not Arrow IPC at all."""
+
+    fix = "Check that the file is complete, and written as an Arrow IPC file or stream"
+
+
+class InvalidJson(SourceError):
+    """A line of a JSON Lines file that is not valid JSON (Python's words are quoted)."""
+
+    fix = "Fix the line: one JSON object per line"
+
+
+class NotJsonObject(SourceError):
+    """A line of a JSON Lines file that is valid JSON but not an object (a list, a number)."""
+
+    fix = 'Give one JSON object per line, such as {"id": 1, "p": 0.2}'
+
+
+class CorruptNpy(SourceError):
+    """A .npy file that is truncated, corrupt, or not NumPy's format at all."""
+
+    fix = "Check that the file is complete and written by numpy.save"
+
+
+class UnsupportedNpy(SourceError):
+    """A .npy array that is not a table: 0-d, 3-D or more, or of objects or complex numbers."""
+
+    fix = "Save a 1-D array (one column) or a 2-D array (one column per class or label)"
 
 
 class UnsupportedData(SourceError):

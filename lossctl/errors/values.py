@@ -17,6 +17,7 @@ __all__ = [
     "MissingIds",
     "MissingValue",
     "MixedClassTargets",
+    "MixedJsonTypes",
     "NegativeWeight",
     "NoColumnsLeft",
     "NoSuchColumn",
@@ -62,9 +63,16 @@ class AmbiguousPairing(ColumnError):
 
 
 class UnsupportedColumnType(ColumnError):
-    """A Parquet or DataFrame column of a type that holds no numbers (lists, structs, dates)."""
+    """A Parquet, Arrow, JSON Lines or DataFrame column of a type that holds no numbers
+    (lists, structs, dates)."""
 
     fix = "Pick numeric columns with --pred-col and --target-col"
+
+
+class MixedJsonTypes(ColumnError):
+    """A JSON Lines column whose values are of two JSON types (numbers and strings)."""
+
+    fix = "Give each column values of one JSON type (quote every id, or none)"
 
 
 class PartColumnsDiffer(ColumnError):

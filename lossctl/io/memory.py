@@ -1,4 +1,6 @@
-"""In-memory inputs: pandas DataFrames and Series, pyarrow Tables, NumPy arrays, dicts."""
+"""In-memory inputs: pandas DataFrames and Series, pyarrow Tables and RecordBatches, objects
+that export Arrow data (``__arrow_c_stream__``: polars DataFrames and Series, DuckDB
+relations, ...), NumPy arrays, dicts."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from lossctl.io.table import Batch, InputTable, check_unique
 
 
 class ArrowTable(InputTable):
-    """An in-memory table: a pandas DataFrame, a pyarrow Table or a NumPy array."""
+    """An in-memory table: a DataFrame, a pyarrow Table, an Arrow stream or a NumPy array."""
 
     def __init__(self, label: str, table: pa.Table) -> None:
         self.table = table
@@ -22,9 +24,7 @@ class ArrowTable(InputTable):
     ) -> Iterator[Batch]:
         start = 0
         for record in self.table.select([*numeric, *other]).to_batches(rows or None):
-            columns = {name: self._as_float(name, record.column(name), start) for name in numeric}
-            columns.update({name: record.column(name) for name in other})
-            yield Batch(columns, 0, start)
+            yield Batch(self._record_columns(record, numeric, other, start), 0, start)
             start += record.num_rows
 
 
@@ -43,6 +43,8 @@ def to_arrow(data: object, label: str) -> pa.Table:
 def _as_table(data: object, label: str) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
     if type(data).__module__.startswith("pandas"):
         import pandas as pd
 
@@ -65,6 +67,8 @@ def _as_table(data: object, label: str) -> pa.Table:
             return pa.table({str(k): v for k, v in data.items()})
         except (pa.ArrowException, TypeError, ValueError) as error:
             raise UnsupportedData(f"cannot be read as columns ({error})", file=label) from None
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return _exported(data, label)
     import numpy as np
 
     array = np.asarray(data)
@@ -83,3 +87,19 @@ def _as_table(data: object, label: str) -> pa.Table:
         file=label,
         hint="Give a 1-D array (one column) or a 2-D array (one column per class or label)",
     )
+
+
+def _exported(data: object, label: str) -> pa.Table:
+    """An object that exports Arrow data through the PyCapsule interface: a stream (or an
+    array) of record batches is a table; of anything else, one column, named as the
+    object is (a polars Series' ``name``) or by ``label``."""
+    try:
+        table = pa.table(data)
+    except pa.ArrowInvalid as error:
+        if "non-struct" not in str(error):
+            raise
+        name = getattr(data, "name", None)
+        column = pa.chunked_array(data)
+        return pa.table({str(name) if name else label: column})
+    check_unique(table.column_names, label)
+    return table

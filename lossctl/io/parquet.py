@@ -58,6 +58,11 @@ class ParquetTable(InputTable):
                 hint="Check that the file is complete",
             ) from None
 
+    reopens = True
+
+    def close(self) -> None:
+        self._file.close()
+
     def size(self) -> tuple[int, str] | None:
         return int(self._file.metadata.num_rows), "rows"
 

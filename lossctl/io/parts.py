@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from lossctl.errors import PartColumnsDiffer, PartitionColumnClash
-from lossctl.io.csv import CsvTable
-from lossctl.io.parquet import ParquetTable
+from lossctl.io.files import open_file
 from lossctl.io.sources import Parts, Source
 from lossctl.io.table import NULL_VALUES, Batch, InputTable, is_number, raise_first_non_number
 
@@ -16,8 +15,8 @@ from lossctl.io.table import NULL_VALUES, Batch, InputTable, is_number, raise_fi
 class PartsTable(InputTable):
     """The parts of a glob or a directory, read one after another as one table.
 
-    Each part is read by a table of its own (:class:`CsvTable`,
-    :class:`ParquetTable`) whose label is the part's path, so that an error in a
+    Each part is read by a table of its own (:func:`lossctl.io.files.open_file`: CSV,
+    Parquet, Arrow IPC, JSON Lines or .npy) whose label is the part's path, so that an error in a
     part names that file and its row. ``label`` is the argument as given and
     ``parts`` the parts' paths, in the order of :func:`lossctl.io.sources.resolve_parts`.
     Every part must have the same columns, in any order. The ``key=value``
@@ -25,8 +24,8 @@ class PartsTable(InputTable):
     columns of text (null for ``__HIVE_DEFAULT_PARTITION__``). A CSV column may
     have one type in a part and another in the next: batches may differ in type.
 
-    Parquet parts are closed between reads, so that thousands of parts do not hold
-    thousands of open files.
+    Parts that keep a file open (Parquet) are closed between reads, so that thousands of
+    parts do not hold thousands of open files.
     """
 
     def __init__(self, parts: Parts, encoding: str = "utf-8", no_header: bool = False) -> None:
@@ -55,9 +54,7 @@ class PartsTable(InputTable):
         self.has_header = first.has_header
 
     def _open(self, source: Source) -> InputTable:
-        if source.format == "parquet":
-            return ParquetTable(source)
-        return CsvTable(source, self.encoding, self.no_header)
+        return open_file(source, self.encoding, self.no_header)
 
     def _part(self, index: int) -> InputTable:
         table = self._tables[index]
@@ -66,10 +63,10 @@ class PartsTable(InputTable):
         return table
 
     def _release(self, index: int) -> None:
-        """Close a Parquet part's file (it is opened again when read)."""
+        """Close a part's file, if it keeps one open (it is opened again when read)."""
         table = self._tables[index]
-        if isinstance(table, ParquetTable):
-            table._file.close()
+        if table is not None and table.reopens:
+            table.close()
             self._tables[index] = None
 
     @staticmethod

@@ -23,11 +23,36 @@ from lossctl.errors import (
     UnsupportedFormat,
 )
 
-Format = Literal["csv", "tsv", "parquet"]
+Format = Literal["csv", "tsv", "parquet", "arrow", "jsonl", "npy"]
 
-FORMATS: dict[str, Format] = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+#: The input formats, by extension. Outputs have a table of their own (:data:`OUTPUT_FORMATS`):
+#: a file type that lossctl reads is not one it writes, nor the other way round.
+FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".npy": "npy",
+}
+#: The output formats (of --output), by extension.
+OUTPUT_FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
-SUPPORTED = ".csv, .tsv, .parquet, .csv.gz, .csv.bz2, .csv.zst (or - for CSV on stdin)"
+#: The formats whose files may be compressed (the extension says how).
+COMPRESSIBLE = ("csv", "tsv")
+SUPPORTED = (
+    ".csv, .tsv, .parquet, .arrow, .feather, .ipc, .jsonl, .ndjson, .npy, .csv.gz, .csv.bz2, "
+    ".csv.zst (or - for CSV on stdin)"
+)
 #: Characters that make an argument a glob pattern (unless it names an existing file).
 GLOB_CHARS = "*?["
 #: Names of files and directories that a part search skips, as Spark and pyarrow do
@@ -35,7 +60,14 @@ GLOB_CHARS = "*?["
 IGNORED_PREFIXES = ("_", ".")
 #: The directory name that Hive and Spark give a partition whose value is null.
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
-FORMAT_NAMES: dict[str, str] = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet"}
+FORMAT_NAMES: dict[str, str] = {
+    "csv": "CSV",
+    "tsv": "TSV",
+    "parquet": "Parquet",
+    "arrow": "Arrow IPC",
+    "jsonl": "JSON Lines",
+    "npy": "NumPy .npy",
+}
 
 
 @dataclass(frozen=True)
@@ -52,16 +84,30 @@ class Source:
         return self.path is None
 
 
-def split_suffix(path: Path) -> tuple[Format | None, str | None]:
-    """The format and compression that a file name's extensions say."""
+def split_suffix(
+    path: Path, formats: dict[str, Format] = FORMATS
+) -> tuple[Format | None, str | None]:
+    """The input format and compression that a file name's extensions say (None: not
+    one lossctl reads); ``formats`` is the table to look in (:data:`OUTPUT_FORMATS`
+    for an output: see :func:`output_suffix`)."""
     suffixes = [s.lower() for s in path.suffixes]
     compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
     if compression is not None:
         suffixes = suffixes[:-1]
-    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
-    if fmt == "parquet" and compression is not None:
+    fmt = formats.get(suffixes[-1]) if suffixes else None
+    if fmt not in COMPRESSIBLE and compression is not None:
         fmt = None
     return fmt, compression
+
+
+def output_suffix(path: Path) -> tuple[Format | None, str | None]:
+    """The output format and compression that a file name's extensions say (None: not one
+    lossctl writes).
+
+    >>> output_suffix(Path("losses.csv.gz")), output_suffix(Path("losses.arrow"))
+    (('csv', 'gzip'), (None, None))
+    """
+    return split_suffix(path, OUTPUT_FORMATS)
 
 
 def resolve(spec: str) -> Source:
@@ -145,7 +191,7 @@ def resolve_parts(spec: str) -> Parts | None:
         paths = _search(spec)
         if not paths:
             raise NoPartFiles(
-                "holds no .csv, .tsv or .parquet file (in any of its subdirectories)",
+                "holds no file of a type lossctl reads (in any of its subdirectories)",
                 file=spec,
                 hint="Give a directory of parts, or a glob such as 'preds/*.parquet'",
             )

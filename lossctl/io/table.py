@@ -107,6 +107,22 @@ class InputTable:
         """How much there is to read, and in what unit ("bytes" or "rows"), if known."""
         return None
 
+    #: Whether :meth:`close` frees something that the next read opens again (a file of
+    #: parts, thousands of which should not be held open at once).
+    reopens = False
+
+    def close(self) -> None:
+        """Let go of the open file, if any, between reads."""
+
+    def _record_columns(
+        self, record: pa.RecordBatch, numeric: list[str], other: list[str], start: int
+    ) -> dict[str, pa.Array]:
+        """The columns of a record batch: ``numeric`` as float64, ``other`` of plain types
+        (``start``: the row of the file where the record begins, counted from 0)."""
+        columns = {name: self._as_float(name, record.column(name), start) for name in numeric}
+        columns.update({name: plain(record.column(name)) for name in other})
+        return columns
+
     def done(self) -> int:
         """How much of ``size`` the batches read so far cover."""
         return 0
@@ -136,6 +152,24 @@ class InputTable:
             column=column,
             hint="Pick numeric columns with --pred-col",
         )
+
+
+def plain(data: pa.Array) -> pa.Array:
+    """A column with its view types (polars' string_view) as plain ones, and dictionaries of
+    them decoded: what the rest of lossctl reads."""
+    kind = data.type
+    if pa.types.is_dictionary(kind) and _is_view(kind.value_type):
+        values = pa.DictionaryArray.from_arrays(data.indices, plain(data.dictionary))
+        return values.dictionary_decode()
+    if pa.types.is_string_view(kind):
+        return data.cast(pa.string())
+    if pa.types.is_binary_view(kind):
+        return data.cast(pa.binary())
+    return data
+
+
+def _is_view(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string_view(kind) or pa.types.is_binary_view(kind))
 
 
 def gather(batches: Iterable[Batch], columns: Sequence[str]) -> dict[str, pa.ChunkedArray]:

@@ -16,7 +16,7 @@ from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, U
 from lossctl.io.atomic import atomic_path
 from lossctl.io.chunks import ArrowLabels
 from lossctl.io.columns import from_numpy
-from lossctl.io.sources import split_suffix, would_read
+from lossctl.io.sources import output_suffix, would_read
 
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
 
@@ -25,7 +25,7 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
     """Before any work, refuse an output that would replace an input, or that a glob or
     directory of inputs would read as a part on the next run, or that cannot be written;
     for ``--output``, also one of unknown type."""
-    if option == "--output" and split_suffix(Path(path))[0] is None:
+    if option == "--output" and output_suffix(Path(path))[0] is None:
         raise UnsupportedOutput(
             "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
         )
@@ -84,7 +84,7 @@ class LossWriter:
         self.fmt: str | None = "csv"
         self.compression: str | None = None
         if isinstance(destination, (str, os.PathLike)):
-            self.fmt, self.compression = split_suffix(Path(destination))
+            self.fmt, self.compression = output_suffix(Path(destination))
             self.path = self._stack.enter_context(atomic_path(os.fspath(destination)))
         self._sink: Any = None
         self._first = True

@@ -86,6 +86,12 @@ def _parquet(**columns: Any) -> bytes:
     return sink.getvalue()
 
 
+def _npy(array: np.ndarray) -> bytes:
+    sink = io.BytesIO()
+    np.save(sink, array)
+    return sink.getvalue()
+
+
 def _boom(*args: object, **kwargs: object) -> None:
     raise InternalError("the aligned rows do not match")
 
@@ -215,7 +221,7 @@ CASES: dict[str, Case] = {
     "NoPartFiles": Case(
         {"targets.csv": BINARY_TARGETS},
         ["preds", "targets.csv"],
-        "preds: holds no .csv, .tsv or .parquet file (in any of its subdirectories). Give a "
+        "preds: holds no file of a type lossctl reads (in any of its subdirectories). Give a "
         "directory of parts, or a glob such as 'preds/*.parquet'",
         setup=_parts({"preds/_SUCCESS": "", "preds/notes.txt": "scores of May"}),
     ),
@@ -231,8 +237,9 @@ CASES: dict[str, Case] = {
     "UnsupportedFormat": Case(
         {"preds.xlsx": "", "targets.csv": BINARY_TARGETS},
         ["preds.xlsx", "targets.csv"],
-        "preds.xlsx: unsupported file type. lossctl reads .csv, .tsv, .parquet, .csv.gz, "
-        ".csv.bz2, .csv.zst (or - for CSV on stdin)",
+        "preds.xlsx: unsupported file type. lossctl reads .csv, .tsv, .parquet, .arrow, "
+        ".feather, .ipc, .jsonl, .ndjson, .npy, .csv.gz, .csv.bz2, .csv.zst (or - for CSV on "
+        "stdin)",
     ),
     "StdinIsTerminal": Case(
         {"targets.csv": BINARY_TARGETS},
@@ -285,6 +292,39 @@ CASES: dict[str, Case] = {
         "preds.parquet: is not a readable Parquet file ({pyarrow}). Check that the file is "
         "complete and really Parquet",
     ),
+    "CorruptArrow": Case(
+        {"preds.arrow": b"ARROW1\x00\x00 and nothing after it", "targets.csv": BINARY_TARGETS},
+        ["preds.arrow", "targets.csv"],
+        "preds.arrow: is not readable as an Arrow IPC file ({pyarrow}). Check that the file is "
+        "complete, and written as an Arrow IPC file or stream",
+    ),
+    "InvalidJson": Case(
+        {
+            "preds.jsonl": '{"id": "a1", "p": 0.1}\n{"id": "a2", "p": 0.8,}\n',
+            "targets.csv": BINARY_TARGETS,
+        },
+        ["preds.jsonl", "targets.csv"],
+        "preds.jsonl: line 2 is not valid JSON (Expecting property name enclosed in double "
+        "quotes, column 23). Give one JSON object per line",
+    ),
+    "NotJsonObject": Case(
+        {"preds.jsonl": '{"id": "a1", "p": 0.1}\n["a2", 0.8]\n', "targets.csv": BINARY_TARGETS},
+        ["preds.jsonl", "targets.csv"],
+        'preds.jsonl: line 2 is a list, not an object: ["a2", 0.8]. Give one JSON object per '
+        'line, such as {"id": 1, "p": 0.2}',
+    ),
+    "CorruptNpy": Case(
+        {"preds.npy": b"\x93NUMPY\x01\x00 cut short", "targets.csv": "y\n0\n1\n0\n"},
+        ["preds.npy", "targets.csv"],
+        "preds.npy: is not a readable .npy file ({numpy}). Check that the file is complete and "
+        "written by numpy.save",
+    ),
+    "UnsupportedNpy": Case(
+        {"preds.npy": _npy(np.zeros((3, 2, 2))), "targets.csv": "y\n0\n1\n0\n"},
+        ["preds.npy", "targets.csv"],
+        "preds.npy: holds a 3-D array of shape (3, 2, 2). Save a 1-D array (one column) or a 2-D "
+        "array (one column per class or label)",
+    ),
     "UnsupportedData": Case(
         {},
         [],
@@ -323,6 +363,15 @@ CASES: dict[str, Case] = {
         ["preds.parquet", "targets.csv"],
         "preds.parquet, column 'p': holds list<element: double> values, not numbers. Pick "
         "numeric columns with --pred-col",
+    ),
+    "MixedJsonTypes": Case(
+        {
+            "preds.jsonl": '{"id": 1, "p": 0.1}\n{"id": "a2", "p": 0.8}\n{"id": 3, "p": 0.3}\n',
+            "targets.csv": BINARY_TARGETS,
+        },
+        ["preds.jsonl", "targets.csv"],
+        "preds.jsonl, column 'id', row 2: holds a string, where row 1 holds a number. Give each "
+        "column values of one JSON type (quote every id, or none)",
     ),
     "PartColumnsDiffer": Case(
         {"targets.csv": BINARY_TARGETS},

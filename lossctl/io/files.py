@@ -1,0 +1,30 @@
+"""One file, opened by the reader of its format (:data:`READERS`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lossctl.io.arrow import ArrowIpcTable
+from lossctl.io.csv import CsvTable
+from lossctl.io.jsonl import JsonLinesTable
+from lossctl.io.npy import NpyTable
+from lossctl.io.parquet import ParquetTable
+from lossctl.io.sources import Format, Source
+from lossctl.io.table import InputTable
+
+#: The reader of each input format (CSV and TSV also take the text encoding).
+READERS: dict[Format, Callable[[Source], InputTable]] = {
+    "parquet": ParquetTable,
+    "arrow": ArrowIpcTable,
+    "jsonl": JsonLinesTable,
+    "npy": NpyTable,
+}
+
+
+def open_file(source: Source, encoding: str = "utf-8", no_header: bool = False) -> InputTable:
+    """The reader of ``source``'s format, opened (CSV and TSV in ``encoding``, without a
+    header line if ``no_header``)."""
+    reader = READERS.get(source.format)
+    if reader is None:
+        return CsvTable(source, encoding, no_header)
+    return reader(source)
