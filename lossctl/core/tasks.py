@@ -11,25 +11,30 @@ The rules (``SPEC.md``, "Auto-detection"), in order:
    probability rows summing to 1 -> multiclass; 0/1 values -> multilabel;
    anything else -> multi-output regression.
 2. One target column, several prediction columns -> multiclass.
-3. One target column, one prediction column: targets all 0/1 -> binary;
-   otherwise regression.
+3. One target column, one prediction column: targets all 0/1 (or the words
+   true/false) -> binary; two other values of which one is not a number (yes/no)
+   -> an error that asks for ``--pos-label``; otherwise regression. With
+   ``--pos-label`` -> binary, the named value 1 and the other 0.
 
 Any prediction value outside [0, 1] means logits.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
+from lossctl.core.labels import affixes, as_number, is_truth_pair, matches, quoted
 from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
 from lossctl.core.profiles import (
     Count,
     PredictionProfile,
     TargetColumn,
+    TargetColumnProfile,
     TargetProfile,
 )
 from lossctl.errors import (
@@ -40,8 +45,11 @@ from lossctl.errors import (
     NonNumeric,
     NotBinary,
     NotOneHot,
+    PosLabelNeeded,
     ProbabilityOutOfRange,
+    TooManyValues,
     UnknownClass,
+    UnknownPosLabel,
     UnknownTask,
     WrongColumnCount,
 )
@@ -86,12 +94,19 @@ TargetEncoding = str
 
 @dataclass(frozen=True)
 class Detection:
-    """What lossctl decided, and why, in words."""
+    """What lossctl decided, and why, in words.
+
+    pos_label : binary targets of other values than 0/1: the value that is 1
+    class_names : multiclass class names that are not the prediction column names
+        (those names without a common prefix or suffix), in the columns' order
+    """
 
     task: Task
     prediction_kind: PredictionKind
     target_encoding: TargetEncoding
     reasons: tuple[str, ...]
+    pos_label: str | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def loss(self) -> str:
@@ -116,19 +131,30 @@ def decide(
     target_side: Side,
     task: str = "auto",
     kind: PredictionKind | None = None,
+    pos_label: str | None = None,
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
     ``task`` and ``kind`` override the rules; a contradiction between them and
     the data is an input error that names the file, the column and the row.
+    ``pos_label`` names the value of binary targets that is the positive class.
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
-    chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons)
+    chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons, pos_label, target_side)
     _check_shape(chosen, n_pred, n_target, pred_side, targets)
+    if pos_label is not None and chosen != "binary":
+        raise ConflictingOptions(
+            f"--pos-label names the positive class of binary targets, but the task is {chosen} "
+            f"({n_pred} prediction and {n_target} target columns)",
+            hint="Leave --pos-label out, or pick one prediction and one target column",
+        )
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
-    encoding = _check_targets(chosen, targets, pred_names, target_side, reasons)
-    return Detection(chosen, prediction_kind, encoding, tuple(reasons))
+    if chosen == "binary":
+        encoding, positive = _binary_targets(targets.columns[0], pos_label, target_side, reasons)
+        return Detection(chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive)
+    encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
+    return Detection(chosen, prediction_kind, encoding, tuple(reasons), class_names=names)
 
 
 def _detect_task(
@@ -138,6 +164,8 @@ def _detect_task(
     n_target: int,
     task: str,
     reasons: list[str],
+    pos_label: str | None,
+    side: Side,
 ) -> Task:
     if task != "auto":
         if task not in TASK_LOSS:
@@ -166,9 +194,19 @@ def _detect_task(
         reasons.append(f"one target column and {n_pred} prediction columns")
         return "multiclass"
     (column,) = targets.columns
+    if pos_label is not None:
+        reasons.append(
+            f"one target column {column.name!r} and one prediction column, with --pos-label"
+        )
+        return "binary"
     if column.non_binary.n == 0:
         reasons.append(f"one target column {column.name!r} holding only 0/1")
         return "binary"
+    if _two_values(column) and is_truth_pair(column.values):
+        reasons.append(f"one target column {column.name!r} holding only true/false")
+        return "binary"
+    if _two_values(column) and any(as_number(v) is None for v in column.values):
+        raise _pos_label_needed(column, side)
     reasons.append(f"one target column {column.name!r} holding values other than 0/1")
     return "regression"
 
@@ -263,21 +301,92 @@ def _bad_value(
     )
 
 
+def _two_values(column: TargetColumnProfile) -> bool:
+    return len(column.values) == 2 and not column.more_values
+
+
+def _pos_label_needed(column: TargetColumnProfile, side: Side) -> PosLabelNeeded:
+    first, second = column.values
+    return PosLabelNeeded(
+        f"the targets hold two values other than 0 and 1, {first!r} and {second!r}, "
+        "and nothing says which one is the positive class",
+        file=side.file,
+        column=column.name,
+        hint=f"Name it with --pos-label, e.g. --pos-label {shlex.quote(second)}",
+    )
+
+
+def _binary_targets(
+    column: TargetColumnProfile, pos_label: str | None, side: Side, reasons: list[str]
+) -> tuple[TargetEncoding, str | None]:
+    """Check binary targets; return how they are encoded and the value that is 1, if it
+    is not 1 itself (``--pos-label``, or ``True`` of the words true/false)."""
+    given = pos_label is not None
+    if pos_label is None:
+        if column.non_binary.n == 0:
+            return "0/1", None
+        if _two_values(column) and is_truth_pair(column.values):
+            pos_label = next(v for v in column.values if matches(v, "true"))
+        elif _two_values(column):
+            raise _pos_label_needed(column, side)
+        else:
+            return _check_targets("binary", TargetProfile((column,)), (), side, reasons)[0], None
+    if len(column.values) > 2 or column.more_values:
+        raise TooManyValues(
+            f"holds more than two values ({quoted(column.values, column.more_values)}), "
+            f"so --pos-label {pos_label!r} cannot tell what is 0",
+            file=side.file,
+            column=column.name,
+            hint=f"Map {column.values[2]!r} and the others to one of two values first, "
+            "or evaluate them as classes (multiclass)",
+        )
+    found = [v for v in column.values if matches(v, pos_label)]
+    if not found:
+        raise UnknownPosLabel(
+            f"--pos-label {pos_label!r} is not a value of this column, which holds "
+            f"{quoted(column.values)}",
+            file=side.file,
+            column=column.name,
+            hint="Give --pos-label one of them",
+        )
+    positive = found[0]
+    others = [v for v in column.values if v not in found]
+    how = " (--pos-label)" if given else ""
+    if others:
+        reasons.append(
+            f"targets {positive!r}/{others[0]!r}: {positive!r} is the positive class{how}"
+        )
+        return f"1 = {positive!r}, 0 = {others[0]!r}", pos_label
+    reasons.append(f"targets all {positive!r}: the positive class{how}")
+    return f"1 = {positive!r}", pos_label
+
+
 def _check_targets(
     task: Task,
     targets: TargetProfile,
     pred_names: Sequence[str],
     side: Side,
     reasons: list[str],
-) -> TargetEncoding:
-    """Check that every target suits the task; return how they are encoded."""
+) -> tuple[TargetEncoding, tuple[str, ...] | None]:
+    """Check that every target suits the task; return how they are encoded, and the class
+    names when they are not the prediction column names."""
     k = len(pred_names)
     if task == "multiclass" and len(targets.columns) == 1:
         (column,) = targets.columns
         names = ", ".join(pred_names)
         if column.unnamed.n == 0:
             reasons.append("every target is a prediction column name, so class names")
-            return "class name"
+            return "class name", None
+        if column.non_numeric.n:  # text: the names without a common prefix or suffix?
+            for affix, unnamed in zip(
+                affixes(tuple(pred_names)), column.unnamed_affix, strict=True
+            ):
+                if unnamed.n == 0:
+                    reasons.append(
+                        f"class names are the prediction columns without their common "
+                        f"{affix.kind} {affix.text!r}"
+                    )
+                    return "class name", affix.names
         if column.non_index.n == 0 and column.too_large.n:
             raise _bad_value(
                 ClassIndexOutOfRange,
@@ -306,7 +415,7 @@ def _check_targets(
                 hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
             )
         reasons.append(f"targets are class indices 0..{k - 1}")
-        return "class index"
+        return "class index", None
     for column in targets.columns:
         if column.non_numeric.n:
             raise _bad_value(
@@ -327,7 +436,7 @@ def _check_targets(
                 None,
                 hint="Give one class column, or one-hot rows",
             )
-        return "one-hot"
+        return "one-hot", None
     if task in ("binary", "multilabel"):
         for column in targets.columns:
             if column.non_binary.n:
@@ -340,8 +449,8 @@ def _check_targets(
                     hint=f"{task} targets must be 0/1 or true/false; "
                     "use --task regression for other values",
                 )
-        return "0/1" if task == "binary" else "0/1 per label"
-    return "numeric"
+        return "0/1" if task == "binary" else "0/1 per label", None
+    return "numeric", None
 
 
 def encode_targets(
@@ -352,11 +461,13 @@ def encode_targets(
     """The target array the loss expects, from validated target columns."""
     if detection.task == "multiclass":
         if detection.target_encoding == "class name":
-            return columns[0].name_index(pred_names)
+            return columns[0].name_index(detection.class_names or pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
         one_hot: IntArray = np.argmax(stack_columns([c.values for c in columns]), axis=1)
         return one_hot
+    if detection.task == "binary" and detection.pos_label is not None:
+        return columns[0].positive(detection.pos_label)
     if len(columns) == 1 and detection.task != "multilabel":
         return columns[0].values
     return stack_columns([c.values for c in columns])

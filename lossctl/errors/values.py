@@ -25,8 +25,12 @@ __all__ = [
     "NotOneHot",
     "PartColumnsDiffer",
     "PartitionColumnClash",
+    "PosLabelNeeded",
     "ProbabilityOutOfRange",
+    "TooManyTargetColumns",
+    "TooManyValues",
     "UnknownClass",
+    "UnknownPosLabel",
     "UnpairedBaseline",
     "UnsupportedColumnType",
     "WrongColumnCount",
@@ -65,6 +69,13 @@ class UnsupportedColumnType(ColumnError):
     """A Parquet or DataFrame column of a type that holds no numbers (lists, structs, dates)."""
 
     fix = "Pick numeric columns with --pred-col and --target-col"
+
+
+class TooManyTargetColumns(ColumnError):
+    """TARGETS has more columns besides the id and weights than targets can be (a split or a
+    date column beside the label), and no --target-col says which is the target."""
+
+    fix = "Pick the target column with --target-col"
 
 
 class PartColumnsDiffer(ColumnError):
@@ -142,6 +153,18 @@ class NotBinary(BadValueError):
     fix = "Use --task regression for other values"
 
 
+class UnknownPosLabel(BadValueError):
+    """--pos-label names a value that the target column does not hold."""
+
+    fix = "Give --pos-label one of the values of the target column"
+
+
+class TooManyValues(BadValueError):
+    """--pos-label was given, but the target column holds more than two values."""
+
+    fix = "Give a target column of two values: --pos-label makes one of them 1, the other 0"
+
+
 class NotOneHot(BadValueError):
     """Several multiclass target columns whose row is not exactly one 1 and zeros."""
 
@@ -194,6 +217,13 @@ class WrongColumnCount(DetectionError):
     """The number of prediction or target columns does not suit the task."""
 
     fix = "Pick the columns with --pred-col and --target-col, or choose another --task"
+
+
+class PosLabelNeeded(DetectionError):
+    """Binary targets of two values other than 0/1 (yes/no, -1/1) and no --pos-label to say
+    which one is the positive class."""
+
+    fix = "Name the positive class with --pos-label"
 
 
 class BaselineTaskMismatch(DetectionError):
