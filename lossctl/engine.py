@@ -32,6 +32,7 @@ from lossctl.errors import (
     NotBinary,
     UnpairedBaseline,
     UnsupportedColumnType,
+    WrongColumnCount,
 )
 from lossctl.io.align import Apart, Companion
 from lossctl.io.chunks import labels_to_numpy
@@ -39,7 +40,7 @@ from lossctl.io.readers import InputTable, open_table
 from lossctl.io.writers import LossWriter, check_output
 from lossctl.options import EvalOptions, check_inputs
 from lossctl.passes import BaselineSource, Beside, Kept, Progress, Source, concat, told
-from lossctl.plan import plan_columns
+from lossctl.plan import plan_columns, unclear_target
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report
 
 
@@ -65,15 +66,25 @@ def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) ->
 
 @contextlib.contextmanager
 def _target_named(source: Source) -> Iterator[None]:
-    """An error in one of several target columns taken by default (not one of them was
-    named) says which column looks like the target: the others may be a split, a date."""
+    """An error in one of several target columns taken by default (none was named) says
+    which column looks like the target: the others may be a split, a date."""
     plan = source.plan
     try:
         yield
-    except (UnsupportedColumnType, NonNumeric, NotBinary) as error:
+    except (UnsupportedColumnType, NonNumeric, NotBinary, WrongColumnCount) as error:
         guess = plan.target_guess
         label = None if source.target is None else source.target.label
-        if guess is None or error.column not in plan.target or error.file != label:
+        in_targets = error.column in plan.target and error.file == label
+        if (
+            guess is None
+            or label is None
+            or not (in_targets or isinstance(error, WrongColumnCount))
+        ):
+            raise
+        unclear = unclear_target(plan, label)
+        if unclear is not None:
+            raise unclear from None
+        if isinstance(error, WrongColumnCount):
             raise
         others = ", ".join(name for name in plan.target if name != guess)
         error.hint = (

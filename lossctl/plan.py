@@ -51,7 +51,7 @@ class ColumnPlan:
     by_in_targets: bool = False
     notes: tuple[str, ...] = ()
     #: Several target columns taken by default, not paired by name: the one that looks
-    #: like the target, for the messages of errors in the others.
+    #: like the target, for the messages of errors in them (see unclear_target).
     target_guess: str | None = None
 
 
@@ -136,7 +136,6 @@ def plan_columns(
     _check_parts(preds, targets, pred, target, spec, weight_in_targets, by_in_targets)
     guess = None
     if targets is not None and chosen_target is None and len(target) > 1:
-        _check_default_targets(targets, target, pred)
         guess = None if set(target) == set(pred) else looks_like_target(target, pred)[0]
     guessed = chosen_pred is None and chosen_target is None
     target = _pair(pred, target, targets or preds, notes, guessed=guessed)
@@ -279,20 +278,20 @@ def looks_like_target(names: Sequence[str], pred: Sequence[str]) -> tuple[str, b
     return (plain or list(names))[0], False
 
 
-def _check_default_targets(targets: InputTable, target: list[str], pred: list[str]) -> None:
-    """Several default target columns that no task can take with these prediction columns
-    (their numbers differ): the file holds other columns beside the target."""
-    if len(target) == len(pred):
-        return
+def unclear_target(plan: ColumnPlan, label: str) -> TooManyTargetColumns | None:
+    """Several target columns taken by default whose number no task can take with the
+    prediction columns (their numbers differ): the file holds other columns beside
+    the target. The error that says which column looks like it, if so."""
+    target, pred = plan.target, plan.pred
+    if plan.target_guess is None or len(target) == len(pred):
+        return None
     name, by_name = looks_like_target(target, pred)
     shown = ", ".join(target)
-    why = (
-        f"{name!r} looks like the target" if by_name else f"the first, {name!r}, may be the target"
-    )
-    raise TooManyTargetColumns(
+    why = f"{name!r} looks like the target" if by_name else f"{name!r} may be the target"
+    return TooManyTargetColumns(
         f"has {len(target)} columns besides the id and weights ({shown}) for "
         f"{len(pred)} prediction column{'s' if len(pred) > 1 else ''}; {why}",
-        file=targets.label,
+        file=label,
         hint=f"Pick the target with --target-col {name}",
     )
 

@@ -327,18 +327,30 @@ def _binary_targets(
             return "0/1", None
         if _two_values(column) and is_truth_pair(column.values):
             pos_label = next(v for v in column.values if matches(v, "true"))
-        elif _two_values(column):
+        elif _two_values(column) and column.non_numeric.n:
             raise _pos_label_needed(column, side)
+        elif _two_values(column):
+            first, second = column.values
+            raise _bad_value(
+                NotBinary,
+                column.non_binary,
+                "is not 0 or 1",
+                side,
+                column.name,
+                hint=f"The targets hold two values, {first} and {second}: name the positive "
+                f"class with --pos-label (e.g. --pos-label {shlex.quote(second)})",
+            )
         else:
             return _check_targets("binary", TargetProfile((column,)), (), side, reasons)[0], None
     if len(column.values) > 2 or column.more_values:
+        others = [v for v in column.values if not matches(v, pos_label)]
         raise TooManyValues(
             f"holds more than two values ({quoted(column.values, column.more_values)}), "
-            f"so --pos-label {pos_label!r} cannot tell what is 0",
+            f"so --pos-label {pos_label!r} leaves more than one value as 0",
             file=side.file,
             column=column.name,
-            hint=f"Map {column.values[2]!r} and the others to one of two values first, "
-            "or evaluate them as classes (multiclass)",
+            hint=f"Map {quoted(others, column.more_values)} to one value first, "
+            "or evaluate the values as classes (multiclass)",
         )
     found = [v for v in column.values if matches(v, pos_label)]
     if not found:
