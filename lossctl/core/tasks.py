@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
-from lossctl.core.labels import affixes, as_number, is_truth_pair, matches, quoted
+from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair, matches, quoted
 from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
 from lossctl.core.profiles import (
     Count,
@@ -373,6 +373,17 @@ def _binary_targets(
     return f"1 = {positive!r}", pos_label
 
 
+def _nearest_affix(
+    column: TargetColumnProfile, pred_names: Sequence[str]
+) -> tuple[Affix, Count] | None:
+    """For text targets, the prefix or suffix of the prediction columns whose removal
+    leaves the fewest targets that are not a column name, and those targets."""
+    pairs = list(zip(affixes(tuple(pred_names)), column.unnamed_affix, strict=True))
+    if not column.non_numeric.n or not pairs:
+        return None
+    return min(pairs, key=lambda pair: pair[1].n)
+
+
 def _check_targets(
     task: Task,
     targets: TargetProfile,
@@ -409,13 +420,21 @@ def _check_targets(
                 hint=f"Check --pred-col: the prediction columns are {names}",
             )
         if column.unusable.n:
+            unusable, hint = column.unusable, f"The classes are the prediction columns: {names}"
+            nearest = _nearest_affix(column, pred_names)
+            if nearest is not None and nearest[1].n < unusable.n:
+                affix, unusable = nearest
+                hint = (
+                    f"The classes are the prediction columns without their common "
+                    f"{affix.kind} {affix.text!r}: {', '.join(affix.names)}"
+                )
             raise _bad_value(
                 UnknownClass,
-                column.unusable,
+                unusable,
                 f"is neither a class name nor a class index 0..{k - 1}",
                 side,
                 column.name,
-                hint=f"The classes are the prediction columns: {names}",
+                hint=hint,
             )
         if column.non_index.n:
             raise _bad_value(
