@@ -36,7 +36,8 @@ from lossctl.core.chunk import (
 from lossctl.core.compare import NullState
 from lossctl.core.losses import LOSSES, BoolArray, IntArray, SampleLosses
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
-from lossctl.core.tasks import Detection, Side, decide, encode_targets
+from lossctl.core.sides import Side
+from lossctl.core.tasks import Detection, decide, encode_targets
 from lossctl.errors import (
     AllRowsMissing,
     LossctlError,

@@ -21,14 +21,14 @@ Any prediction value outside [0, 1] means logits.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
-from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair, matches, quoted
+from lossctl.core.binary import binary_targets, pos_label_needed, two_values
+from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
 from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
 from lossctl.core.profiles import (
     Count,
@@ -37,56 +37,19 @@ from lossctl.core.profiles import (
     TargetColumnProfile,
     TargetProfile,
 )
+from lossctl.core.sides import Side, bad_value
 from lossctl.errors import (
-    BadValueError,
     ClassIndexOutOfRange,
     ConflictingOptions,
     MixedClassTargets,
     NonNumeric,
     NotBinary,
     NotOneHot,
-    PosLabelNeeded,
     ProbabilityOutOfRange,
-    TooManyValues,
     UnknownClass,
-    UnknownPosLabel,
     UnknownTask,
     WrongColumnCount,
 )
-
-
-@dataclass(frozen=True)
-class Side:
-    """One input, as messages name it, and where each of its rows comes from.
-
-    Rows are counted from 0 over the whole input; an input of several files
-    (``parts``, whose first rows are ``starts``) names the file of a row and the
-    row within it.
-    """
-
-    file: str
-    parts: tuple[str, ...] = ()
-    starts: tuple[int, ...] = ()
-
-    def _part(self, index: int) -> int:
-        return int(np.searchsorted(self.starts, index, side="right")) - 1 if self.starts else -1
-
-    def row(self, index: int) -> int:
-        """The 1-based data row, within its file, of the input's row ``index``."""
-        part = self._part(index)
-        return index + 1 - (self.starts[part] if part >= 0 else 0)
-
-    def file_at(self, index: int) -> str:
-        """The file that holds the input's row ``index``."""
-        part = self._part(index)
-        return self.parts[part] if part >= 0 and len(self.parts) > 1 else self.file
-
-    def where(self, index: int, named: bool = True) -> str:
-        """The 1-based row of the input's row ``index``, and (``named``) the part that
-        holds it when the input has several: ``"7"``, ``"7 of preds/part-1.csv"``."""
-        file = self.file_at(index)
-        return f"{self.row(index)}" + (f" of {file}" if named and file != self.file else "")
-
 
 #: How multiclass targets are encoded, as the report names it.
 TargetEncoding = str
@@ -151,7 +114,7 @@ def decide(
         )
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
     if chosen == "binary":
-        encoding, positive = _binary_targets(targets.columns[0], pos_label, target_side, reasons)
+        encoding, positive = binary_targets(targets.columns[0], pos_label, target_side, reasons)
         return Detection(chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive)
     encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
     return Detection(chosen, prediction_kind, encoding, tuple(reasons), class_names=names)
@@ -202,11 +165,11 @@ def _detect_task(
     if column.non_binary.n == 0:
         reasons.append(f"one target column {column.name!r} holding only 0/1")
         return "binary"
-    if _two_values(column) and is_truth_pair(column.values):
+    if two_values(column) and is_truth_pair(column.values):
         reasons.append(f"one target column {column.name!r} holding only true/false")
         return "binary"
-    if _two_values(column) and any(as_number(v) is None for v in column.values):
-        raise _pos_label_needed(column, side)
+    if two_values(column) and any(as_number(v) is None for v in column.values):
+        raise pos_label_needed(column, side)
     reasons.append(f"one target column {column.name!r} holding values other than 0/1")
     return "regression"
 
@@ -259,7 +222,7 @@ def _detect_kind(
     span = f"[{_fmt(pred.min)}, {_fmt(pred.max)}]"
     if kind == "probabilities":
         if not pred.in_unit_interval:
-            raise _bad_value(
+            raise bad_value(
                 ProbabilityOutOfRange,
                 pred.outside,
                 "is outside [0, 1], but --from-probs was given",
@@ -277,100 +240,6 @@ def _detect_kind(
         return "probabilities"
     reasons.append(f"predictions span {span}, outside [0, 1], so logits")
     return "logits"
-
-
-def _bad_value(
-    error: type[BadValueError],
-    count: Count,
-    what: str,
-    side: Side,
-    column: str | None,
-    *,
-    hint: str,
-) -> BadValueError:
-    """An ``error`` for the first of ``count``'s rows: ``'<value>' <what>``."""
-    value = "this row" if count.value is None else repr(count.value)
-    first = count.first or 0
-    return error(
-        f"{value} {what}",
-        file=side.file_at(first),
-        column=column,
-        row=side.row(first),
-        count=count.n,
-        hint=hint,
-    )
-
-
-def _two_values(column: TargetColumnProfile) -> bool:
-    return len(column.values) == 2 and not column.more_values
-
-
-def _pos_label_needed(column: TargetColumnProfile, side: Side) -> PosLabelNeeded:
-    first, second = column.values
-    return PosLabelNeeded(
-        f"the targets hold two values other than 0 and 1, {first!r} and {second!r}, "
-        "and nothing says which one is the positive class",
-        file=side.file,
-        column=column.name,
-        hint=f"Name it with --pos-label, e.g. --pos-label {shlex.quote(second)}",
-    )
-
-
-def _binary_targets(
-    column: TargetColumnProfile, pos_label: str | None, side: Side, reasons: list[str]
-) -> tuple[TargetEncoding, str | None]:
-    """Check binary targets; return how they are encoded and the value that is 1, if it
-    is not 1 itself (``--pos-label``, or ``True`` of the words true/false)."""
-    given = pos_label is not None
-    if pos_label is None:
-        if column.non_binary.n == 0:
-            return "0/1", None
-        if _two_values(column) and is_truth_pair(column.values):
-            pos_label = next(v for v in column.values if matches(v, "true"))
-        elif _two_values(column) and column.non_numeric.n:
-            raise _pos_label_needed(column, side)
-        elif _two_values(column):
-            first, second = column.values
-            raise _bad_value(
-                NotBinary,
-                column.non_binary,
-                "is not 0 or 1",
-                side,
-                column.name,
-                hint=f"The targets hold two values, {first} and {second}: name the positive "
-                f"class with --pos-label (e.g. --pos-label {shlex.quote(second)})",
-            )
-        else:
-            return _check_targets("binary", TargetProfile((column,)), (), side, reasons)[0], None
-    if len(column.values) > 2 or column.more_values:
-        others = [v for v in column.values if not matches(v, pos_label)]
-        raise TooManyValues(
-            f"holds more than two values ({quoted(column.values, column.more_values)}), "
-            f"so --pos-label {pos_label!r} leaves more than one value as 0",
-            file=side.file,
-            column=column.name,
-            hint=f"Map {quoted(others, column.more_values)} to one value first, "
-            "or evaluate the values as classes (multiclass)",
-        )
-    found = [v for v in column.values if matches(v, pos_label)]
-    if not found:
-        raise UnknownPosLabel(
-            f"--pos-label {pos_label!r} is not a value of this column, which holds "
-            f"{quoted(column.values)}",
-            file=side.file,
-            column=column.name,
-            hint="Give --pos-label one of them",
-        )
-    positive = found[0]
-    others = [v for v in column.values if v not in found]
-    how = " (--pos-label)" if given else ""
-    if others:
-        reasons.append(
-            f"targets {positive!r}/{others[0]!r}: {positive!r} is the positive class{how}"
-        )
-        return f"1 = {positive!r}, 0 = {others[0]!r}", pos_label
-    reasons.append(f"targets all {positive!r}: the positive class{how}")
-    return f"1 = {positive!r}", pos_label
 
 
 def _nearest_affix(
@@ -411,7 +280,7 @@ def _check_targets(
                     )
                     return "class name", affix.names
         if column.non_index.n == 0 and column.too_large.n:
-            raise _bad_value(
+            raise bad_value(
                 ClassIndexOutOfRange,
                 column.too_large,
                 f"is out of range for {k} classes (indices 0..{k - 1})",
@@ -428,7 +297,7 @@ def _check_targets(
                     f"The classes are the prediction columns without their common "
                     f"{affix.kind} {affix.text!r}: {', '.join(affix.names)}"
                 )
-            raise _bad_value(
+            raise bad_value(
                 UnknownClass,
                 unusable,
                 f"is neither a class name nor a class index 0..{k - 1}",
@@ -437,7 +306,7 @@ def _check_targets(
                 hint=hint,
             )
         if column.non_index.n:
-            raise _bad_value(
+            raise bad_value(
                 MixedClassTargets,
                 column.unnamed,
                 "is a class index, but other targets are class names",
@@ -449,7 +318,7 @@ def _check_targets(
         return "class index", None
     for column in targets.columns:
         if column.non_numeric.n:
-            raise _bad_value(
+            raise bad_value(
                 NonNumeric,
                 column.non_numeric,
                 "is not a number",
@@ -459,7 +328,7 @@ def _check_targets(
             )
     if task == "multiclass":
         if targets.not_one_hot.n:
-            raise _bad_value(
+            raise bad_value(
                 NotOneHot,
                 targets.not_one_hot,
                 "of targets is not one-hot (exactly one 1, the rest 0)",
@@ -471,7 +340,7 @@ def _check_targets(
     if task in ("binary", "multilabel"):
         for column in targets.columns:
             if column.non_binary.n:
-                raise _bad_value(
+                raise bad_value(
                     NotBinary,
                     column.non_binary,
                     "is not 0 or 1",
