@@ -253,6 +253,63 @@ def _nearest_affix(
     return min(pairs, key=lambda pair: pair[1].n)
 
 
+def _class_targets(
+    column: TargetColumnProfile, pred_names: Sequence[str], side: Side, reasons: list[str]
+) -> tuple[TargetEncoding, tuple[str, ...] | None]:
+    """One multiclass target column: class names (the prediction columns' names, or those
+    names without a common prefix or suffix) or class indices 0..K-1."""
+    k = len(pred_names)
+    names = ", ".join(pred_names)
+    if column.unnamed.n == 0:
+        reasons.append("every target is a prediction column name, so class names")
+        return "class name", None
+    if column.non_numeric.n:  # text: the names without a common prefix or suffix?
+        for affix, unnamed in zip(affixes(tuple(pred_names)), column.unnamed_affix, strict=True):
+            if unnamed.n == 0:
+                reasons.append(
+                    f"class names are the prediction columns without their common "
+                    f"{affix.kind} {affix.text!r}"
+                )
+                return "class name", affix.names
+    if column.non_index.n == 0 and column.too_large.n:
+        raise bad_value(
+            ClassIndexOutOfRange,
+            column.too_large,
+            f"is out of range for {k} classes (indices 0..{k - 1})",
+            side,
+            column.name,
+            hint=f"Check --pred-col: the prediction columns are {names}",
+        )
+    if column.unusable.n:
+        unusable, hint = column.unusable, f"The classes are the prediction columns: {names}"
+        nearest = _nearest_affix(column, pred_names)
+        if nearest is not None and nearest[1].n < unusable.n:
+            affix, unusable = nearest
+            hint = (
+                f"The classes are the prediction columns without their common "
+                f"{affix.kind} {affix.text!r}: {', '.join(affix.names)}"
+            )
+        raise bad_value(
+            UnknownClass,
+            unusable,
+            f"is neither a class name nor a class index 0..{k - 1}",
+            side,
+            column.name,
+            hint=hint,
+        )
+    if column.non_index.n:
+        raise bad_value(
+            MixedClassTargets,
+            column.unnamed,
+            "is a class index, but other targets are class names",
+            side,
+            column.name,
+            hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
+        )
+    reasons.append(f"targets are class indices 0..{k - 1}")
+    return "class index", None
+
+
 def _check_targets(
     task: Task,
     targets: TargetProfile,
@@ -262,60 +319,8 @@ def _check_targets(
 ) -> tuple[TargetEncoding, tuple[str, ...] | None]:
     """Check that every target suits the task; return how they are encoded, and the class
     names when they are not the prediction column names."""
-    k = len(pred_names)
     if task == "multiclass" and len(targets.columns) == 1:
-        (column,) = targets.columns
-        names = ", ".join(pred_names)
-        if column.unnamed.n == 0:
-            reasons.append("every target is a prediction column name, so class names")
-            return "class name", None
-        if column.non_numeric.n:  # text: the names without a common prefix or suffix?
-            for affix, unnamed in zip(
-                affixes(tuple(pred_names)), column.unnamed_affix, strict=True
-            ):
-                if unnamed.n == 0:
-                    reasons.append(
-                        f"class names are the prediction columns without their common "
-                        f"{affix.kind} {affix.text!r}"
-                    )
-                    return "class name", affix.names
-        if column.non_index.n == 0 and column.too_large.n:
-            raise bad_value(
-                ClassIndexOutOfRange,
-                column.too_large,
-                f"is out of range for {k} classes (indices 0..{k - 1})",
-                side,
-                column.name,
-                hint=f"Check --pred-col: the prediction columns are {names}",
-            )
-        if column.unusable.n:
-            unusable, hint = column.unusable, f"The classes are the prediction columns: {names}"
-            nearest = _nearest_affix(column, pred_names)
-            if nearest is not None and nearest[1].n < unusable.n:
-                affix, unusable = nearest
-                hint = (
-                    f"The classes are the prediction columns without their common "
-                    f"{affix.kind} {affix.text!r}: {', '.join(affix.names)}"
-                )
-            raise bad_value(
-                UnknownClass,
-                unusable,
-                f"is neither a class name nor a class index 0..{k - 1}",
-                side,
-                column.name,
-                hint=hint,
-            )
-        if column.non_index.n:
-            raise bad_value(
-                MixedClassTargets,
-                column.unnamed,
-                "is a class index, but other targets are class names",
-                side,
-                column.name,
-                hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
-            )
-        reasons.append(f"targets are class indices 0..{k - 1}")
-        return "class index", None
+        return _class_targets(targets.columns[0], pred_names, side, reasons)
     for column in targets.columns:
         if column.non_numeric.n:
             raise bad_value(
