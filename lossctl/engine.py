@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO, TypeGuard
 
@@ -26,14 +26,22 @@ from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
-from lossctl.errors import BaselineTaskMismatch, NoHeaderNotCsv, UnpairedBaseline
+from lossctl.errors import (
+    BaselineTaskMismatch,
+    NoHeaderNotCsv,
+    NonNumeric,
+    NotBinary,
+    UnpairedBaseline,
+    UnsupportedColumnType,
+    WrongColumnCount,
+)
 from lossctl.io.align import Apart, Companion
 from lossctl.io.chunks import labels_to_numpy
 from lossctl.io.readers import InputTable, open_table
 from lossctl.io.writers import LossWriter, check_output
 from lossctl.options import EvalOptions, check_inputs
 from lossctl.passes import BaselineSource, Beside, Kept, Progress, Source, concat, told
-from lossctl.plan import plan_columns
+from lossctl.plan import plan_columns, unclear_target
 from lossctl.report.model import DetectionReport, Gate, Inputs, Report
 
 
@@ -62,6 +70,36 @@ def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) ->
     return Source(pred, target, plan, rows)
 
 
+@contextlib.contextmanager
+def _target_named(source: Source) -> Iterator[None]:
+    """An error in one of several target columns taken by default (none was named) says
+    which column looks like the target: the others may be a split, a date."""
+    plan = source.plan
+    try:
+        yield
+    except (UnsupportedColumnType, NonNumeric, NotBinary, WrongColumnCount) as error:
+        guess = plan.target_guess
+        label = None if source.target is None else source.target.label
+        in_targets = error.column in plan.target and error.file == label
+        if (
+            guess is None
+            or label is None
+            or not (in_targets or isinstance(error, WrongColumnCount))
+        ):
+            raise
+        unclear = unclear_target(plan, label)
+        if unclear is not None:
+            raise unclear from None
+        if isinstance(error, WrongColumnCount):
+            raise
+        others = ", ".join(name for name in plan.target if name != guess)
+        error.hint = (
+            f"If {guess!r} is the target and the other columns ({others}) are not, "
+            f"pick it with --target-col {guess}"
+        )
+        raise
+
+
 def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
     plan = source.plan
     setup = Setup(
@@ -71,6 +109,7 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         weight_side="target" if plan.weight_in_targets else "pred",
         task=options.task,
         kind=options.kind,  # type: ignore[arg-type]
+        pos_label=options.pos_label,
         loss_options={"eps": options.eps, "label_reduction": options.label_reduction},
         drop_missing=options.drop_missing,
         head=options.head,
@@ -127,7 +166,7 @@ def evaluate(
     progress : told how far the reading has got (see :class:`Progress`).
     options : an :class:`~lossctl.options.EvalOptions`; or, as keyword arguments,
         the command line's options with their names: ``task``, ``from_logits``,
-        ``pred_cols``, ``target_cols``, ``weight_col``, ``id_col``, ``no_id``,
+        ``pos_label``, ``pred_cols``, ``target_cols``, ``weight_col``, ``id_col``, ``no_id``,
         ``by``, ``eps``, ``label_reduction``, ``drop_missing``, ``encoding``,
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
@@ -154,6 +193,7 @@ def evaluate(
     source = _input(_open(predictions, "predictions", o), target_table, o)
     comparison = None
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_target_named(source))
         writers = [stack.enter_context(LossWriter(d)) for d in destinations]
         kept = Kept() if keep_losses else None
         if o.baseline is None:
@@ -375,7 +415,8 @@ def detect(
     """What :func:`evaluate` would decide for these inputs, and why, without the losses.
 
     Takes the options of :func:`evaluate` that bear on the decision: ``task``,
-    ``from_logits``, the columns, ``drop_missing``, ``encoding`` and ``no_header``.
+    ``from_logits``, ``pos_label``, the columns, ``drop_missing``, ``encoding`` and
+    ``no_header``.
 
     >>> import numpy as np
     >>> detect(np.array([-2.0, 3.5]), np.array([0, 1])).prediction_kind
@@ -387,9 +428,10 @@ def detect(
     target_table = _open(targets, "targets", o) if targets is not None else None
     source = _input(pred_table, target_table, o)
     setup = _setup(source, o, head=0, worst=0)
-    state = source.run(setup)
-    state.check(*source.sides)
-    detection = state.decide(*source.sides)
+    with _target_named(source):
+        state = source.run(setup)
+        state.check(*source.sides)
+        detection = state.decide(*source.sides)
     plan = source.plan
     return DetectionReport(
         task=detection.task,

@@ -94,6 +94,8 @@ class EvalOptions:
     """Every option of an evaluation, with the command line's names and meaning.
 
     task : ``"auto"`` or a task name; from_logits : True, False, or None to detect
+    pos_label : the target value that is the positive class of binary targets (text; a
+        number or a bool is taken as its text: ``1`` -> ``"1"``, ``True`` -> ``"True"``)
     eps : probabilities are clipped to ``[eps, 1 - eps]``
     label_reduction : multilabel, ``"sum"`` (the default) or ``"mean"`` over labels
     drop_missing : drop rows with a missing value instead of failing
@@ -106,6 +108,7 @@ class EvalOptions:
 
     task: str = "auto"
     from_logits: bool | None = None
+    pos_label: Any = None
     columns: ColumnSpec = field(default_factory=ColumnSpec)
     eps: float = DEFAULT_EPS
     label_reduction: str = "sum"
@@ -145,6 +148,7 @@ class EvalOptions:
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)
+        object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
 
     @classmethod
     def build(cls, **options: Any) -> EvalOptions:
@@ -188,6 +192,30 @@ def check_inputs(*inputs: object) -> None:
     """Standard input can be read once: at most one input may be ``-``."""
     if sum(isinstance(x, str) and x == "-" for x in inputs) > 1:
         raise BothStdin("only one input can be - (standard input)", hint="Give the others as files")
+
+
+def _pos_label(value: object, task: str) -> str | None:
+    """``--pos-label`` as text, for binary targets only."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        value = str(value)
+    elif isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        value = str(int(value))
+    elif isinstance(value, float):
+        value = repr(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidOption(
+            f"--pos-label {value!r} is not a target value",
+            hint="Give the value of the positive class as the targets hold it, e.g. yes",
+        )
+    if task not in ("auto", "binary"):
+        raise ConflictingOptions(
+            f"--pos-label names the positive class of binary targets; it does not apply to "
+            f"--task {task}",
+            hint="Leave --pos-label out, or use --task binary",
+        )
+    return value
 
 
 def _check_encoding(encoding: str) -> None:

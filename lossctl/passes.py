@@ -13,8 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
+from lossctl.core.sides import Side
 from lossctl.core.state import EvalState, Scored, Setup
-from lossctl.core.tasks import Detection, Side
+from lossctl.core.tasks import Detection
 from lossctl.io.align import Aligner, Companion
 from lossctl.io.chunks import ArrowLabels, numpy_chunks
 from lossctl.io.ids import OutOfStep

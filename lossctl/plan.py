@@ -17,6 +17,7 @@ from lossctl.errors import (
     NoSuchColumn,
     NoTargets,
     OverlappingColumns,
+    TooManyTargetColumns,
 )
 from lossctl.options import ColumnSpec
 
@@ -52,6 +53,9 @@ class ColumnPlan:
     by: str | None = None
     by_in_targets: bool = False
     notes: tuple[str, ...] = ()
+    #: Several target columns taken by default, not paired by name: the one that looks
+    #: like the target, for the messages of errors in them (see unclear_target).
+    target_guess: str | None = None
 
 
 def _names(parts: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
@@ -134,6 +138,9 @@ def plan_columns(
         taken = excluded | (set(target) if targets is None else set())
         pred = [n for n in p_names if n not in taken]
     _check_parts(preds, targets, pred, target, spec, weight_in_targets, by_in_targets)
+    guess = None
+    if targets is not None and chosen_target is None and len(target) > 1:
+        guess = None if set(target) == set(pred) else looks_like_target(target, pred)[0]
     guessed = chosen_pred is None and chosen_target is None
     target = _pair(pred, target, targets or preds, notes, guessed=guessed)
     return ColumnPlan(
@@ -148,6 +155,7 @@ def plan_columns(
         spec.by,
         by_in_targets,
         tuple(notes),
+        guess,
     )
 
 
@@ -238,6 +246,58 @@ def _check_parts(
                 f"{option} names {name!r}, which already plays another part",
                 hint=f"Give {option} a column of its own",
             )
+
+
+#: Names a target column usually has (compared in lower case).
+TARGET_NAMES = frozenset(
+    [
+        *("target", "label", "labels", "y", "y_true", "truth", "true", "ground_truth"),
+        *("gt", "class", "actual", "outcome", "gold"),
+    ]
+)
+#: Words in the name of a column that is not the target: a split, a date, a group.
+NOT_TARGET_WORDS = frozenset(
+    [
+        *("split", "fold", "set", "subset", "partition", "date", "time", "timestamp"),
+        *("datetime", "day", "month", "year", "created", "updated", "at", "ts", "group"),
+        *("segment", "source", "dataset", "weight", "weights", "sample", "comment", "note"),
+    ]
+)
+
+
+def _words(name: str) -> set[str]:
+    import re
+
+    return set(re.split(r"[^0-9a-z]+", name.lower())) - {""}
+
+
+def looks_like_target(names: Sequence[str], pred: Sequence[str]) -> tuple[str, bool]:
+    """The column of ``names`` that looks most like the target, and whether its name says so
+    (a usual target name, or a prediction column's name); else the first column whose name
+    does not say that it is something else (a split, a date, ...)."""
+    for name in names:
+        if name.lower() in TARGET_NAMES or name in pred or _words(name) & {"label", "target"}:
+            return name, True
+    plain = [name for name in names if not _words(name) & NOT_TARGET_WORDS]
+    return (plain or list(names))[0], False
+
+
+def unclear_target(plan: ColumnPlan, label: str) -> TooManyTargetColumns | None:
+    """Several target columns taken by default whose number no task can take with the
+    prediction columns (their numbers differ): the file holds other columns beside
+    the target. The error that says which column looks like it, if so."""
+    target, pred = plan.target, plan.pred
+    if plan.target_guess is None or len(target) == len(pred):
+        return None
+    name, by_name = looks_like_target(target, pred)
+    shown = ", ".join(target)
+    why = f"{name!r} looks like the target" if by_name else f"{name!r} may be the target"
+    return TooManyTargetColumns(
+        f"has {len(target)} columns besides the id and weights ({shown}) for "
+        f"{len(pred)} prediction column{'s' if len(pred) > 1 else ''}; {why}",
+        file=label,
+        hint=f"Pick the target with --target-col {name}",
+    )
 
 
 def _pair(

@@ -65,6 +65,8 @@ def binary(n: int = 200) -> None:
     write("binary_logits.csv", {"id": key, "score": score})
     write("binary_probs.csv", {"id": key, "p_churn": np.round(sigmoid(score), 6)})
     write("binary_labels.csv", {"id": key, "churned": churned})
+    # The same labels as a pipeline may write them: the README's --pos-label example.
+    write("binary_labels_yes_no.csv", {"id": key, "churned": [("no", "yes")[c] for c in churned]})
     weight = np.round(rng.uniform(0.5, 3.0, n), 2)
     write(
         "binary_single.csv",
@@ -81,6 +83,11 @@ def multiclass(n: int = 150) -> None:
     key = ids(n, "img")
     write("multiclass_logits.csv", {"id": key, **dict(zip(classes, logits.T, strict=True))})
     write("multiclass_probs.csv", {"id": key, **dict(zip(classes, probs.T, strict=True))})
+    # Columns named as pipelines name them: the README's example of class names found so.
+    write(
+        "multiclass_probs_prefixed.csv",
+        {"id": key, **{f"prob_{c}": column for c, column in zip(classes, probs.T, strict=True)}},
+    )
     write("multiclass_probs.parquet", {"id": key, **dict(zip(classes, probs.T, strict=True))})
     write("multiclass_probs.arrow", {"id": key, **dict(zip(classes, probs.T, strict=True))})
     for part, rows in enumerate(np.array_split(np.arange(n), 3)):  # as a batch job writes them

@@ -34,6 +34,10 @@ $ lossctl eval sample_data/multiclass_probs.csv \\
 $ lossctl eval sample_data/binary_logits.csv sample_data/binary_labels.csv \\
     --format value
 
+# Targets yes/no: name the positive class
+$ lossctl eval sample_data/binary_probs.csv \\
+    sample_data/binary_labels_yes_no.csv --pos-label yes
+
 # Targets and weights from the predictions file itself, as JSON
 $ lossctl eval sample_data/binary_single.csv --target-col churned \\
     --weight-col weight --format json

@@ -61,6 +61,14 @@ TargetCol = Annotated[
         rich_help_panel=COLUMNS,
     ),
 ]
+PosLabel = Annotated[
+    str | None,
+    typer.Option(
+        "--pos-label",
+        help="Binary targets: the target value that is the positive class (yes, M, 1, ...).",
+        rich_help_panel=COLUMNS,
+    ),
+]
 WeightCol = Annotated[
     str | None,
     typer.Option(

@@ -121,6 +121,7 @@ class Setup:
     weight_side: FileSide = "target"
     task: str = "auto"
     kind: PredictionKind | None = None
+    pos_label: str | None = None
     loss_options: dict[str, object] = field(default_factory=dict)
     drop_missing: bool = False
     head: int = 0

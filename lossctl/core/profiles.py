@@ -14,6 +14,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
+from lossctl.core.labels import (
+    affixes,
+    label_number,
+    matches,
+    number_text,
+    smallest,
+    smallest_numbers,
+)
 from lossctl.core.losses import IntArray
 
 #: How far a probability row may sum from 1 and still count as summing to 1.
@@ -26,19 +34,44 @@ class TargetColumn:
 
     values : (n,) float64, the number each row holds; NaN where its text is not a number
     codes, categories : text columns only; row i holds ``categories[codes[i]]``
+    boolean : a column of booleans (its values are 0.0 and 1.0)
     """
 
     name: str
     values: FloatArray
     codes: IntArray | None = None
     categories: tuple[str, ...] = ()
+    boolean: bool = False
 
     def text(self, index: int) -> str:
         """The value of row ``index`` as the file shows it."""
         if self.codes is not None:
             return self.categories[int(self.codes[index])]
-        value = float(self.values[index])
-        return str(int(value)) if value.is_integer() else repr(value)
+        return number_text(float(self.values[index]))
+
+    def distinct(self) -> tuple[tuple[str, ...], bool]:
+        """The smallest distinct values, as the file shows them, and whether there are
+        more (see :func:`lossctl.core.labels.smallest`)."""
+        if self.codes is not None:
+            present = np.bincount(self.codes, minlength=len(self.categories)) > 0
+            return smallest([c for c, here in zip(self.categories, present, strict=True) if here])
+        values = self.values[~np.isnan(self.values)]
+        if self.boolean:
+            ends = {float(np.min(values)), float(np.max(values))} if values.size else set()
+            return smallest([("False", "True")[int(v)] for v in ends])
+        return smallest_numbers(values)
+
+    def positive(self, label: str) -> FloatArray:
+        """1.0 where the value is ``label`` (the positive class of ``--pos-label``), else 0.0."""
+        if self.codes is not None:
+            lookup = np.array([matches(c, label) for c in self.categories] or [False])
+            result: FloatArray = lookup[self.codes].astype(np.float64)
+            return result
+        number = label_number(label, self.boolean)
+        positive: FloatArray = (
+            np.zeros_like(self.values) if number is None else (self.values == number).astype(float)
+        )
+        return positive
 
     def name_index(self, names: Sequence[str]) -> IntArray:
         """For each row, the index of the prediction column named like the value; -1 if none."""
@@ -199,6 +232,10 @@ class TargetColumnProfile:
     too_large : rows whose value is at least the number of prediction columns
     unnamed : rows whose value is not a prediction column name
     unusable : rows that are neither a column name nor a class index 0..K-1
+    unnamed_affix : for each of :func:`~lossctl.core.labels.affixes` of the prediction
+        columns, the rows whose value is not a column name without it
+    values, more_values : the smallest distinct values as written, and whether there
+        are others (:func:`~lossctl.core.labels.smallest`)
     """
 
     name: str
@@ -211,6 +248,9 @@ class TargetColumnProfile:
     too_large: Count = field(default_factory=Count)
     unnamed: Count = field(default_factory=Count)
     unusable: Count = field(default_factory=Count)
+    unnamed_affix: tuple[Count, ...] = ()
+    values: tuple[str, ...] = ()
+    more_values: bool = False
 
     @classmethod
     def of(
@@ -224,6 +264,7 @@ class TargetColumnProfile:
         def count(mask: np.ndarray) -> Count:
             return Count.of(mask, rows, column.text)
 
+        values, more = column.distinct()
         return cls(
             name=column.name,
             is_text=column.codes is not None,
@@ -235,10 +276,15 @@ class TargetColumnProfile:
             too_large=count(v >= len(pred_names)),
             unnamed=count(unnamed),
             unusable=count(unnamed & ~((v >= 0.0) & (np.floor(v) == v) & (v < len(pred_names)))),
+            unnamed_affix=tuple(
+                count(column.name_index(a.names) < 0) for a in affixes(tuple(pred_names))
+            ),
+            values=values,
+            more_values=more,
         )
 
     def merge(self, other: TargetColumnProfile) -> TargetColumnProfile:
-        return replace(
+        merged = replace(
             self,
             min=min(self.min, other.min),
             max=max(self.max, other.max),
@@ -248,7 +294,14 @@ class TargetColumnProfile:
             too_large=self.too_large.merge(other.too_large),
             unnamed=self.unnamed.merge(other.unnamed),
             unusable=self.unusable.merge(other.unusable),
+            unnamed_affix=tuple(
+                a.merge(b) for a, b in zip(self.unnamed_affix, other.unnamed_affix, strict=True)
+            ),
         )
+        values, more = smallest(
+            [*self.values, *other.values], self.more_values or other.more_values
+        )
+        return replace(merged, values=values, more_values=more)
 
 
 @dataclass(frozen=True)

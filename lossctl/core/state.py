@@ -36,7 +36,8 @@ from lossctl.core.chunk import (
 from lossctl.core.compare import NullState
 from lossctl.core.losses import LOSSES, BoolArray, IntArray, SampleLosses
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
-from lossctl.core.tasks import Detection, Side, decide, encode_targets
+from lossctl.core.sides import Side
+from lossctl.core.tasks import Detection, decide, encode_targets
 from lossctl.errors import (
     AllRowsMissing,
     LossctlError,
@@ -49,8 +50,13 @@ from lossctl.errors import (
 __all__ = ["Chunk", "EvalResult", "EvalState", "Groups", "Labels", "Sample", "Scored", "Setup"]
 
 
-def _key(detection: Detection) -> tuple[str, str, str]:
-    return detection.task, detection.prediction_kind, detection.target_encoding
+def _key(detection: Detection) -> tuple[object, ...]:
+    return (
+        detection.task,
+        detection.prediction_kind,
+        detection.target_encoding,
+        detection.class_names,
+    )
 
 
 @np.errstate(over="ignore", invalid="ignore")
@@ -301,6 +307,7 @@ class EvalState:
             target_side=target_side,
             task=self.setup.task,
             kind=self.setup.kind,
+            pos_label=self.setup.pos_label,
         )
 
     def check(self, pred_side: Side, target_side: Side) -> None:

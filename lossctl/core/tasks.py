@@ -11,8 +11,10 @@ The rules (``SPEC.md``, "Auto-detection"), in order:
    probability rows summing to 1 -> multiclass; 0/1 values -> multilabel;
    anything else -> multi-output regression.
 2. One target column, several prediction columns -> multiclass.
-3. One target column, one prediction column: targets all 0/1 -> binary;
-   otherwise regression.
+3. One target column, one prediction column: targets all 0/1 (or the words
+   true/false) -> binary; two other values of which one is not a number (yes/no)
+   -> an error that asks for ``--pos-label``; otherwise regression. With
+   ``--pos-label`` -> binary, the named value 1 and the other 0.
 
 Any prediction value outside [0, 1] means logits.
 """
@@ -25,15 +27,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
+from lossctl.core.binary import binary_targets, pos_label_needed, two_values
+from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
 from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
 from lossctl.core.profiles import (
     Count,
     PredictionProfile,
     TargetColumn,
+    TargetColumnProfile,
     TargetProfile,
 )
+from lossctl.core.sides import Side, bad_value
 from lossctl.errors import (
-    BadValueError,
     ClassIndexOutOfRange,
     ConflictingOptions,
     MixedClassTargets,
@@ -46,52 +51,25 @@ from lossctl.errors import (
     WrongColumnCount,
 )
 
-
-@dataclass(frozen=True)
-class Side:
-    """One input, as messages name it, and where each of its rows comes from.
-
-    Rows are counted from 0 over the whole input; an input of several files
-    (``parts``, whose first rows are ``starts``) names the file of a row and the
-    row within it.
-    """
-
-    file: str
-    parts: tuple[str, ...] = ()
-    starts: tuple[int, ...] = ()
-
-    def _part(self, index: int) -> int:
-        return int(np.searchsorted(self.starts, index, side="right")) - 1 if self.starts else -1
-
-    def row(self, index: int) -> int:
-        """The 1-based data row, within its file, of the input's row ``index``."""
-        part = self._part(index)
-        return index + 1 - (self.starts[part] if part >= 0 else 0)
-
-    def file_at(self, index: int) -> str:
-        """The file that holds the input's row ``index``."""
-        part = self._part(index)
-        return self.parts[part] if part >= 0 and len(self.parts) > 1 else self.file
-
-    def where(self, index: int, named: bool = True) -> str:
-        """The 1-based row of the input's row ``index``, and (``named``) the part that
-        holds it when the input has several: ``"7"``, ``"7 of preds/part-1.csv"``."""
-        file = self.file_at(index)
-        return f"{self.row(index)}" + (f" of {file}" if named and file != self.file else "")
-
-
 #: How multiclass targets are encoded, as the report names it.
 TargetEncoding = str
 
 
 @dataclass(frozen=True)
 class Detection:
-    """What lossctl decided, and why, in words."""
+    """What lossctl decided, and why, in words.
+
+    pos_label : binary targets of other values than 0/1: the value that is 1
+    class_names : multiclass class names that are not the prediction column names
+        (those names without a common prefix or suffix), in the columns' order
+    """
 
     task: Task
     prediction_kind: PredictionKind
     target_encoding: TargetEncoding
     reasons: tuple[str, ...]
+    pos_label: str | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def loss(self) -> str:
@@ -116,19 +94,30 @@ def decide(
     target_side: Side,
     task: str = "auto",
     kind: PredictionKind | None = None,
+    pos_label: str | None = None,
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
     ``task`` and ``kind`` override the rules; a contradiction between them and
     the data is an input error that names the file, the column and the row.
+    ``pos_label`` names the value of binary targets that is the positive class.
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
-    chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons)
+    chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons, pos_label, target_side)
     _check_shape(chosen, n_pred, n_target, pred_side, targets)
+    if pos_label is not None and chosen != "binary":
+        raise ConflictingOptions(
+            f"--pos-label names the positive class of binary targets, but the task is {chosen} "
+            f"({n_pred} prediction and {n_target} target columns)",
+            hint="Leave --pos-label out, or pick one prediction and one target column",
+        )
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
-    encoding = _check_targets(chosen, targets, pred_names, target_side, reasons)
-    return Detection(chosen, prediction_kind, encoding, tuple(reasons))
+    if chosen == "binary":
+        encoding, positive = binary_targets(targets.columns[0], pos_label, target_side, reasons)
+        return Detection(chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive)
+    encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
+    return Detection(chosen, prediction_kind, encoding, tuple(reasons), class_names=names)
 
 
 def _detect_task(
@@ -138,6 +127,8 @@ def _detect_task(
     n_target: int,
     task: str,
     reasons: list[str],
+    pos_label: str | None,
+    side: Side,
 ) -> Task:
     if task != "auto":
         if task not in TASK_LOSS:
@@ -166,9 +157,19 @@ def _detect_task(
         reasons.append(f"one target column and {n_pred} prediction columns")
         return "multiclass"
     (column,) = targets.columns
+    if pos_label is not None:
+        reasons.append(
+            f"one target column {column.name!r} and one prediction column, with --pos-label"
+        )
+        return "binary"
     if column.non_binary.n == 0:
         reasons.append(f"one target column {column.name!r} holding only 0/1")
         return "binary"
+    if two_values(column) and is_truth_pair(column.values):
+        reasons.append(f"one target column {column.name!r} holding only true/false")
+        return "binary"
+    if two_values(column) and any(as_number(v) is None for v in column.values):
+        raise pos_label_needed(column, side)
     reasons.append(f"one target column {column.name!r} holding values other than 0/1")
     return "regression"
 
@@ -221,7 +222,7 @@ def _detect_kind(
     span = f"[{_fmt(pred.min)}, {_fmt(pred.max)}]"
     if kind == "probabilities":
         if not pred.in_unit_interval:
-            raise _bad_value(
+            raise bad_value(
                 ProbabilityOutOfRange,
                 pred.outside,
                 "is outside [0, 1], but --from-probs was given",
@@ -241,26 +242,72 @@ def _detect_kind(
     return "logits"
 
 
-def _bad_value(
-    error: type[BadValueError],
-    count: Count,
-    what: str,
-    side: Side,
-    column: str | None,
-    *,
-    hint: str,
-) -> BadValueError:
-    """An ``error`` for the first of ``count``'s rows: ``'<value>' <what>``."""
-    value = "this row" if count.value is None else repr(count.value)
-    first = count.first or 0
-    return error(
-        f"{value} {what}",
-        file=side.file_at(first),
-        column=column,
-        row=side.row(first),
-        count=count.n,
-        hint=hint,
-    )
+def _nearest_affix(
+    column: TargetColumnProfile, pred_names: Sequence[str]
+) -> tuple[Affix, Count] | None:
+    """For text targets, the prefix or suffix of the prediction columns whose removal
+    leaves the fewest targets that are not a column name, and those targets."""
+    pairs = list(zip(affixes(tuple(pred_names)), column.unnamed_affix, strict=True))
+    if not column.non_numeric.n or not pairs:
+        return None
+    return min(pairs, key=lambda pair: pair[1].n)
+
+
+def _class_targets(
+    column: TargetColumnProfile, pred_names: Sequence[str], side: Side, reasons: list[str]
+) -> tuple[TargetEncoding, tuple[str, ...] | None]:
+    """One multiclass target column: class names (the prediction columns' names, or those
+    names without a common prefix or suffix) or class indices 0..K-1."""
+    k = len(pred_names)
+    names = ", ".join(pred_names)
+    if column.unnamed.n == 0:
+        reasons.append("every target is a prediction column name, so class names")
+        return "class name", None
+    if column.non_numeric.n:  # text: the names without a common prefix or suffix?
+        for affix, unnamed in zip(affixes(tuple(pred_names)), column.unnamed_affix, strict=True):
+            if unnamed.n == 0:
+                reasons.append(
+                    f"class names are the prediction columns without their common "
+                    f"{affix.kind} {affix.text!r}"
+                )
+                return "class name", affix.names
+    if column.non_index.n == 0 and column.too_large.n:
+        raise bad_value(
+            ClassIndexOutOfRange,
+            column.too_large,
+            f"is out of range for {k} classes (indices 0..{k - 1})",
+            side,
+            column.name,
+            hint=f"Check --pred-col: the prediction columns are {names}",
+        )
+    if column.unusable.n:
+        unusable, hint = column.unusable, f"The classes are the prediction columns: {names}"
+        nearest = _nearest_affix(column, pred_names)
+        if nearest is not None and nearest[1].n < unusable.n:
+            affix, unusable = nearest
+            hint = (
+                f"The classes are the prediction columns without their common "
+                f"{affix.kind} {affix.text!r}: {', '.join(affix.names)}"
+            )
+        raise bad_value(
+            UnknownClass,
+            unusable,
+            f"is neither a class name nor a class index 0..{k - 1}",
+            side,
+            column.name,
+            hint=hint,
+        )
+    if column.non_index.n:
+        raise bad_value(
+            MixedClassTargets,
+            column.unnamed,
+            "is a class index, but other targets are class names",
+            side,
+            column.name,
+            hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
+        )
+    reasons.append(f"targets are class indices 0..{k - 1}")
+    return "class index", None
 
 
 def _check_targets(
@@ -269,47 +316,14 @@ def _check_targets(
     pred_names: Sequence[str],
     side: Side,
     reasons: list[str],
-) -> TargetEncoding:
-    """Check that every target suits the task; return how they are encoded."""
-    k = len(pred_names)
+) -> tuple[TargetEncoding, tuple[str, ...] | None]:
+    """Check that every target suits the task; return how they are encoded, and the class
+    names when they are not the prediction column names."""
     if task == "multiclass" and len(targets.columns) == 1:
-        (column,) = targets.columns
-        names = ", ".join(pred_names)
-        if column.unnamed.n == 0:
-            reasons.append("every target is a prediction column name, so class names")
-            return "class name"
-        if column.non_index.n == 0 and column.too_large.n:
-            raise _bad_value(
-                ClassIndexOutOfRange,
-                column.too_large,
-                f"is out of range for {k} classes (indices 0..{k - 1})",
-                side,
-                column.name,
-                hint=f"Check --pred-col: the prediction columns are {names}",
-            )
-        if column.unusable.n:
-            raise _bad_value(
-                UnknownClass,
-                column.unusable,
-                f"is neither a class name nor a class index 0..{k - 1}",
-                side,
-                column.name,
-                hint=f"The classes are the prediction columns: {names}",
-            )
-        if column.non_index.n:
-            raise _bad_value(
-                MixedClassTargets,
-                column.unnamed,
-                "is a class index, but other targets are class names",
-                side,
-                column.name,
-                hint=f"Use either the names ({names}) or indices 0..{k - 1}, not both",
-            )
-        reasons.append(f"targets are class indices 0..{k - 1}")
-        return "class index"
+        return _class_targets(targets.columns[0], pred_names, side, reasons)
     for column in targets.columns:
         if column.non_numeric.n:
-            raise _bad_value(
+            raise bad_value(
                 NonNumeric,
                 column.non_numeric,
                 "is not a number",
@@ -319,7 +333,7 @@ def _check_targets(
             )
     if task == "multiclass":
         if targets.not_one_hot.n:
-            raise _bad_value(
+            raise bad_value(
                 NotOneHot,
                 targets.not_one_hot,
                 "of targets is not one-hot (exactly one 1, the rest 0)",
@@ -327,11 +341,11 @@ def _check_targets(
                 None,
                 hint="Give one class column, or one-hot rows",
             )
-        return "one-hot"
+        return "one-hot", None
     if task in ("binary", "multilabel"):
         for column in targets.columns:
             if column.non_binary.n:
-                raise _bad_value(
+                raise bad_value(
                     NotBinary,
                     column.non_binary,
                     "is not 0 or 1",
@@ -340,8 +354,8 @@ def _check_targets(
                     hint=f"{task} targets must be 0/1 or true/false; "
                     "use --task regression for other values",
                 )
-        return "0/1" if task == "binary" else "0/1 per label"
-    return "numeric"
+        return "0/1" if task == "binary" else "0/1 per label", None
+    return "numeric", None
 
 
 def encode_targets(
@@ -352,11 +366,13 @@ def encode_targets(
     """The target array the loss expects, from validated target columns."""
     if detection.task == "multiclass":
         if detection.target_encoding == "class name":
-            return columns[0].name_index(pred_names)
+            return columns[0].name_index(detection.class_names or pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
         one_hot: IntArray = np.argmax(stack_columns([c.values for c in columns]), axis=1)
         return one_hot
+    if detection.task == "binary" and detection.pos_label is not None:
+        return columns[0].positive(detection.pos_label)
     if len(columns) == 1 and detection.task != "multilabel":
         return columns[0].values
     return stack_columns([c.values for c in columns])

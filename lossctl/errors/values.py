@@ -26,8 +26,12 @@ __all__ = [
     "NotOneHot",
     "PartColumnsDiffer",
     "PartitionColumnClash",
+    "PosLabelNeeded",
     "ProbabilityOutOfRange",
+    "TooManyTargetColumns",
+    "TooManyValues",
     "UnknownClass",
+    "UnknownPosLabel",
     "UnpairedBaseline",
     "UnsupportedColumnType",
     "WrongColumnCount",
@@ -73,6 +77,13 @@ class MixedJsonTypes(ColumnError):
     """A JSON Lines column whose values are of two JSON types (numbers and strings)."""
 
     fix = "Give each column values of one JSON type (quote every id, or none)"
+
+
+class TooManyTargetColumns(ColumnError):
+    """TARGETS has more columns besides the id and weights than targets can be (a split or a
+    date column beside the label), and no --target-col says which is the target."""
+
+    fix = "Pick the target column with --target-col"
 
 
 class PartColumnsDiffer(ColumnError):
@@ -150,6 +161,18 @@ class NotBinary(BadValueError):
     fix = "Use --task regression for other values"
 
 
+class UnknownPosLabel(BadValueError):
+    """--pos-label names a value that the target column does not hold."""
+
+    fix = "Give --pos-label one of the values of the target column"
+
+
+class TooManyValues(BadValueError):
+    """--pos-label was given, but the target column holds more than two values."""
+
+    fix = "Give a target column of two values: --pos-label makes one of them 1, the other 0"
+
+
 class NotOneHot(BadValueError):
     """Several multiclass target columns whose row is not exactly one 1 and zeros."""
 
@@ -202,6 +225,13 @@ class WrongColumnCount(DetectionError):
     """The number of prediction or target columns does not suit the task."""
 
     fix = "Pick the columns with --pred-col and --target-col, or choose another --task"
+
+
+class PosLabelNeeded(DetectionError):
+    """Binary targets of two values other than 0/1 (yes/no, -1/1) and no --pos-label to say
+    which one is the positive class."""
+
+    fix = "Name the positive class with --pos-label"
 
 
 class BaselineTaskMismatch(DetectionError):

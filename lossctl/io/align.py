@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.core.profiles import Rows
-from lossctl.core.tasks import Side
+from lossctl.core.sides import Side
 from lossctl.errors import HeaderOnly, LengthMismatch
 from lossctl.io.columns import from_numpy, one_type
 from lossctl.io.ids import IdIndex, IdsInStep, OutOfStep, align_ids, as_key

@@ -111,12 +111,14 @@ def to_target(
         plain = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
         # (integers beyond 2**53 round, either way)
         values = to_float(data if plain else data.cast(pa.float64(), safe=False))
-        return TargetColumn(name, values), ~np.isfinite(values)
+        boolean = pa.types.is_boolean(kind)
+        return TargetColumn(name, values, boolean=boolean), ~np.isfinite(values)
     raise UnsupportedColumnType(
         f"holds {kind} values",
         file=label,
         column=name,
-        hint="Targets must be numbers, true/false, or class names",
+        hint="Targets must be numbers, true/false, or class names; "
+        "pick the target column(s) with --target-col",
     )
 
 

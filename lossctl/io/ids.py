@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.core.losses import IntArray
-from lossctl.core.tasks import Side
+from lossctl.core.sides import Side
 from lossctl.errors import DuplicateIds, EmptyId, MissingIds, UnsupportedColumnType
 from lossctl.io.columns import from_numpy, is_text_type, to_numpy
 

@@ -29,8 +29,9 @@ from lossctl.core.bootstrap import PairedBuckets, bucket_of, rows_key
 from lossctl.core.compare import d2_score
 from lossctl.core.defaults import DEFAULT_EPS
 from lossctl.core.profiles import TargetColumn
+from lossctl.core.sides import Side
 from lossctl.core.state import Chunk, EvalResult, EvalState, Setup
-from lossctl.core.tasks import Detection, Side
+from lossctl.core.tasks import Detection
 from lossctl.errors import LossctlError, NegativeWeight
 from tests.core.state_data import (
     Input,

@@ -373,6 +373,15 @@ CASES: dict[str, Case] = {
         "preds.jsonl, column 'id', row 2: holds a string, where row 1 holds a number. Give each "
         "column values of one JSON type (quote every id, or none)",
     ),
+    "TooManyTargetColumns": Case(
+        {
+            "preds.csv": BINARY_PREDS,
+            "targets.csv": "id,y,split\na1,0,train\na2,1,test\na3,0,test\n",
+        },
+        ARGS,
+        "targets.csv: has 2 columns besides the id and weights (y, split) for 1 prediction "
+        "column; 'y' looks like the target. Pick the target with --target-col y",
+    ),
     "PartColumnsDiffer": Case(
         {"targets.csv": BINARY_TARGETS},
         ["preds/*.csv", "targets.csv"],
@@ -449,6 +458,19 @@ CASES: dict[str, Case] = {
         "targets.csv, column 'y', row 2: '2' is not 0 or 1. binary targets must be 0/1 or "
         "true/false; use --task regression for other values",
     ),
+    "UnknownPosLabel": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,no\na2,yes\na3,no\n"},
+        [*ARGS, "--pos-label", "Yes"],
+        "targets.csv, column 'y': --pos-label 'Yes' is not a value of this column, which holds "
+        "'no', 'yes'. Give --pos-label one of them",
+    ),
+    "TooManyValues": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,no\na2,yes\na3,maybe\n"},
+        [*ARGS, "--pos-label", "yes"],
+        "targets.csv, column 'y': holds more than two values ('maybe', 'no', 'yes'), so "
+        "--pos-label 'yes' leaves more than one value as 0. Map 'maybe', 'no' to one value "
+        "first, or evaluate the values as classes (multiclass)",
+    ),
     "NotOneHot": Case(
         {
             "preds.csv": "cat,dog\n0.2,0.8\n0.6,0.4\n0.5,0.5\n",
@@ -506,6 +528,13 @@ CASES: dict[str, Case] = {
         [*ARGS, "--task", "binary"],
         "preds.csv: binary needs one prediction and one target column, got 3 and 1. Pick the "
         "columns with --pred-col and --target-col",
+    ),
+    "PosLabelNeeded": Case(
+        {"preds.csv": BINARY_PREDS, "targets.csv": "id,y\na1,no\na2,yes\na3,no\n"},
+        ARGS,
+        "targets.csv, column 'y': the targets hold two values other than 0 and 1, 'no' and "
+        "'yes', and nothing says which one is the positive class. Name it with --pos-label, "
+        "e.g. --pos-label yes",
     ),
     "BaselineTaskMismatch": Case(
         {**PAIR, "baseline.csv": "id,p,q\na1,0.1,0.9\na2,0.8,0.2\na3,0.3,0.7\n"},
