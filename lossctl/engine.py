@@ -134,6 +134,19 @@ def _inputs(source: Source, baseline: str | None = None) -> Inputs:
     )
 
 
+def _decided(source: Source, detection: Detection) -> dict[str, Any]:
+    """What both reports say of the decision, and why."""
+    plan = source.plan
+    return {
+        "task": detection.task,
+        "activation": detection.activation,
+        "prediction_kind": detection.prediction_kind,
+        "loss": detection.loss,
+        "target_encoding": detection.target_encoding,
+        "reasons": (plan.alignment, *plan.notes, *detection.reasons),
+    }
+
+
 def _is_path(data: object) -> TypeGuard[str | os.PathLike[str]]:
     return isinstance(data, (str, os.PathLike))
 
@@ -219,12 +232,7 @@ def _report(
     not_summing = result.not_summing
     return Report(
         version=__version__,
-        task=detection.task,
-        activation=detection.activation,
-        prediction_kind=detection.prediction_kind,
-        loss=detection.loss,
-        target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *plan.notes, *detection.reasons),
+        **_decided(source, detection),
         inputs=_inputs(source, None if comparison is None else _label(o.baseline)),
         summary=result.summary,
         null_loss=result.null_loss,
@@ -432,14 +440,8 @@ def detect(
         state = source.run(setup)
         state.check(*source.sides)
         detection = state.decide(*source.sides)
-    plan = source.plan
     return DetectionReport(
-        task=detection.task,
-        activation=detection.activation,
-        prediction_kind=detection.prediction_kind,
-        loss=detection.loss,
-        target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *plan.notes, *detection.reasons),
+        **_decided(source, detection),
         inputs=_inputs(source),
         n_samples=state.n,
     )
