@@ -19,6 +19,7 @@ __all__ = [
     "NotJsonObject",
     "NotUtf8",
     "RaggedRow",
+    "SchedulerUnreachable",
     "StdinIsTerminal",
     "UnparsableCsv",
     "Unreadable",
@@ -150,3 +151,9 @@ class UnsupportedData(SourceError):
     """(Python API) An object that is not a table: a 3-D array, complex numbers."""
 
     fix = "Give a path, a DataFrame, a pyarrow Table, or a 1-D or 2-D array of numbers"
+
+
+class SchedulerUnreachable(SourceError):
+    """--scheduler (or DASK_SCHEDULER_ADDRESS) names a Dask scheduler that does not answer."""
+
+    fix = "Check the address and that the scheduler is running, or leave out --scheduler"
