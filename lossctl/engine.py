@@ -189,6 +189,7 @@ def _cluster(o: EvalOptions, stack: contextlib.ExitStack) -> Any:
     check_installed()
     cluster = Cluster(o.scheduler)
     stack.callback(cluster.close)
+    cluster.client()  # an unreachable scheduler is an error before any work
     return cluster
 
 
