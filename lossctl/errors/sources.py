@@ -14,6 +14,7 @@ __all__ = [
     "InvalidJson",
     "IsADirectory",
     "MixedPartFormats",
+    "NoCredentials",
     "NoFileMatches",
     "NoPartFiles",
     "NotJsonObject",
@@ -21,6 +22,7 @@ __all__ = [
     "RaggedRow",
     "SchedulerUnreachable",
     "StdinIsTerminal",
+    "StorageUnreachable",
     "UnparsableCsv",
     "Unreadable",
     "UnsupportedData",
@@ -157,3 +159,15 @@ class SchedulerUnreachable(SourceError):
     """--scheduler (or DASK_SCHEDULER_ADDRESS) names a Dask scheduler that does not answer."""
 
     fix = "Check the address and that the scheduler is running, or leave out --scheduler"
+
+
+class NoCredentials(SourceError):
+    """Object storage refuses the request: no credentials found, or they do not give access."""
+
+    fix = "Set the credentials as the storage's own tools take them (environment, profile)"
+
+
+class StorageUnreachable(SourceError):
+    """The object storage (its endpoint, or an https:// server) does not answer."""
+
+    fix = "Check the URL, the endpoint (AWS_ENDPOINT_URL) and the network"

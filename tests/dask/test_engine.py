@@ -94,9 +94,7 @@ def test_a_baseline_and_gates(inputs: dict[str, tuple[str, str]], scheduler: str
     assert doc["baseline"]["n_samples"] == 3_412
 
 
-def test_detection_over_every_partition_takes_a_second_pass(
-    tmp_path: Path, scheduler: str
-) -> None:
+def test_detection_over_every_partition_takes_a_second_pass(tmp_path: Path, scheduler: str) -> None:
     """Parts 0-2 lie in [0, 1], part 3 does not: the whole input holds logits."""
     rng = np.random.default_rng(3)
     preds = [pd.DataFrame({"p": rng.uniform(0, 1, 400)}) for _ in range(3)]
@@ -161,8 +159,9 @@ def test_an_error_leaves_no_directory(tmp_path: Path, scheduler: str) -> None:
     preds[3].loc[4, "p"] = np.nan
     p, t = write_parts(tmp_path, "p", preds), write_parts(tmp_path, "t", targets)
     out = tmp_path / "out.csv"
-    result = run_eval(p, t, "--pred-col", "p", "--engine", "dask", "--scheduler", scheduler,
-                      "--output", str(out))
+    result = run_eval(
+        p, t, "--pred-col", "p", "--engine", "dask", "--scheduler", scheduler, "--output", str(out)
+    )
     assert result.exit_code == 2 and "part-03.parquet, column 'p', row 5" in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["p", "t"]
 
