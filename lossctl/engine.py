@@ -57,7 +57,9 @@ def _open(data: object, label: str, options: EvalOptions) -> InputTable:
     return open_table(data, label, options.encoding, options.no_header)
 
 
-def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) -> Source:
+def _input(
+    pred: InputTable, target: InputTable | None, options: EvalOptions, cluster: Any = None
+) -> Source:
     if options.no_header and all(t.has_header is None for t in (pred, target) if t):
         raise NoHeaderNotCsv(
             "--no-header applies to CSV and TSV inputs, and this one is not",
@@ -67,7 +69,15 @@ def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) ->
     # Chunks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
     # of a thousand-class file stay as small as those of a binary one.
     rows = max(1, min(options.chunk_rows, CHUNK_VALUES // len(plan.pred)))
-    return Source(pred, target, plan, rows)
+    source = Source(pred, target, plan, rows)
+    if cluster is None:
+        return source
+    from lossctl.dask_engine import dask_source
+
+    distributed, note = dask_source(source, cluster, options.encoding, options.no_header)
+    if note is not None:
+        distributed.plan = replace(plan, notes=(*plan.notes, note))
+    return distributed
 
 
 @contextlib.contextmanager
@@ -202,22 +212,55 @@ def evaluate(
     for destination in destinations:
         if _is_path(destination):
             check_output(os.fspath(destination), paths)
-    target_table = _open(targets, "targets", o) if targets is not None else None
-    source = _input(_open(predictions, "predictions", o), target_table, o)
     comparison = None
     with contextlib.ExitStack() as stack:
+        cluster = _cluster(o, stack)
+        target_table = _open(targets, "targets", o) if targets is not None else None
+        source = _input(_open(predictions, "predictions", o), target_table, o, cluster)
         stack.enter_context(_target_named(source))
-        writers = [stack.enter_context(LossWriter(d)) for d in destinations]
+        writers = _writers(source, destinations, stack)
         kept = Kept() if keep_losses else None
         if o.baseline is None:
             state, detection = source.evaluate(_setup(source, o), writers, kept, progress)
         else:
-            state, detection, comparison = _with_baseline(source, o, writers, kept, progress)
+            state, detection, comparison = _with_baseline(
+                source, o, writers, kept, progress, cluster
+            )
     if not keep_losses:
         kept = None
     result = state.result(detection, source.sides[0])
     report = _report(source, detection, result, o, kept, comparison)
     return report.with_gates(_gates(report, comparison, o))
+
+
+def _cluster(o: EvalOptions, stack: contextlib.ExitStack) -> Any:
+    """The Dask cluster of ``--engine dask`` (closed with ``stack``), or None."""
+    if o.engine != "dask":
+        return None
+    from lossctl.dask_engine import Cluster, check_installed
+
+    check_installed()
+    cluster = Cluster(o.scheduler)
+    stack.callback(cluster.close)
+    cluster.client()  # an unreachable scheduler is an error before any work
+    return cluster
+
+
+def _writers(
+    source: Source, destinations: Sequence[Any], stack: contextlib.ExitStack
+) -> list[LossWriter]:
+    """A writer for each destination; on the dask engine, a path is a directory of parts
+    that the workers write (one per partition)."""
+    writers = []
+    for destination in destinations:
+        if _is_path(destination) and getattr(source, "partitions", None):
+            from lossctl.dask_engine import PartsOutput
+
+            output = PartsOutput(os.fspath(destination))
+            source.output = stack.enter_context(output.written())  # type: ignore[attr-defined]
+        else:
+            writers.append(stack.enter_context(LossWriter(destination)))
+    return writers
 
 
 def _report(
@@ -272,6 +315,7 @@ def _baseline_input(
     o: EvalOptions,
     exclude: IntArray | None = None,
     row_weights: tuple[IntArray, np.ndarray] | None = None,
+    cluster: Any = None,
 ) -> BaselineSource:
     """The baseline, to be evaluated by the same rules against the same targets.
 
@@ -281,7 +325,7 @@ def _baseline_input(
     plan = source.plan
     weight = plan.weight if plan.weight_in_targets else None
     options = o.replace(columns=replace(o.columns, by=None, weight_col=weight))
-    base = _input(_open(o.baseline, "baseline", o), target_table, options)
+    base = _input(_open(o.baseline, "baseline", o), target_table, options, cluster)
     setup = _setup(
         base,
         options,
@@ -292,8 +336,9 @@ def _baseline_input(
         row_weights=row_weights,
         summary=False,
     )
+    inner = None if type(base) is Source else base
     return BaselineSource(
-        base.pred, base.target, base.plan, base.rows, setup=setup, options=options
+        base.pred, base.target, base.plan, base.rows, setup=setup, options=options, inner=inner
     )
 
 
@@ -303,6 +348,7 @@ def _with_baseline(
     writers: Sequence[LossWriter],
     kept: Kept | None,
     progress: Progress | None,
+    cluster: Any = None,
 ) -> tuple[EvalState, Detection, BaselineComparison]:
     """The predictions and the baseline, evaluated by the same rules against the same
     targets, and compared.
@@ -316,7 +362,7 @@ def _with_baseline(
     row).
     """
     setup = _setup(source, o, compare="candidate")
-    base = _baseline_input(source, source.target, o)
+    base = _baseline_input(source, source.target, o, cluster=cluster)
     if source.target is not None:
         joint = replace(base.setup, weight=setup.weight, weight_side=setup.weight_side)
         beside = Beside(Companion(base.pred, base.plan.pred, base.plan.pred_id), joint)
@@ -332,7 +378,7 @@ def _with_baseline(
     held = Kept() if kept is None and hold_weights else kept
     state, detection = source.evaluate(setup, writers, held, progress)
     weights = _row_weights(held) if hold_weights else None
-    base = _baseline_input(source, source.target, o, state.dropped_rows(), weights)
+    base = _baseline_input(source, source.target, o, state.dropped_rows(), weights, cluster)
     base_state, base_detection = base.evaluate(base.setup)
     return state, detection, _compare(source, state, detection, base, base_state, base_detection, o)
 

@@ -104,6 +104,8 @@ class EvalOptions:
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
+    engine : ``"local"`` (this process) or ``"dask"`` (a Dask cluster: the one at
+        ``scheduler``, or ``$DASK_SCHEDULER_ADDRESS``, else a ``LocalCluster`` for the run)
     """
 
     task: str = "auto"
@@ -122,6 +124,8 @@ class EvalOptions:
     head: int = 10
     worst: int = 5
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    engine: str = "local"
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
@@ -149,6 +153,13 @@ class EvalOptions:
             )
         _check_encoding(self.encoding)
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
+        if self.engine not in ("local", "dask"):
+            raise InvalidOption(f"unknown engine {self.engine!r}", hint="Use local or dask")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConflictingOptions(
+                "--scheduler names a Dask scheduler, for --engine dask",
+                hint="Give --engine dask, or leave out --scheduler",
+            )
 
     @classmethod
     def build(cls, **options: Any) -> EvalOptions:

@@ -15,6 +15,14 @@ GATES = "Gates and baseline"
 NUMERICS = "Numerics"
 
 
+ENGINE = "Engine"
+
+
+class EngineChoice(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class TaskChoice(str, Enum):
     auto = "auto"
     binary = "binary"
@@ -160,6 +168,25 @@ LabelReduction = Annotated[
         "--label-reduction",
         help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
         rich_help_panel=NUMERICS,
+    ),
+]
+Engine = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="local (this process) or dask (a Dask cluster: pip install 'lossctl[dask]').",
+        rich_help_panel=ENGINE,
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDR",
+        help="--engine dask: the scheduler's address (default: $DASK_SCHEDULER_ADDRESS, "
+        "else a LocalCluster for the run).",
+        rich_help_panel=ENGINE,
+        show_default=False,
     ),
 ]
 ChunkRows = Annotated[

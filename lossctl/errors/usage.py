@@ -9,6 +9,7 @@ __all__ = [
     "ConflictingOptions",
     "InvalidOption",
     "MissingBaseline",
+    "MissingExtra",
     "NoHeaderNotCsv",
     "NoTargets",
     "OutputClash",
@@ -109,3 +110,10 @@ class OutputClash(UsageError):
     """Two output options (--output, --junit, --markdown, --step-summary) name the same file."""
 
     fix = "Give each output a file of its own"
+
+
+class MissingExtra(UsageError):
+    """An option or a path that needs an optional part of lossctl that is not installed:
+    --engine dask needs lossctl[dask], s3:// paths lossctl[s3] (gs:// [gcs], az:// [azure])."""
+
+    fix = "Install the extra that the message names"

@@ -112,6 +112,33 @@ def _parts(files: dict[str, str | bytes]) -> Callable[[Path, pytest.MonkeyPatch]
     return write
 
 
+def _no_dask(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Dask is a test dependency: a run without it is a run that cannot import it.)"""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+
+
+class NoCredentialsError(Exception):
+    """botocore's exception for no credentials, by its name (what lossctl looks at)."""
+
+
+class EndpointConnectionError(Exception):
+    """botocore's exception for an endpoint that does not answer, by its name."""
+
+
+def _storage_fails(error: Exception) -> Callable[[], object]:
+    def call() -> object:
+        from lossctl.io.remote import call as guarded
+
+        def fail() -> None:
+            raise error
+
+        return guarded("s3://models/preds.parquet", fail)
+
+    return call
+
+
 def _patch_evaluate(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.engine, "evaluate", _boom)
 
@@ -197,6 +224,12 @@ CASES: dict[str, Case] = {
         PAIR,
         [*ARGS, "--junit", "report.txt", "--markdown", "./report.txt"],
         "report.txt: --junit and --markdown name the same file. Give each output a file of its own",
+    ),
+    "MissingExtra": Case(
+        PAIR,
+        [*ARGS, "--engine", "dask"],
+        "--engine dask needs Dask, which is not installed. Install it: pip install 'lossctl[dask]'",
+        setup=_no_dask,
     ),
     # ------------------------------------------------------------------ sources
     "FileNotFound": Case(
@@ -331,6 +364,26 @@ CASES: dict[str, Case] = {
         "predictions: is an array of 3 dimensions. Give a 1-D array (one column) or a 2-D "
         "array (one column per class or label)",
         call=lambda: lossctl.evaluate(np.zeros((2, 2, 2)), np.array([0, 1])),
+    ),
+    "SchedulerUnreachable": Case(
+        PAIR,
+        [*ARGS, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+        "tcp://127.0.0.1:9: cannot reach the Dask scheduler (OSError). Check the address and "
+        "that the scheduler is running, or leave out --scheduler",
+    ),
+    "NoCredentials": Case(
+        {},
+        [],
+        "s3://models/preds.parquet: access refused or no credentials (NoCredentialsError). Set "
+        "the credentials as the storage's own tools take them (environment, profile)",
+        call=_storage_fails(NoCredentialsError("Unable to locate credentials")),
+    ),
+    "StorageUnreachable": Case(
+        {},
+        [],
+        "s3://models/preds.parquet: the storage does not answer (EndpointConnectionError). "
+        "Check the URL, the endpoint (AWS_ENDPOINT_URL) and the network",
+        call=_storage_fails(EndpointConnectionError("Could not connect")),
     ),
     # ------------------------------------------------------------------ columns
     "NoSuchColumn": Case(
