@@ -9,8 +9,6 @@ that they can be read twice.
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import itertools
 import os
 import sys
@@ -20,19 +18,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lossctl.errors import (
-    EmptyFile,
-    InputError,
-    NotUtf8,
-    RaggedRow,
-    UnparsableCsv,
-    Unreadable,
-    UnsupportedFormat,
-)
+from lossctl.errors import InputError, NotUtf8, Unreadable, UnsupportedFormat
+from lossctl.io import csv_errors
+from lossctl.io.csv_errors import Start
 from lossctl.io.sources import Source
 from lossctl.io.spool import spool
-from lossctl.io.table import Batch, InputTable, raise_first_non_number
+from lossctl.io.table import Batch, InputTable
 
+#: The bytes of a CSV file that pyarrow parses at a time (grown for longer lines).
+BLOCK = 1 << 20
 #: The largest block of a CSV file read at once: no line may be longer.
 MAX_BLOCK = 1 << 30
 #: The bytes of a CSV file that one thread parses at a time, when two parse at once;
@@ -89,14 +83,6 @@ def _check_stdin_is_csv(head: bytes) -> None:
             )
 
 
-def _decodes(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 class CsvTable(InputTable):
     """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
 
@@ -105,7 +91,7 @@ class CsvTable(InputTable):
         self.label = source.label
         self.encoding = encoding
         self.delimiter = "\t" if source.format == "tsv" else ","
-        self.block_size = 1 << 20
+        self.block_size = BLOCK
         self.newlines_in_values = False
         # Standard input, a named pipe or a device can be read once: copy it to a file
         # (read by Python, so that Ctrl-C ends a wait for data that does not come).
@@ -246,7 +232,7 @@ class CsvTable(InputTable):
                     continue
                 if self._larger_blocks(error) or self._quoted_line_breaks(error):
                     continue
-                raise self._explain(error, columns) from None
+                raise self._explain(error, columns, Start(given)) from None
             except UnicodeError:
                 raise self._not_text() from None
             except OSError as error:
@@ -319,7 +305,16 @@ class CsvTable(InputTable):
             pending = [pool.submit(parse_range, *pair) for pair in itertools.pairwise(starts[:3])]
             given = 0
             for index in range(len(starts) - 1):
-                table = pending.pop(0).result()
+                try:
+                    table = pending.pop(0).result()
+                except pa.ArrowInvalid as error:
+                    column = self._conversion_column(error)
+                    if column is None or types.get(column) != pa.float64():
+                        raise
+                    # not a number: look for it from this range's first byte (the rows
+                    # before it are good, and every quote so far encloses a whole field)
+                    start = Start(given, starts[index])
+                    raise self._explain(error, columns, start) from None
                 following = index + len(pending) + 1  # the next range not yet submitted
                 if following + 1 < len(starts):
                     pending.append(pool.submit(parse_range, *starts[following : following + 2]))
@@ -344,52 +339,9 @@ class CsvTable(InputTable):
         return self.names[index] if index < len(self.names) else None
 
     def _not_text(self, columns: Sequence[str] = ()) -> NotUtf8:
-        """The bytes do not decode with the encoding asked for: the first header name, or
-        cell of ``columns`` (of any column if none), that does not.
-
-        Every byte is a character in latin-1, so the file parses as CSV that way
-        whatever it holds; each field is then decoded as the encoding says.
-        """
-        other = "latin-1" if self.encoding.lower().replace("-", "") != "latin1" else "utf-8"
-        if self._head(2) in (b"\xff\xfe", b"\xfe\xff"):
-            other = "utf-16"  # a byte-order mark says so
-        hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
-        raw = self._bytes()
-        if raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        parsed = csv.reader(
-            io.StringIO(raw.decode("latin-1"), newline=""), delimiter=self.delimiter
-        )
-        records = (record for record in parsed if record)  # blank lines, as _text_rows
-        header = [cell.encode("latin-1") for cell in next(records, [])]
-        for cell in header:
-            if not _decodes(cell, self.encoding):
-                what = f"the header's name {cell!r} is not {self.encoding} text"
-                return NotUtf8(what, file=self.label, hint=hint)
-        names = [cell.decode(self.encoding) for cell in header]
-        positions = [names.index(c) for c in columns if c in names] or range(len(names))
-        bad: list[tuple[int, str, bytes]] = []
-        for row, record in enumerate(records, start=1):
-            cells = [(j, record[j].encode("latin-1")) for j in positions if j < len(record)]
-            wrong = [(j, cell) for j, cell in cells if not _decodes(cell, self.encoding)]
-            if wrong:
-                bad.append((row, names[wrong[0][0]], wrong[0][1]))
-        if not bad:  # (an encoding that this parse cannot follow, such as UTF-16)
-            return NotUtf8(f"is not valid {self.encoding} text", file=self.label, hint=hint)
-        row, column, value = bad[0]
-        return NotUtf8(
-            f"{value!r} is not {self.encoding} text",
-            file=self.label,
-            column=column,
-            row=row,
-            count=len(bad),
-            hint=hint,
-        )
-
-    def _bytes(self) -> bytes:
-        """The whole input, decompressed (for the slow paths that explain an error)."""
-        with pa.input_stream(self.path, compression=self.source.compression) as stream:
-            return bytes(stream.read())
+        """The first header name, or cell of ``columns``, that is not text in the encoding
+        asked for (see :func:`lossctl.io.csv_errors.not_text`)."""
+        return csv_errors.not_text(self, columns)
 
     def _head(self, n: int, raw: bool = False) -> bytes:
         """The first ``n`` bytes, decompressed unless ``raw``."""
@@ -398,40 +350,9 @@ class CsvTable(InputTable):
             head: bytes = stream.read(n)
         return head
 
-    def _text_rows(self) -> Iterator[list[str]]:
-        """Every record of the file, header first, parsed by Python's csv (slow path)."""
-        text = self._bytes().decode(self.encoding, errors="replace").lstrip("\ufeff")
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-        return (record for record in records if record)  # pyarrow skips blank lines too
-
-    def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
-        """Turn pyarrow's message into one that names the row and says what to do."""
-        message = str(error)
-        if "Empty CSV file" in message:
-            return EmptyFile("is empty", file=self.label, hint="Give a file with a header row")
-        if "utf8" in message.lower() or not _decodes(self._bytes(), self.encoding):
-            return self._not_text(columns)  # a stray byte can look like anything else
-        rows = self._text_rows()
-        header = next(rows, [])
-        if "Expected" in message and "columns, got" in message:
-            ragged = [
-                (row, len(record))
-                for row, record in enumerate(rows, start=1)
-                if len(record) != len(header)
-            ]
-            if ragged:
-                row, got = ragged[0]
-                return RaggedRow(
-                    f"has {got} field{'s' if got != 1 else ''} where the header has {len(header)}",
-                    file=self.label,
-                    row=row,
-                    count=len(ragged),
-                    hint="Fix the row, or check the delimiter and quoting",
-                )
-        column = self._conversion_column(error)
-        if column is not None and column in header:
-            position = header.index(column)
-            raise_first_non_number(
-                self.label, column, (r[position] if position < len(r) else "" for r in rows)
-            )
-        return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=self.label)
+    def _explain(
+        self, error: pa.ArrowInvalid, columns: Sequence[str], start: Start = csv_errors.FIRST_ROW
+    ) -> InputError:
+        """Turn pyarrow's message into one that names the row and says what to do, reading
+        the file again as a stream from ``start`` (see :mod:`lossctl.io.csv_errors`)."""
+        return csv_errors.explain(self, error, columns, start)

@@ -1,0 +1,261 @@
+"""Why pyarrow refused a CSV file: the first offending row, found while streaming.
+
+pyarrow's messages name no row. The functions here read the input again as a
+stream and find the first offending row and how many rows are affected, in
+memory of one block (pyarrow's) or one record (Python's csv), whatever the
+size of the file. A value that is not a number is looked for from the block
+that pyarrow refused: the rows before it are known to be good, and a
+plain file's ranges say at which byte it begins, so that nothing before it is
+read again.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from lossctl.errors import EmptyFile, InputError, NonNumeric, NotUtf8, RaggedRow, UnparsableCsv
+from lossctl.io.table import non_numbers
+
+if TYPE_CHECKING:
+    from lossctl.io.csv import CsvTable
+
+#: The bytes that Python reads from a stream at a time (decoding, Python's csv).
+CHUNK = 1 << 20
+
+
+class Start(NamedTuple):
+    """Where the rows that pyarrow refused begin: ``row`` data rows come before them, all
+    good; ``offset``, if known, is the byte of the (plain) file where the next row begins.
+    """
+
+    row: int = 0
+    offset: int | None = None
+
+
+#: The start of the file: nothing is known to be good.
+FIRST_ROW = Start()
+
+
+def explain(
+    table: CsvTable, error: pa.ArrowInvalid, columns: Sequence[str], start: Start = FIRST_ROW
+) -> InputError:
+    """Turn pyarrow's message into an error that names the row and says what to do."""
+    message = str(error)
+    if "Empty CSV file" in message:
+        return EmptyFile("is empty", file=table.label, hint="Give a file with a header row")
+    if "utf8" in message.lower():
+        return not_text(table, columns)
+    column = table._conversion_column(error)
+    if column is not None:
+        found = non_numeric(table, column, start)
+        if found is not None:
+            return found
+    if not decodes(table):
+        return not_text(table, columns)  # a stray byte can look like anything else
+    if "Expected" in message and "columns, got" in message:
+        ragged = ragged_row(table)
+        if ragged is not None:
+            return ragged
+    if column is not None:  # pragma: no cover - pyarrow refused a value Python accepts
+        return NonNumeric("cannot read this column as numbers", file=table.label, column=column)
+    return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=table.label)
+
+
+def _strings(table: CsvTable, column: str, start: Start) -> Iterator[pa.Array]:
+    """The ``column`` as text, batch by batch, from the row after ``start`` to the end.
+
+    Ragged rows are skipped (they come after the rows that matter: a ragged row stops
+    the typed read before the values of its block are converted).
+    """
+    if start.offset:  # go straight to the byte: the rows before it are not parsed again
+        stream: Any = pa.OSFile(table.path)
+        stream.seek(start.offset)
+        read = pacsv.ReadOptions(
+            encoding=table.encoding, block_size=table.block_size, column_names=table.names
+        )
+    else:
+        stream = pa.input_stream(table.path, compression=table.source.compression)
+        read = table._read_options(start.row)
+    parse = pacsv.ParseOptions(
+        delimiter=table.delimiter,
+        newlines_in_values=table.newlines_in_values,
+        invalid_row_handler=lambda _: "skip",
+    )
+    convert = pacsv.ConvertOptions(
+        include_columns=[column], column_types={column: pa.string()}, strings_can_be_null=True
+    )
+    with stream:
+        reader = pacsv.open_csv(
+            stream, read_options=read, parse_options=parse, convert_options=convert
+        )
+        for record in reader:
+            yield record.column(0)
+
+
+def _all_numbers(values: pa.Array) -> bool:
+    """Whether pyarrow reads every value (text or missing) as a float."""
+    try:
+        values.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None:
+    """The first value of ``column`` after ``start`` that is not a number, with the count of
+    such values to the end of the file; None if there is none (or the file cannot be read
+    so far: the caller says why)."""
+    first: tuple[int, Any] | None = None
+    count = 0
+    row = start.row + 1
+    try:
+        for values in _strings(table, column, start):
+            if not _all_numbers(values):  # the rare block: see which values, in Python
+                bad = non_numbers(values.to_pylist(), row)
+                first = first or (bad[0] if bad else None)
+                count += len(bad)
+            row += len(values)
+    except pa.ArrowInvalid as error:
+        if "utf8" in str(error).lower():
+            return not_text(table, [column])
+        if first is None:
+            return None
+    except UnicodeError:
+        return not_text(table, [column])
+    if first is None:
+        return None
+    bad_row, value = first
+    return NonNumeric(
+        f"{value!r} is not a number",
+        file=table.label,
+        column=column,
+        row=bad_row,
+        count=count,
+        hint="Fix the value, or pick numeric prediction columns with --pred-col",
+    )
+
+
+def decodes(table: CsvTable) -> bool:
+    """Whether the whole input is text in the table's encoding (read a MiB at a time)."""
+    decoder = codecs.getincrementaldecoder(table.encoding)()
+    with pa.input_stream(table.path, compression=table.source.compression) as stream:
+        try:
+            while chunk := stream.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _records(
+    table: CsvTable, encoding: str, errors: str = "strict"
+) -> Generator[list[str], None, None]:
+    """Every record of the input, header first, parsed by Python's csv as a stream (slow:
+    for errors only). A byte-order mark is left out, and blank lines, as pyarrow does."""
+    mark = codecs.BOM_UTF8.decode(encoding, errors="replace") if encoding == "latin-1" else ""
+    with pa.input_stream(table.path, compression=table.source.compression) as stream:
+        text = io.TextIOWrapper(
+            io.BufferedReader(_Raw(stream), CHUNK), encoding=encoding, errors=errors, newline=""
+        )
+        lines = iter(text)
+        head = next(lines, "").lstrip("\ufeff")
+        if mark:
+            head = head.removeprefix(mark)
+        records = csv.reader(itertools.chain([head], lines), delimiter=table.delimiter)
+        yield from (record for record in records if record)
+
+
+class _Raw(io.RawIOBase):
+    """A pyarrow input stream as a Python raw stream, for io.BufferedReader."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def ragged_row(table: CsvTable) -> RaggedRow | None:
+    """The first row whose number of fields is not the header's, and how many are so."""
+    first: tuple[int, int] | None = None
+    count = 0
+    with closing(_records(table, table.encoding, "replace")) as rows:
+        header = next(rows, [])
+        for row, record in enumerate(rows, start=1):
+            if len(record) != len(header):
+                first = first or (row, len(record))
+                count += 1
+    if first is None:
+        return None
+    row, got = first
+    return RaggedRow(
+        f"has {got} field{'s' if got != 1 else ''} where the header has {len(header)}",
+        file=table.label,
+        row=row,
+        count=count,
+        hint="Fix the row, or check the delimiter and quoting",
+    )
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def not_text(table: CsvTable, columns: Sequence[str] = ()) -> NotUtf8:
+    """The bytes do not decode with the encoding asked for: the first header name, or
+    cell of ``columns`` (of any column if none), that does not.
+
+    Every byte is a character in latin-1, so the file parses as CSV that way
+    whatever it holds; each field is then decoded as the encoding says.
+    """
+    encoding = table.encoding
+    other = "latin-1" if encoding.lower().replace("-", "") != "latin1" else "utf-8"
+    if table._head(2) in (b"\xff\xfe", b"\xfe\xff"):
+        other = "utf-16"  # a byte-order mark says so
+    hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
+    with closing(_records(table, "latin-1")) as records:
+        header = [cell.encode("latin-1") for cell in next(records, [])]
+        for cell in header:
+            if not _decodes(cell, encoding):
+                what = f"the header's name {cell!r} is not {encoding} text"
+                return NotUtf8(what, file=table.label, hint=hint)
+        names = [cell.decode(encoding) for cell in header]
+        positions = [names.index(c) for c in columns if c in names] or range(len(names))
+        first: tuple[int, str, bytes] | None = None
+        count = 0
+        for row, record in enumerate(records, start=1):
+            cells = [(j, record[j].encode("latin-1")) for j in positions if j < len(record)]
+            wrong = [(j, cell) for j, cell in cells if not _decodes(cell, encoding)]
+            if wrong:
+                first = first or (row, names[wrong[0][0]], wrong[0][1])
+                count += 1
+    if first is None:  # (an encoding that this parse cannot follow, such as UTF-16)
+        return NotUtf8(f"is not valid {encoding} text", file=table.label, hint=hint)
+    row, column, value = first
+    return NotUtf8(
+        f"{value!r} is not {encoding} text",
+        file=table.label,
+        column=column,
+        row=row,
+        count=count,
+        hint=hint,
+    )
