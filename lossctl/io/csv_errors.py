@@ -71,12 +71,14 @@ def explain(
 
 
 def _strings(table: CsvTable, column: str, start: Start) -> Iterator[pa.Array]:
-    """The ``column`` as text, batch by batch, from the row after ``start`` to the end.
+    """The ``column`` as text, batch by batch, from the byte ``start.offset`` if known
+    (the rows before it are not parsed again), else from the first row, to the end.
 
     Ragged rows are skipped (they come after the rows that matter: a ragged row stops
-    the typed read before the values of its block are converted).
+    the typed read before the values of its block are converted). (pyarrow's
+    ``skip_rows_after_names`` would count blank lines as rows.)
     """
-    if start.offset:  # go straight to the byte: the rows before it are not parsed again
+    if start.offset:
         stream: Any = pa.OSFile(table.path)
         stream.seek(start.offset)
         read = pacsv.ReadOptions(
@@ -84,7 +86,7 @@ def _strings(table: CsvTable, column: str, start: Start) -> Iterator[pa.Array]:
         )
     else:
         stream = pa.input_stream(table.path, compression=table.source.compression)
-        read = table._read_options(start.row)
+        read = table._read_options()
     parse = pacsv.ParseOptions(
         delimiter=table.delimiter,
         newlines_in_values=table.newlines_in_values,
@@ -116,7 +118,7 @@ def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None
     so far: the caller says why)."""
     first: tuple[int, Any] | None = None
     count = 0
-    row = start.row + 1
+    row = start.row + 1 if start.offset else 1
     try:
         for values in _strings(table, column, start):
             if not _all_numbers(values):  # the rare block: see which values, in Python
