@@ -305,27 +305,43 @@ class CsvTable(InputTable):
             pending = [pool.submit(parse_range, *pair) for pair in itertools.pairwise(starts[:3])]
             given = 0
             for index in range(len(starts) - 1):
+                # An error is looked for from this range's first byte: the rows before it
+                # are good, and every quote so far encloses a whole field.
+                start = Start(given, starts[index])
                 try:
                     table = pending.pop(0).result()
                 except pa.ArrowInvalid as error:
-                    column = self._conversion_column(error)
-                    if column is None or types.get(column) != pa.float64():
-                        raise
-                    # not a number: look for it from this range's first byte (the rows
-                    # before it are good, and every quote so far encloses a whole field)
-                    start = Start(given, starts[index])
-                    raise self._explain(error, columns, start) from None
+                    self._explain_range(error, columns, types, start)
+                    raise
                 following = index + len(pending) + 1  # the next range not yet submitted
                 if following + 1 < len(starts):
                     pending.append(pool.submit(parse_range, *starts[following : following + 2]))
                 binary = [n for n in columns if pa.types.is_binary(table.column(n).type)]
                 if binary:
-                    raise self._not_text(binary)
+                    raise self._not_text(binary, start)
                 for record in table.combine_chunks().to_batches():
                     if record.num_rows:
                         yield Batch({n: record.column(n) for n in columns}, 0, given)
                         given += record.num_rows
                 self._range_done = starts[index + 1]
+
+    def _explain_range(
+        self,
+        error: pa.ArrowInvalid,
+        columns: list[str],
+        types: dict[str, pa.DataType],
+        start: Start,
+    ) -> None:
+        """Raise the error that explains why a range that begins at ``start`` was refused,
+        when it is a value that is not a number or a ragged row; else return (the careful
+        reader parses the file again, and explains)."""
+        column = self._conversion_column(error)
+        if column is not None and types.get(column) == pa.float64():
+            raise self._explain(error, columns, start) from None
+        if "columns, got" in str(error):  # (no quoted line break: see _whole_quoted_fields)
+            ragged = csv_errors.ragged_row(self, start)
+            if ragged is not None:
+                raise ragged from None
 
     def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
         """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.
@@ -338,10 +354,12 @@ class CsvTable(InputTable):
         index = int(message.split("column #", 1)[1].split(":", 1)[0])
         return self.names[index] if index < len(self.names) else None
 
-    def _not_text(self, columns: Sequence[str] = ()) -> NotUtf8:
-        """The first header name, or cell of ``columns``, that is not text in the encoding
-        asked for (see :func:`lossctl.io.csv_errors.not_text`)."""
-        return csv_errors.not_text(self, columns)
+    def _not_text(
+        self, columns: Sequence[str] = (), start: Start = csv_errors.FIRST_ROW
+    ) -> NotUtf8:
+        """The first header name, or cell of ``columns`` after ``start``, that is not text
+        in the encoding asked for (see :func:`lossctl.io.csv_errors.not_text`)."""
+        return csv_errors.not_text(self, columns, start)
 
     def _head(self, n: int, raw: bool = False) -> bytes:
         """The first ``n`` bytes, decompressed unless ``raw``."""

@@ -53,16 +53,16 @@ def explain(
     if "Empty CSV file" in message:
         return EmptyFile("is empty", file=table.label, hint="Give a file with a header row")
     if "utf8" in message.lower():
-        return not_text(table, columns)
+        return not_text(table, columns, start)
     column = table._conversion_column(error)
     if column is not None:
         found = non_numeric(table, column, start)
         if found is not None:
             return found
     if not decodes(table):
-        return not_text(table, columns)  # a stray byte can look like anything else
+        return not_text(table, columns, start)  # a stray byte can look like anything else
     if "Expected" in message and "columns, got" in message:
-        ragged = ragged_row(table)
+        ragged = ragged_row(table, start)
         if ragged is not None:
             return ragged
     if column is not None:  # pragma: no cover - pyarrow refused a value Python accepts
@@ -70,13 +70,16 @@ def explain(
     return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=table.label)
 
 
-def _strings(table: CsvTable, column: str, start: Start) -> Iterator[pa.Array]:
-    """The ``column`` as text, batch by batch, from the byte ``start.offset`` if known
-    (the rows before it are not parsed again), else from the first row, to the end.
+def _stream(
+    table: CsvTable, columns: Sequence[str], kind: pa.DataType, start: Start, skip: bool = False
+) -> Iterator[pa.RecordBatch]:
+    """The ``columns`` as ``kind`` (text or bytes), batch by batch, from the byte
+    ``start.offset`` if known (the rows before it are not parsed again), else from the
+    first row, to the end. (pyarrow's ``skip_rows_after_names`` would count blank lines
+    as rows, so it cannot start at a row.)
 
-    Ragged rows are skipped (they come after the rows that matter: a ragged row stops
-    the typed read before the values of its block are converted). (pyarrow's
-    ``skip_rows_after_names`` would count blank lines as rows.)
+    ``skip``: leave out ragged rows (when they come after the rows that matter: a ragged
+    row stops the typed read before the values of its block are converted).
     """
     if start.offset:
         stream: Any = pa.OSFile(table.path)
@@ -90,17 +93,22 @@ def _strings(table: CsvTable, column: str, start: Start) -> Iterator[pa.Array]:
     parse = pacsv.ParseOptions(
         delimiter=table.delimiter,
         newlines_in_values=table.newlines_in_values,
-        invalid_row_handler=lambda _: "skip",
+        invalid_row_handler=(lambda _: "skip") if skip else None,
     )
     convert = pacsv.ConvertOptions(
-        include_columns=[column], column_types={column: pa.string()}, strings_can_be_null=True
+        include_columns=list(columns),
+        column_types=dict.fromkeys(columns, kind),
+        strings_can_be_null=kind == pa.string(),
     )
     with stream:
-        reader = pacsv.open_csv(
+        yield from pacsv.open_csv(
             stream, read_options=read, parse_options=parse, convert_options=convert
         )
-        for record in reader:
-            yield record.column(0)
+
+
+def _first_row(start: Start) -> int:
+    """The number of the first row that :func:`_stream` gives from ``start``."""
+    return start.row + 1 if start.offset else 1
 
 
 def _all_numbers(values: pa.Array) -> bool:
@@ -118,9 +126,10 @@ def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None
     so far: the caller says why)."""
     first: tuple[int, Any] | None = None
     count = 0
-    row = start.row + 1 if start.offset else 1
+    row = _first_row(start)
     try:
-        for values in _strings(table, column, start):
+        for record in _stream(table, [column], pa.string(), start, skip=True):
+            values = record.column(0)
             if not _all_numbers(values):  # the rare block: see which values, in Python
                 bad = non_numbers(values.to_pylist(), row)
                 first = first or (bad[0] if bad else None)
@@ -128,11 +137,11 @@ def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None
             row += len(values)
     except pa.ArrowInvalid as error:
         if "utf8" in str(error).lower():
-            return not_text(table, [column])
+            return not_text(table, [column], start)
         if first is None:
             return None
     except UnicodeError:
-        return not_text(table, [column])
+        return not_text(table, [column], start)
     if first is None:
         return None
     bad_row, value = first
@@ -160,12 +169,18 @@ def decodes(table: CsvTable) -> bool:
 
 
 def _records(
-    table: CsvTable, encoding: str, errors: str = "strict"
+    table: CsvTable, encoding: str, errors: str = "strict", offset: int | None = None
 ) -> Generator[list[str], None, None]:
     """Every record of the input, header first, parsed by Python's csv as a stream (slow:
-    for errors only). A byte-order mark is left out, and blank lines, as pyarrow does."""
+    for errors only); from the byte ``offset`` of a plain file, if given, with no header.
+    A byte-order mark is left out, and blank lines, as pyarrow does."""
     mark = codecs.BOM_UTF8.decode(encoding, errors="replace") if encoding == "latin-1" else ""
-    with pa.input_stream(table.path, compression=table.source.compression) as stream:
+    stream: Any = pa.input_stream(table.path, compression=table.source.compression)
+    if offset:
+        stream.close()
+        stream = pa.OSFile(table.path)
+        stream.seek(offset)
+    with stream:
         text = io.TextIOWrapper(
             io.BufferedReader(_Raw(stream), CHUNK), encoding=encoding, errors=errors, newline=""
         )
@@ -192,13 +207,14 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
-def ragged_row(table: CsvTable) -> RaggedRow | None:
-    """The first row whose number of fields is not the header's, and how many are so."""
+def ragged_row(table: CsvTable, start: Start = FIRST_ROW) -> RaggedRow | None:
+    """The first row whose number of fields is not the header's, and how many are so (from
+    ``start.offset`` if known: the rows before it have as many fields as the header)."""
     first: tuple[int, int] | None = None
     count = 0
-    with closing(_records(table, table.encoding, "replace")) as rows:
-        header = next(rows, [])
-        for row, record in enumerate(rows, start=1):
+    with closing(_records(table, table.encoding, "replace", start.offset)) as rows:
+        header = table.names if start.offset else next(rows, [])
+        for row, record in enumerate(rows, start=_first_row(start)):
             if len(record) != len(header):
                 first = first or (row, len(record))
                 count += 1
@@ -222,12 +238,14 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def not_text(table: CsvTable, columns: Sequence[str] = ()) -> NotUtf8:
+def not_text(table: CsvTable, columns: Sequence[str] = (), start: Start = FIRST_ROW) -> NotUtf8:
     """The bytes do not decode with the encoding asked for: the first header name, or
-    cell of ``columns`` (of any column if none), that does not.
+    cell of ``columns`` (of any column if none), that does not, after ``start``.
 
     Every byte is a character in latin-1, so the file parses as CSV that way
-    whatever it holds; each field is then decoded as the encoding says.
+    whatever it holds; each field is then decoded as the encoding says. UTF-8 is read
+    by pyarrow as bytes, block by block, and only a block that is not all text is
+    looked at in Python.
     """
     encoding = table.encoding
     other = "latin-1" if encoding.lower().replace("-", "") != "latin1" else "utf-8"
@@ -236,20 +254,18 @@ def not_text(table: CsvTable, columns: Sequence[str] = ()) -> NotUtf8:
     hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
     with closing(_records(table, "latin-1")) as records:
         header = [cell.encode("latin-1") for cell in next(records, [])]
-        for cell in header:
-            if not _decodes(cell, encoding):
-                what = f"the header's name {cell!r} is not {encoding} text"
-                return NotUtf8(what, file=table.label, hint=hint)
-        names = [cell.decode(encoding) for cell in header]
-        positions = [names.index(c) for c in columns if c in names] or range(len(names))
-        first: tuple[int, str, bytes] | None = None
-        count = 0
-        for row, record in enumerate(records, start=1):
-            cells = [(j, record[j].encode("latin-1")) for j in positions if j < len(record)]
-            wrong = [(j, cell) for j, cell in cells if not _decodes(cell, encoding)]
-            if wrong:
-                first = first or (row, names[wrong[0][0]], wrong[0][1])
-                count += 1
+    for cell in header:
+        if not _decodes(cell, encoding):
+            what = f"the header's name {cell!r} is not {encoding} text"
+            return NotUtf8(what, file=table.label, hint=hint)
+    names = [cell.decode(encoding) for cell in header]
+    chosen = [c for c in columns if c in names] or names
+    found = None
+    if codecs.lookup(encoding).name == "utf-8":
+        found = _cells_not_utf8(table, chosen, start)
+    if found is None:
+        found = _cells_not_text(table, names, chosen)
+    first, count = found
     if first is None:  # (an encoding that this parse cannot follow, such as UTF-16)
         return NotUtf8(f"is not valid {encoding} text", file=table.label, hint=hint)
     row, column, value = first
@@ -261,3 +277,62 @@ def not_text(table: CsvTable, columns: Sequence[str] = ()) -> NotUtf8:
         count=count,
         hint=hint,
     )
+
+
+#: The first cell that is not text (row, column, bytes), if any, and the rows that have one.
+Cells = tuple[tuple[int, str, bytes] | None, int]
+
+
+def _first_wrong(row: int, cells: Sequence[tuple[str, bytes | None]], encoding: str) -> Any:
+    """The first of a row's (column, bytes) ``cells`` that does not decode, as
+    (row, column, bytes), or None."""
+    for name, cell in cells:
+        if cell is not None and not _decodes(cell, encoding):
+            return row, name, cell
+    return None
+
+
+def _cells_not_utf8(table: CsvTable, chosen: Sequence[str], start: Start) -> Cells | None:
+    """:data:`Cells` of the ``chosen`` columns, read by pyarrow as bytes from ``start``;
+    None if pyarrow cannot read them so (a ragged row: Python's csv counts it)."""
+    first = None
+    count = 0
+    row = _first_row(start)
+    try:
+        for record in _stream(table, chosen, pa.binary(), start):
+            cells = [record.column(name) for name in chosen]
+            if not all(_all_text(column) for column in cells):
+                values = [column.to_pylist() for column in cells]
+                for i in range(record.num_rows):
+                    pairs = [(name, column[i]) for name, column in zip(chosen, values, strict=True)]
+                    wrong = _first_wrong(row + i, pairs, "utf-8")
+                    first = first or wrong
+                    count += wrong is not None
+            row += record.num_rows
+    except (pa.ArrowInvalid, KeyError, UnicodeError):
+        return None
+    return first, count
+
+
+def _all_text(values: pa.Array) -> bool:
+    """Whether every value (bytes) is UTF-8 text."""
+    try:
+        values.cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _cells_not_text(table: CsvTable, names: Sequence[str], chosen: Sequence[str]) -> Cells:
+    """:data:`Cells` of the ``chosen`` columns, read by Python's csv (any encoding; slow)."""
+    positions = [names.index(c) for c in chosen]
+    first = None
+    count = 0
+    with closing(_records(table, "latin-1")) as records:
+        next(records, [])
+        for row, record in enumerate(records, start=1):
+            cells = [(names[j], record[j].encode("latin-1")) for j in positions if j < len(record)]
+            wrong = _first_wrong(row, cells, table.encoding)
+            first = first or wrong
+            count += wrong is not None
+    return first, count
