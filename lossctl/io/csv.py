@@ -135,12 +135,8 @@ class CsvTable(InputTable):
             return self._file
         return pa.CompressedInputStream(self._file, self.source.compression)
 
-    def _read_options(self, skip: int = 0, block: int | None = None) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(
-            encoding=self.encoding,
-            block_size=block or self.block_size,
-            skip_rows_after_names=skip,
-        )
+    def _read_options(self, block: int | None = None) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(encoding=self.encoding, block_size=block or self.block_size)
 
     def size(self) -> tuple[int, str] | None:
         return os.path.getsize(self.path), "bytes"
@@ -188,8 +184,9 @@ class CsvTable(InputTable):
         Types of the ``other`` columns are inferred from the first block; when a
         later block disagrees (a class name after numbers), the rest of the file is
         read with that column as text, so batches may differ in type. A parse that
-        needs other settings (longer lines, quoted line breaks) starts again after
-        the rows already given.
+        needs other settings (longer lines, quoted line breaks) starts again, and goes
+        on after the rows already given (they are read again and dropped: pyarrow's
+        ``skip_rows_after_names`` would count blank lines as rows).
         """
         columns = [*numeric, *other]
         types = {name: pa.float64() for name in numeric}
@@ -212,11 +209,17 @@ class CsvTable(InputTable):
                 stream = self._input()
                 reader = pacsv.open_csv(
                     stream,
-                    read_options=self._read_options(given),
+                    read_options=self._read_options(),
                     parse_options=self._parse_options(),
                     convert_options=convert,
                 )
+                seen = 0  # the rows parsed in this pass
                 for record in reader:
+                    seen += record.num_rows
+                    if seen <= given:
+                        continue
+                    if seen - record.num_rows < given:
+                        record = record.slice(record.num_rows - (seen - given))
                     if not record.num_rows:
                         continue
                     binary = [n for n in other if pa.types.is_binary(record.column(n).type)]

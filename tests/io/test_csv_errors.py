@@ -177,17 +177,19 @@ def test_a_late_ragged_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind
     assert line.startswith("FILE, row 2900: has 4 fields where the header has 3 (2 rows affected)")
 
 
+@pytest.mark.parametrize("column", ["id", "b"])
 @pytest.mark.parametrize("kind", ["plain", "ranges", "gzip"])
 def test_a_late_cell_that_is_not_utf8(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, column: str
 ) -> None:
     rows = _rows()
+    rows[2950][0 if column == "id" else 2] = "caf!"
+    rows[2990][0 if column == "id" else 2] = "caf!"
     path = tmp_path / "preds.csv"
-    data = _text(rows).encode()
-    at = data.index(b"\n2950,") + 1
-    path.write_bytes(data[:at] + b"caf\xe9" + data[at + 4 :])  # the id 2950 becomes b'caf\xe9'
+    path.write_bytes(_text(rows).encode().replace(b"caf!", b"caf\xe9"))
     line = _error(path, kind, monkeypatch)
-    assert line.startswith(r"FILE, column 'id', row 2951: b'caf\xe9' is not utf-8 text")
+    where = f"FILE, column '{column}', row 2951"
+    assert line.startswith(rf"{where}: b'caf\xe9' is not utf-8 text (2 rows affected)")
 
 
 # --------------------------------------------------------------------------- memory
@@ -250,3 +252,24 @@ def test_a_late_error_is_found_in_memory_of_one_block(
     peak = python_memory()
     assert info.value.row == late
     assert peak < len(data) // 4, (peak, len(data))
+
+
+# --------------------------------------------------------------------------- reading again
+
+
+@pytest.mark.parametrize("why", ["a class name after numbers", "a quote after the ranges"])
+def test_a_new_pass_after_blank_lines_gives_each_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    """The reader starts again with other settings, and goes on after the rows it gave:
+    blank lines before them are not rows (pyarrow's skip_rows_after_names counts them)."""
+    rows = [[r[0], str(int(r[0]) % 3)] for r in _rows()]
+    rows[2500][1] = "cat"
+    if why.startswith("a quote"):  # (an escaped quote: the ranges cannot cut there)
+        _small_ranges(monkeypatch)
+        rows[2500][1] = '"cat"""'
+    path = tmp_path / "preds.csv"
+    path.write_text(_text(rows, "id,y").replace("\n", "\n\n", 50))
+    data = open_table(str(path), "predictions").read(numeric=[], other=["id", "y"])
+    assert [str(i) for i in data["id"].to_pylist()] == [str(i) for i in range(N)]
+    assert data["y"].to_pylist()[2500] == ("cat" if why.startswith("a class") else 'cat"')
