@@ -207,9 +207,80 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
+#: The first ragged row (row, fields) if any, the rows that are ragged, the header's fields.
+Ragged = tuple[tuple[int, int] | None, int, int]
+
+
 def ragged_row(table: CsvTable, start: Start = FIRST_ROW) -> RaggedRow | None:
     """The first row whose number of fields is not the header's, and how many are so (from
     ``start.offset`` if known: the rows before it have as many fields as the header)."""
+    found = _ragged_lines(table, start)
+    if found is None:  # quotes: Python's csv reads the records
+        found = _ragged_records(table, start)
+    first, count, fields = found
+    if first is None:
+        return None
+    row, got = first
+    return RaggedRow(
+        f"has {got} field{'s' if got != 1 else ''} where the header has {fields}",
+        file=table.label,
+        row=row,
+        count=count,
+        hint="Fix the row, or check the delimiter and quoting",
+    )
+
+
+def _ragged_lines(table: CsvTable, start: Start) -> Ragged | None:
+    """:data:`Ragged`, read by pyarrow a line at a time: with no quote, a line is a record,
+    and its fields are its delimiters and one. None if a line has a quote (or the
+    encoding does not keep the delimiter and line breaks as bytes of their own)."""
+    import pyarrow.compute as pc
+
+    if codecs.lookup(table.encoding).name not in ("utf-8", "iso8859-1", "cp1252"):
+        return None
+    stream: Any = pa.input_stream(table.path, compression=table.source.compression)
+    if start.offset:
+        stream.close()
+        stream = pa.OSFile(table.path)
+        stream.seek(start.offset)
+    read = pacsv.ReadOptions(
+        encoding=table.encoding, block_size=table.block_size, column_names=["line"]
+    )
+    # The unit separator as the delimiter: every line is one field (else pyarrow refuses it)
+    parse = pacsv.ParseOptions(delimiter="\x1f", quote_char=False)
+    convert = pacsv.ConvertOptions(column_types={"line": pa.binary()})
+    first: tuple[int, int] | None = None
+    count = 0
+    fields = len(table.names) if start.offset else None
+    row = _first_row(start)
+    with stream:
+        try:
+            for record in pacsv.open_csv(stream, read, parse, convert):
+                lines = record.column(0)
+                if fields is None and len(lines):  # the header (a BOM is not a delimiter)
+                    header = lines[0].as_py()
+                    if header.count(b'"') % 2:
+                        return None
+                    fields = len(
+                        next(csv.reader([header.decode("latin-1")], delimiter=table.delimiter))
+                    )
+                    lines = lines[1:]
+                if pc.any(pc.greater(pc.count_substring(lines, '"'), 0)).as_py():
+                    return None
+                counts = pc.add(pc.count_substring(lines, table.delimiter), 1)
+                ragged = pc.indices_nonzero(pc.not_equal(counts, fields))
+                if len(ragged):
+                    at = ragged[0].as_py()
+                    first = first or (row + at, counts[at].as_py())
+                    count += len(ragged)
+                row += len(lines)
+        except (pa.ArrowInvalid, UnicodeError):
+            return None
+    return first, count, fields or 0
+
+
+def _ragged_records(table: CsvTable, start: Start) -> Ragged:
+    """:data:`Ragged`, read by Python's csv (slow)."""
     first: tuple[int, int] | None = None
     count = 0
     with closing(_records(table, table.encoding, "replace", start.offset)) as rows:
@@ -218,16 +289,7 @@ def ragged_row(table: CsvTable, start: Start = FIRST_ROW) -> RaggedRow | None:
             if len(record) != len(header):
                 first = first or (row, len(record))
                 count += 1
-    if first is None:
-        return None
-    row, got = first
-    return RaggedRow(
-        f"has {got} field{'s' if got != 1 else ''} where the header has {len(header)}",
-        file=table.label,
-        row=row,
-        count=count,
-        hint="Fix the row, or check the delimiter and quoting",
-    )
+    return first, count, len(header)
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:

@@ -166,15 +166,32 @@ def test_rows_are_counted_as_records(
     assert (info.value.column, info.value.row, info.value.count) == ("a", 2222, 2)
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["bare", "quoted ids"])
 @pytest.mark.parametrize("kind", ["plain", "ranges", "gzip"])
-def test_a_late_ragged_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
-    rows = _rows()
+def test_a_late_ragged_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, quoted: bool
+) -> None:
+    """Counted by lines where there is no quote, by Python's csv where there is."""
+    rows = [[f'"{r[0]}"' if quoted else r[0], *r[1:]] for r in _rows()]
     rows[2899].append("9")
     rows[2950].pop()
     path = tmp_path / "preds.csv"
     path.write_text(_text(rows))
     line = _error(path, kind, monkeypatch)
     assert line.startswith("FILE, row 2900: has 4 fields where the header has 3 (2 rows affected)")
+
+
+@pytest.mark.parametrize("shape", ["bom, crlf", "tsv", "blank lines", "quoted line breaks"])
+def test_ragged_rows_are_counted_as_records(tmp_path: Path, shape: str) -> None:
+    rows = _rows()
+    rows[2221].append("9")
+    rows[2899].pop()
+    path = tmp_path / ("preds.tsv" if shape == "tsv" else "preds.csv")
+    path.write_bytes(_shaped(shape, rows))
+    with pytest.raises(RaggedRow) as info:
+        open_table(str(path), "predictions").read(numeric=["a", "b"], other=["id"])
+    assert (info.value.row, info.value.count) == (2222, 2)
+    assert info.value.message == "has 4 fields where the header has 3"
 
 
 @pytest.mark.parametrize("column", ["id", "b"])
