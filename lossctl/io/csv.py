@@ -3,7 +3,8 @@
 A file is parsed block by block; a plain file of a few MiB or more is cut at
 line breaks into ranges that two threads parse at once. Standard input and
 named pipes are first copied to a temporary file (:mod:`lossctl.io.spool`), so
-that they can be read twice.
+that they can be read twice. When pyarrow refuses the data, :mod:`lossctl.io.csv_errors`
+finds the row while streaming.
 """
 
 from __future__ import annotations

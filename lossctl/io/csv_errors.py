@@ -3,10 +3,11 @@
 pyarrow's messages name no row. The functions here read the input again as a
 stream and find the first offending row and how many rows are affected, in
 memory of one block (pyarrow's) or one record (Python's csv), whatever the
-size of the file. A value that is not a number is looked for from the block
-that pyarrow refused: the rows before it are known to be good, and a
-plain file's ranges say at which byte it begins, so that nothing before it is
-read again.
+size of the file. pyarrow does the reading where it can: a column that should
+hold numbers is read as text, cells that should be UTF-8 as bytes, and lines
+without quotes one at a time to count their fields; Python looks only at a
+block that holds the trouble. Where a plain file's ranges say at which byte the
+refused rows begin (:class:`Start`), nothing before it is read again.
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ def explain(
     return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=table.label)
 
 
+def _open(table: CsvTable, start: Start) -> Any:
+    """The input from the byte ``start.offset`` of the (plain) file, if known, else from
+    its first byte, decompressed."""
+    if start.offset:
+        stream = pa.OSFile(table.path)
+        stream.seek(start.offset)
+        return stream
+    return pa.input_stream(table.path, compression=table.source.compression)
+
+
 def _stream(
     table: CsvTable, columns: Sequence[str], kind: pa.DataType, start: Start, skip: bool = False
 ) -> Iterator[pa.RecordBatch]:
@@ -81,15 +92,9 @@ def _stream(
     ``skip``: leave out ragged rows (when they come after the rows that matter: a ragged
     row stops the typed read before the values of its block are converted).
     """
+    read = table._read_options()
     if start.offset:
-        stream: Any = pa.OSFile(table.path)
-        stream.seek(start.offset)
-        read = pacsv.ReadOptions(
-            encoding=table.encoding, block_size=table.block_size, column_names=table.names
-        )
-    else:
-        stream = pa.input_stream(table.path, compression=table.source.compression)
-        read = table._read_options()
+        read.column_names = table.names
     parse = pacsv.ParseOptions(
         delimiter=table.delimiter,
         newlines_in_values=table.newlines_in_values,
@@ -100,7 +105,7 @@ def _stream(
         column_types=dict.fromkeys(columns, kind),
         strings_can_be_null=kind == pa.string(),
     )
-    with stream:
+    with _open(table, start) as stream:
         yield from pacsv.open_csv(
             stream, read_options=read, parse_options=parse, convert_options=convert
         )
@@ -139,7 +144,7 @@ def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None
         if "utf8" in str(error).lower():
             return not_text(table, [column], start)
         if first is None:
-            return None
+            return None  # (else the first is named, with the count so far)
     except UnicodeError:
         return not_text(table, [column], start)
     if first is None:
@@ -169,18 +174,13 @@ def decodes(table: CsvTable) -> bool:
 
 
 def _records(
-    table: CsvTable, encoding: str, errors: str = "strict", offset: int | None = None
+    table: CsvTable, encoding: str, errors: str = "strict", start: Start = FIRST_ROW
 ) -> Generator[list[str], None, None]:
     """Every record of the input, header first, parsed by Python's csv as a stream (slow:
-    for errors only); from the byte ``offset`` of a plain file, if given, with no header.
-    A byte-order mark is left out, and blank lines, as pyarrow does."""
+    for errors only); from the byte ``start.offset`` if known, with no header. A
+    byte-order mark is left out, and blank lines, as pyarrow does."""
     mark = codecs.BOM_UTF8.decode(encoding, errors="replace") if encoding == "latin-1" else ""
-    stream: Any = pa.input_stream(table.path, compression=table.source.compression)
-    if offset:
-        stream.close()
-        stream = pa.OSFile(table.path)
-        stream.seek(offset)
-    with stream:
+    with _open(table, start) as stream:
         text = io.TextIOWrapper(
             io.BufferedReader(_Raw(stream), CHUNK), encoding=encoding, errors=errors, newline=""
         )
@@ -238,11 +238,6 @@ def _ragged_lines(table: CsvTable, start: Start) -> Ragged | None:
 
     if codecs.lookup(table.encoding).name not in ("utf-8", "iso8859-1", "cp1252"):
         return None
-    stream: Any = pa.input_stream(table.path, compression=table.source.compression)
-    if start.offset:
-        stream.close()
-        stream = pa.OSFile(table.path)
-        stream.seek(start.offset)
     read = pacsv.ReadOptions(
         encoding=table.encoding, block_size=table.block_size, column_names=["line"]
     )
@@ -253,7 +248,7 @@ def _ragged_lines(table: CsvTable, start: Start) -> Ragged | None:
     count = 0
     fields = len(table.names) if start.offset else None
     row = _first_row(start)
-    with stream:
+    with _open(table, start) as stream:
         try:
             for record in pacsv.open_csv(stream, read, parse, convert):
                 lines = record.column(0)
@@ -283,7 +278,7 @@ def _ragged_records(table: CsvTable, start: Start) -> Ragged:
     """:data:`Ragged`, read by Python's csv (slow)."""
     first: tuple[int, int] | None = None
     count = 0
-    with closing(_records(table, table.encoding, "replace", start.offset)) as rows:
+    with closing(_records(table, table.encoding, "replace", start)) as rows:
         header = table.names if start.offset else next(rows, [])
         for row, record in enumerate(rows, start=_first_row(start)):
             if len(record) != len(header):
