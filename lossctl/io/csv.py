@@ -117,7 +117,7 @@ class CsvTable(InputTable):
         self.path = str(source.path)
         if source.is_stdin:
             self.path = spool(lambda: sys.stdin.buffer, source.label)
-            _check_stdin_is_csv(self._head(4, raw=True))
+            _check_stdin_is_csv(self.head(4, raw=True))
         elif source.path is not None and not source.path.is_file():
             pipe = source.path
             self.path = spool(lambda: open(pipe, "rb"), source.label)  # noqa: SIM115 (closed by spool)
@@ -135,7 +135,7 @@ class CsvTable(InputTable):
                 stream = self._input()
                 reader = pacsv.open_csv(
                     stream,
-                    read_options=self._read_options(block=header_block),
+                    read_options=self.read_options(block=header_block),
                     parse_options=self._parse_options(),
                 )
                 names = self._names = reader.schema.names
@@ -166,7 +166,7 @@ class CsvTable(InputTable):
 
     def _first_width(self) -> int:
         """How many fields the first record has (read by Python's csv from the first bytes)."""
-        text = self._head(HEADER_BLOCK).decode(self.encoding, errors="replace").lstrip("\ufeff")
+        text = self.head(HEADER_BLOCK).decode(self.encoding, errors="replace").lstrip("\ufeff")
         records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
         return len(next((record for record in records if record), []))
 
@@ -177,7 +177,7 @@ class CsvTable(InputTable):
             return self._file
         return pa.CompressedInputStream(self._file, self.source.compression)
 
-    def _read_options(self, block: int | None = None) -> pacsv.ReadOptions:
+    def read_options(self, block: int | None = None) -> pacsv.ReadOptions:
         headless = not self.has_header
         return pacsv.ReadOptions(
             encoding=self.encoding,
@@ -203,7 +203,7 @@ class CsvTable(InputTable):
         message = str(error)
         # pyarrow calls a file empty when its header is longer than a block; a file of a
         # BOM or blank lines alone is empty too, but not longer than a block.
-        size = len(self._head(self.block_size + 1)) if "Empty CSV" in message else 0
+        size = len(self.head(self.block_size + 1)) if "Empty CSV" in message else 0
         if ("straddl" in message or size > self.block_size) and self.block_size < MAX_BLOCK:
             self.block_size = min(self.block_size * 8, MAX_BLOCK)  # pyarrow takes an int32
             return True
@@ -258,7 +258,7 @@ class CsvTable(InputTable):
                 stream = self._input()
                 reader = pacsv.open_csv(
                     stream,
-                    read_options=self._read_options(),
+                    read_options=self.read_options(),
                     parse_options=self._parse_options(),
                     convert_options=convert,
                 )
@@ -278,7 +278,7 @@ class CsvTable(InputTable):
                     given += record.num_rows
                 return
             except pa.ArrowInvalid as error:
-                retry = self._conversion_column(error)
+                retry = self.conversion_column(error)
                 if retry is not None and retry in other and retry not in types:
                     types[retry] = pa.string()
                     continue
@@ -387,7 +387,7 @@ class CsvTable(InputTable):
         """Raise the error that explains why a range that begins at ``start`` was refused,
         when it is a value that is not a number or a ragged row; else return (the careful
         reader parses the file again, and explains)."""
-        column = self._conversion_column(error)
+        column = self.conversion_column(error)
         if column is not None and types.get(column) == pa.float64():
             raise self._explain(error, columns, start) from None
         if "columns, got" in str(error):  # (no quoted line break: see _whole_quoted_fields)
@@ -395,7 +395,7 @@ class CsvTable(InputTable):
             if ragged is not None:
                 raise ragged from None
 
-    def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
+    def conversion_column(self, error: pa.ArrowInvalid) -> str | None:
         """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.
 
         ``i`` counts the columns of the file, not the ones read.
@@ -413,7 +413,7 @@ class CsvTable(InputTable):
         in the encoding asked for (see :func:`lossctl.io.csv_errors.not_text`)."""
         return csv_errors.not_text(self, columns, start)
 
-    def _head(self, n: int, raw: bool = False) -> bytes:
+    def head(self, n: int, raw: bool = False) -> bytes:
         """The first ``n`` bytes, decompressed unless ``raw``."""
         compression = None if raw else self.source.compression
         with pa.input_stream(self.path, compression=compression) as stream:

@@ -18,16 +18,36 @@ import io
 import itertools
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from lossctl.errors import EmptyFile, InputError, NonNumeric, NotUtf8, RaggedRow, UnparsableCsv
+from lossctl.io.sources import Source
 from lossctl.io.table import non_numbers
 
-if TYPE_CHECKING:
-    from lossctl.io.csv import CsvTable
+
+class CsvInput(Protocol):
+    """What the explanations read of a :class:`lossctl.io.csv.CsvTable` (this module is
+    imported by it, so it names the parts it uses rather than the class)."""
+
+    label: str
+    path: str
+    source: Source
+    encoding: str
+    delimiter: str
+    names: list[str]
+    has_header: bool | None
+    block_size: int
+    newlines_in_values: bool
+
+    def read_options(self, block: int | None = None) -> pacsv.ReadOptions: ...
+
+    def conversion_column(self, error: pa.ArrowInvalid) -> str | None: ...
+
+    def head(self, n: int, raw: bool = False) -> bytes: ...
+
 
 #: The bytes that Python reads from a stream at a time (decoding, Python's csv).
 CHUNK = 1 << 20
@@ -47,7 +67,7 @@ FIRST_ROW = Start()
 
 
 def explain(
-    table: CsvTable, error: pa.ArrowInvalid, columns: Sequence[str], start: Start = FIRST_ROW
+    table: CsvInput, error: pa.ArrowInvalid, columns: Sequence[str], start: Start = FIRST_ROW
 ) -> InputError:
     """Turn pyarrow's message into an error that names the row and says what to do."""
     message = str(error)
@@ -55,7 +75,7 @@ def explain(
         return EmptyFile("is empty", file=table.label, hint="Give a file with a header row")
     if "utf8" in message.lower():
         return not_text(table, columns, start)
-    column = table._conversion_column(error)
+    column = table.conversion_column(error)
     if column is not None:
         found = non_numeric(table, column, start)
         if found is not None:
@@ -71,7 +91,7 @@ def explain(
     return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=table.label)
 
 
-def _open(table: CsvTable, start: Start) -> Any:
+def _open(table: CsvInput, start: Start) -> Any:
     """The input from the byte ``start.offset`` of the (plain) file, if known, else from
     its first byte, decompressed."""
     if start.offset:
@@ -82,7 +102,7 @@ def _open(table: CsvTable, start: Start) -> Any:
 
 
 def _stream(
-    table: CsvTable, columns: Sequence[str], kind: pa.DataType, start: Start, skip: bool = False
+    table: CsvInput, columns: Sequence[str], kind: pa.DataType, start: Start, skip: bool = False
 ) -> Iterator[pa.RecordBatch]:
     """The ``columns`` as ``kind`` (text or bytes), batch by batch, from the byte
     ``start.offset`` if known (the rows before it are not parsed again), else from the
@@ -92,7 +112,7 @@ def _stream(
     ``skip``: leave out ragged rows (when they come after the rows that matter: a ragged
     row stops the typed read before the values of its block are converted).
     """
-    read = table._read_options()
+    read = table.read_options()
     if start.offset:
         read.column_names = table.names
     parse = pacsv.ParseOptions(
@@ -125,7 +145,7 @@ def _all_numbers(values: pa.Array) -> bool:
     return True
 
 
-def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None:
+def non_numeric(table: CsvInput, column: str, start: Start) -> InputError | None:
     """The first value of ``column`` after ``start`` that is not a number, with the count of
     such values to the end of the file; None if there is none (or the file cannot be read
     so far: the caller says why)."""
@@ -160,7 +180,7 @@ def non_numeric(table: CsvTable, column: str, start: Start) -> InputError | None
     )
 
 
-def decodes(table: CsvTable) -> bool:
+def decodes(table: CsvInput) -> bool:
     """Whether the whole input is text in the table's encoding (read a MiB at a time)."""
     decoder = codecs.getincrementaldecoder(table.encoding)()
     with pa.input_stream(table.path, compression=table.source.compression) as stream:
@@ -174,7 +194,7 @@ def decodes(table: CsvTable) -> bool:
 
 
 def _records(
-    table: CsvTable, encoding: str, errors: str = "strict", start: Start = FIRST_ROW
+    table: CsvInput, encoding: str, errors: str = "strict", start: Start = FIRST_ROW
 ) -> Generator[list[str], None, None]:
     """Every record of the input, header first, parsed by Python's csv as a stream (slow:
     for errors only); from the byte ``start.offset`` if known, with no header. A
@@ -214,7 +234,7 @@ class _Raw(io.RawIOBase):
 Ragged = tuple[tuple[int, int] | None, int, int]
 
 
-def ragged_row(table: CsvTable, start: Start = FIRST_ROW) -> RaggedRow | None:
+def ragged_row(table: CsvInput, start: Start = FIRST_ROW) -> RaggedRow | None:
     """The first row whose number of fields is not the header's, and how many are so (from
     ``start.offset`` if known: the rows before it have as many fields as the header)."""
     found = _ragged_lines(table, start)
@@ -234,7 +254,7 @@ def ragged_row(table: CsvTable, start: Start = FIRST_ROW) -> RaggedRow | None:
     )
 
 
-def _ragged_lines(table: CsvTable, start: Start) -> Ragged | None:
+def _ragged_lines(table: CsvInput, start: Start) -> Ragged | None:
     """:data:`Ragged`, read by pyarrow a line at a time: with no quote, a line is a record,
     and its fields are its delimiters and one. None if a line has a quote (or the
     encoding does not keep the delimiter and line breaks as bytes of their own)."""
@@ -278,7 +298,7 @@ def _ragged_lines(table: CsvTable, start: Start) -> Ragged | None:
     return first, count, fields or 0
 
 
-def _ragged_records(table: CsvTable, start: Start) -> Ragged:
+def _ragged_records(table: CsvInput, start: Start) -> Ragged:
     """:data:`Ragged`, read by Python's csv (slow)."""
     first: tuple[int, int] | None = None
     count = 0
@@ -299,7 +319,7 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def not_text(table: CsvTable, columns: Sequence[str] = (), start: Start = FIRST_ROW) -> NotUtf8:
+def not_text(table: CsvInput, columns: Sequence[str] = (), start: Start = FIRST_ROW) -> NotUtf8:
     """The bytes do not decode with the encoding asked for: the first header name, or
     cell of ``columns`` (of any column if none), that does not, after ``start``.
 
@@ -310,7 +330,7 @@ def not_text(table: CsvTable, columns: Sequence[str] = (), start: Start = FIRST_
     """
     encoding = table.encoding
     other = "latin-1" if encoding.lower().replace("-", "") != "latin1" else "utf-8"
-    if table._head(2) in (b"\xff\xfe", b"\xfe\xff"):
+    if table.head(2) in (b"\xff\xfe", b"\xfe\xff"):
         other = "utf-16"  # a byte-order mark says so
     hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
     with closing(_records(table, "latin-1")) as records:
@@ -353,7 +373,7 @@ def _first_wrong(row: int, cells: Sequence[tuple[str, bytes | None]], encoding: 
     return None
 
 
-def _cells_not_utf8(table: CsvTable, chosen: Sequence[str], start: Start) -> Cells | None:
+def _cells_not_utf8(table: CsvInput, chosen: Sequence[str], start: Start) -> Cells | None:
     """:data:`Cells` of the ``chosen`` columns, read by pyarrow as bytes from ``start``;
     None if pyarrow cannot read them so (a ragged row: Python's csv counts it)."""
     first = None
@@ -384,7 +404,7 @@ def _all_text(values: pa.Array) -> bool:
     return True
 
 
-def _cells_not_text(table: CsvTable, names: Sequence[str], chosen: Sequence[str]) -> Cells:
+def _cells_not_text(table: CsvInput, names: Sequence[str], chosen: Sequence[str]) -> Cells:
     """:data:`Cells` of the ``chosen`` columns, read by Python's csv (any encoding; slow)."""
     positions = [names.index(c) for c in chosen]
     first = None
