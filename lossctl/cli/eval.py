@@ -13,6 +13,7 @@ from lossctl.cli.examples import EVAL, ExamplesCommand
 from lossctl.cli.options import (
     API_NAMES,
     Baseline,
+    Bins,
     Bootstrap,
     By,
     ChunkRows,
@@ -29,9 +30,14 @@ from lossctl.cli.options import (
     LabelReduction,
     Markdown,
     MaxIncrease,
+    MaxBrier,
+    MaxEce,
     MaxIncreasePct,
     MaxLoss,
+    MinAccuracy,
+    MinAuc,
     MinD2,
+    NoMetrics,
     NoHeader,
     NoId,
     NoProgress,
@@ -47,6 +53,8 @@ from lossctl.cli.options import (
     Targets,
     Task,
     TaskChoice,
+    Threshold,
+    TopK,
     WeightCol,
     Worst,
     prediction_kind,
@@ -70,6 +78,7 @@ NOT_OPTIONS = {
     "step_summary",
     "no_progress",
     "debug",
+    "no_metrics",
 }
 
 
@@ -102,11 +111,19 @@ def eval_command(
     worst: Worst = 5,
     max_loss: MaxLoss = None,
     min_d2: MinD2 = None,
+    min_accuracy: MinAccuracy = None,
+    min_auc: MinAuc = None,
+    max_ece: MaxEce = None,
+    max_brier: MaxBrier = None,
     baseline: Baseline = None,
     max_increase: MaxIncrease = None,
     max_increase_pct: MaxIncreasePct = None,
     bootstrap: Bootstrap = 1000,
     seed: Seed = 0,
+    no_metrics: NoMetrics = False,
+    threshold: Threshold = 0.5,
+    top_k: TopK = None,
+    bins: Bins = 15,
     no_progress: NoProgress = False,
     debug: Debug = False,
 ) -> int:
@@ -161,6 +178,7 @@ def _options(params: dict[str, Any]) -> EvalOptions:
         if name not in NOT_OPTIONS
     }
     values["from_logits"] = prediction_kind(params["from_logits"], params["from_probs"])
+    values["metrics"] = not params["no_metrics"]
     if params["output_format"] is not Format.table:
         values["head"] = 0  # only the table shows the first rows
     return EvalOptions.build(**values)

@@ -8,6 +8,7 @@ __all__ = [
     "BothStdin",
     "ConflictingOptions",
     "InvalidOption",
+    "MetricNotForTask",
     "MissingBaseline",
     "NoHeaderNotCsv",
     "NoTargets",
@@ -65,6 +66,12 @@ class MissingBaseline(UsageError):
     """A gate that compares with a baseline (--max-increase, --max-increase-pct) without one."""
 
     fix = "Give the baseline's predictions with --baseline"
+
+
+class MetricNotForTask(UsageError):
+    """A gate on a metric that the task does not have (--min-accuracy on regression)."""
+
+    fix = "Leave out the gate, or gate a metric of the task"
 
 
 class OverlappingColumns(UsageError):

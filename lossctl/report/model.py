@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lossctl.core.accumulate import GroupLoss, LossSummary
 from lossctl.core.chunk import Sample
 from lossctl.core.compare import BaselineComparison, d2_score
+from lossctl.core.metrics import Metrics
 from lossctl.errors import ExitCode
 from lossctl.report.samples import SampleRow, sample_row
 
@@ -27,6 +28,10 @@ GATE_SUBJECTS = {
     "max_increase": "loss increase over the baseline",
     "max_increase_pct": "loss increase over the baseline, in %",
     "min_d2": "D^2",
+    "min_accuracy": "accuracy",
+    "min_auc": "ROC AUC",
+    "max_ece": "ECE",
+    "max_brier": "Brier score",
 }
 
 
@@ -143,6 +148,8 @@ class Report:
     ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    metrics: Metrics | None = None
+    threshold: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -278,6 +285,8 @@ class Report:
         if self.inputs.by_column is not None:
             doc["by"] = self.inputs.by_column
             doc["groups"] = [_group(g) for g in s.by_groups]
+        if self.metrics is not None:
+            doc.update(metrics_dict(self.metrics, self.threshold))
         if self.baseline is not None:
             b = self.baseline
             doc["baseline"] = {
@@ -304,6 +313,27 @@ class Report:
             data[self.inputs.id_column] = self.ids
         data["loss"] = self.losses
         return pd.DataFrame(data)
+
+
+def metrics_dict(metrics: Metrics, threshold: float | None) -> dict[str, Any]:
+    """The report's ``metrics``, ``confusion_matrix`` and ``reliability`` keys."""
+    m: dict[str, Any] = {
+        name: None if value is None else _num(value) for name, value in metrics.values.items()
+    }
+    if threshold is not None and ("precision" in m or "subset_accuracy" in m):
+        m["threshold"] = threshold
+    if metrics.auc is not None:
+        m["auc_sketch"] = metrics.auc
+    for key in ("per_class", "per_label", "per_group"):
+        part = getattr(metrics, key)
+        if part:
+            m[key] = part
+    doc: dict[str, Any] = {"metrics": m}
+    if metrics.confusion is not None:
+        doc["confusion_matrix"] = metrics.confusion
+    if metrics.reliability is not None:
+        doc["reliability"] = metrics.reliability
+    return doc
 
 
 def counted(n: int, noun: str) -> str:
