@@ -92,7 +92,9 @@ def _sigmoid(state: MetricsState) -> Metrics:
             auc=info,
             per_group=_groups(state, "accuracy"),
         )
-    per_label = {}
+    per_label: dict[str, dict[str, Any]] = {}
+    briers: list[float | None] = []
+    eces: list[float | None] = []
     for j, name in enumerate(state.names):
         tp, pp, tpos = float(s["tp"][j]), float(s["pred_pos"][j]), float(s["true_pos"][j])
         per_label[name] = {
@@ -105,14 +107,16 @@ def _sigmoid(state: MetricsState) -> Metrics:
             "ece": state.reliability.ece(j),
             "reliability": state.reliability.table(j),
         }
+        briers.append(per_label[name]["brier"])
+        eces.append(per_label[name]["ece"])
     labels = len(state.names)
     values = {
         "subset_accuracy": _div(float(s["subset"][()]), w, None),
         "hamming_loss": None if w <= 0 else 1.0 - float(np.sum(s["hits"])) / (w * labels),
         "roc_auc": _mean(roc),
         "pr_auc": _mean(ap),
-        "brier": _mean([v["brier"] for v in per_label.values()]),
-        "ece": _mean([v["ece"] for v in per_label.values()]),
+        "brier": _mean(briers),
+        "ece": _mean(eces),
     }
     return Metrics(
         values, per_label=per_label, auc=info, per_group=_groups(state, "subset_accuracy")
@@ -194,13 +198,13 @@ def _regression(state: MetricsState) -> Metrics:
         r2 = np.where(
             m2 > 0, 1.0 - s["sq"] / np.where(m2 > 0, m2, 1.0), np.where(s["sq"] == 0, 1.0, 0.0)
         )
-    values = {
+    found = {
         "mae": float(np.mean(mae)),
         "rmse": float(np.mean(rmse)),
         "r2": float(np.mean(r2)),
         "max_error": float(np.max(x["max"])),
     }
     return Metrics(
-        {k: v if math.isfinite(v) else None for k, v in values.items()},
+        {k: v if math.isfinite(v) else None for k, v in found.items()},
         per_group=_groups(state, "mae"),
     )

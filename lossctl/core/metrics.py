@@ -87,7 +87,7 @@ class MetricsState:
             self.reliability = ReliabilityBins(options.bins, k)
             self.auc = AucSketch(k)
 
-    def _add(self, name: str, value: FloatArray | float) -> None:
+    def _add(self, name: str, value: FloatArray | IntArray | float) -> None:
         array = np.asarray(value, dtype=np.float64)
         if name in self.sums:
             self.sums[name] = self.sums[name] + array
@@ -195,7 +195,7 @@ class MetricsState:
         conf = p[rows, pred]
         self.reliability.update(conf[:, None], hit[:, None], weights)
         positive = y[:, None] == np.arange(k)
-        self.auc.update(matrix if kind == "logits" else log_odds(p), positive, weights)
+        self.auc.update(log_odds(p), positive, weights)  # a class's own logit is not its rank
         if by is not None:
             self.groups.update(by[0], by[1], hit, w)
         return pred
@@ -250,8 +250,8 @@ class MetricsState:
         if "y_w" in other.extra:
             x = other.extra
             self._moments(float(x["y_w"]), x["y_mean"], x["y_m2"])
-        for cell, value in other.sparse.items():
-            self.sparse[cell] = self.sparse.get(cell, 0.0) + value
+        for cell, weight in other.sparse.items():
+            self.sparse[cell] = self.sparse.get(cell, 0.0) + weight
         self.groups.merge(other.groups)
         if self.reliability is not None and other.reliability is not None:
             self.reliability.merge(other.reliability)

@@ -39,7 +39,8 @@ class UnknownTask(UsageError):
 
 
 class InvalidOption(UsageError):
-    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head."""
+    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
+    --threshold, --top-k, --bins."""
 
     fix = "Use a value in the range the message gives"
 

@@ -160,6 +160,12 @@ CASES: dict[str, Case] = {
         "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
         "predictions with --baseline",
     ),
+    "MetricNotForTask": Case(
+        {"preds.csv": "v\n1.5\n2.0\n", "targets.csv": "y\n1.0\n3.0\n"},
+        [*ARGS, "--min-accuracy", "0.9"],
+        "--min-accuracy gates a metric that regression predictions do not have. Leave it "
+        "out, or use --max-loss",
+    ),
     "OverlappingColumns": Case(
         {"data.csv": "p,y\n0.2,0\n0.9,1\n"},
         ["data.csv", "--pred-col", "p,y", "--target-col", "y"],
