@@ -161,11 +161,23 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Predicted:
+    """The predicted class of each row (``classes`` names the codes: binary ``("0", "1")``,
+    multiclass the classes), or for multilabel the 0/1 prediction of each label."""
+
+    codes: IntArray
+    classes: tuple[str, ...]
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scored:
-    """The losses of one chunk's ``rows`` (those left once missing values are dropped)."""
+    """The losses of one chunk's ``rows`` (those left once missing values are dropped),
+    and their predicted classes when the metrics are on."""
 
     loss: FloatArray
     rows: Chunk
+    predicted: Predicted | None = None
 
 
 @dataclass(frozen=True)

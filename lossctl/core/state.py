@@ -29,6 +29,7 @@ from lossctl.core.chunk import (
     EvalResult,
     Groups,
     Labels,
+    Predicted,
     Sample,
     Scored,
     Setup,
@@ -94,6 +95,7 @@ class EvalState:
         self.head: list[Sample] = []
         self.worst: dict[int, Sample] = {}
         self.buckets = PairedBuckets(setup.seed) if setup.compare else None
+        self._predicted: Predicted | None = None  # of the last chunk
 
     # ------------------------------------------------------------------ update
 
@@ -118,7 +120,9 @@ class EvalState:
         detection = self.setup.detection or self._guess()
         if detection is None:
             return None
-        return Scored(self._losses(detection, matrix, chunk), chunk)
+        self._predicted = None
+        loss = self._losses(detection, matrix, chunk)
+        return Scored(loss, chunk, self._predicted)
 
     def _checked(self, chunk: Chunk) -> Chunk | None:
         """Count the missing values and negative weights, over every row of every chunk
@@ -213,6 +217,13 @@ class EvalState:
             by = None if groups is None else (groups.codes, groups.values)
             kind = detection.prediction_kind
             predicted = self.metrics.update(matrix, y, kind, chunk.weights, by)
+            if predicted is not None:
+                names = self.setup.pred_names
+                if detection.task == "multilabel":
+                    self._predicted = Predicted(predicted, (), names)
+                else:
+                    binary = detection.task == "binary"
+                    self._predicted = Predicted(predicted, ("0", "1") if binary else names)
         self._samples(chunk, matrix, y, loss, predicted)
 
     def _compare(self, chunk: Chunk, loss: FloatArray) -> None:

@@ -111,3 +111,22 @@ def test_no_metrics_gives_the_report_of_the_loss_alone() -> None:
     assert not {"metrics", "confusion_matrix", "reliability"} & set(doc)
     shown = run_eval(*CLASSES, "--no-metrics").stdout
     assert "Confusion matrix" not in shown and "Reliability" not in shown
+
+
+def test_output_holds_the_predicted_class_or_labels(tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "scored.csv"
+    result = run_eval(*BINARY, "--threshold", "0.7", "--output", str(out), "--format", "value")
+    assert result.exit_code == 0, result.stderr
+    written = pd.read_csv(out)
+    y, p = _binary_truth()
+    assert written["predicted"].tolist() == (p > 0.7).astype(int).tolist()
+    out = tmp_path / "labels.parquet"
+    args = ["sample_data/multilabel_logits.csv", "sample_data/multilabel_labels.csv"]
+    assert run_eval(*args, "--output", str(out), "--format", "value").exit_code == 0
+    table = pd.read_parquet(out)
+    logits = pd.read_csv(args[0]).drop(columns="id")
+    assert list(table.columns) == ["id", "loss", *(f"predicted_{c}" for c in logits.columns)]
+    expected = (logits.to_numpy() > 0).astype(int)  # p > 0.5 is a logit above 0
+    assert (table.iloc[:, 2:].to_numpy() == expected).all()
