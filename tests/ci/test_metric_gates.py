@@ -120,7 +120,7 @@ def test_output_holds_the_predicted_class_or_labels(tmp_path: Path) -> None:
     result = run_eval(*BINARY, "--threshold", "0.7", "--output", str(out), "--format", "value")
     assert result.exit_code == 0, result.stderr
     written = pd.read_csv(out)
-    y, p = _binary_truth()
+    _, p = _binary_truth()
     assert written["predicted"].tolist() == (p > 0.7).astype(int).tolist()
     out = tmp_path / "labels.parquet"
     args = ["sample_data/multilabel_logits.csv", "sample_data/multilabel_labels.csv"]
