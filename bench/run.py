@@ -68,6 +68,8 @@ MC_CSV, MC_PARQUET, STARTUP = "mc-csv", "mc-parquet", "startup-eval"
 SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
 MC_BASELINE, SCALE_BASELINE = "mc-parquet-baseline", f"{SCALE}10m-baseline"
 ALONE = "lossctl alone"  # the same run without --baseline
+MC_CSV_METRICS, MC_PARQUET_METRICS = "mc-csv-metrics", "mc-parquet-metrics"
+NO_METRICS = "--no-metrics"  # the same run with the loss alone
 TARGETS = [
     # (a) 1M x 10 multiclass CSV against the peers
     Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
@@ -85,6 +87,11 @@ TARGETS = [
     Target("(e)", (MC_BASELINE, "lossctl"), (MC_BASELINE, ALONE), "wall", "<=", 1.5),
     Target("(e)", (SCALE_BASELINE, "lossctl"), None, "rss", "<=", 400),
     Target("(e)", (SCALE_BASELINE, "lossctl"), (SCALE_BASELINE, ALONE), "wall", "<=", 1.5),
+    # (f) the metrics beside the loss cost at most half the wall of the loss alone
+    Target("(f)", (MC_CSV_METRICS, "lossctl"), (MC_CSV_METRICS, NO_METRICS), "wall", "<=", 1.5),
+    Target(
+        "(f)", (MC_PARQUET_METRICS, "lossctl"), (MC_PARQUET_METRICS, NO_METRICS), "wall", "<=", 1.5
+    ),
 ]
 
 
@@ -193,6 +200,14 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         }
         return Case(name, f"--baseline vs none: {pred}", commands)
 
+    def metrics_case(name: str, ext: str) -> Case:
+        """lossctl with every metric (the default) against the loss alone."""
+        pred, true = data / f"mc_pred.{ext}", data / f"mc_true.{ext}"
+        commands = {"lossctl": evaluate(pred, true), NO_METRICS: evaluate(pred, true, NO_METRICS)}
+        return Case(
+            name, f"metrics vs --no-metrics: multiclass x 10, {rows:,} rows, {ext}", commands
+        )
+
     imports = [py, "-c", IMPORT_LINE]
     return [
         loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
@@ -223,6 +238,8 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         baseline_case(
             MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
         ),
+        metrics_case(MC_CSV_METRICS, "csv"),
+        metrics_case(MC_PARQUET_METRICS, "parquet"),
         scale_case(SCALE_1M, "mc1m", rows),
         scale_case(SCALE_10M, "mc10m", 10 * rows),
         baseline_case(

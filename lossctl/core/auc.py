@@ -2,12 +2,13 @@
 
 The ranking metrics need every score in order, which a stream cannot keep. As
 TensorFlow's ``tf.keras.metrics.AUC`` does with its thresholds, each class (or
-label) keeps the weight of its positives and of its negatives in
-:data:`AUC_BINS` fixed bins of the score; two sketches of any rows add up. The
-bins are equal-width in log-odds over [-:data:`LOGIT_RANGE`, +LOGIT_RANGE]
-(a width of 0.0006; the end bins also take the scores beyond), so that
-probabilities near 0 or 1, where a skewed data set puts most of its rows, are
-told apart as finely as those near 0.5.
+label) keeps the weight of all its rows and of its positives in
+:data:`AUC_BINS` fixed bins of the probability; two sketches of any rows add
+up. The bins are as fine near 0 and 1 as near 0.5, where a skewed data set puts
+most of its rows: ``q = min(p, 1 - p)`` is cut by its float64 exponent (from
+2^-33 to 2^-1) and its first 11 mantissa bits, so each bin spans 1/2048 of its
+own ``q`` (about 0.0005 in log-odds), with no logarithm to compute; the two
+halves mirror each other.
 
 The sketch computes scikit-learn's ``roc_auc_score`` and
 ``average_precision_score`` exactly for the scores rounded to their bins; only
@@ -24,34 +25,40 @@ import numpy as np
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import BoolArray, IntArray
 
-#: Bins per class or label (a power of two), and the log-odds they cover.
-AUC_BINS = 65536
-LOGIT_RANGE = 20.0
+#: Bins per class or label (a power of two).
+AUC_BINS = 1 << 17
+#: Exponents of ``min(p, 1 - p)`` that have bins of their own: 2^-33 up to 2^-1.
+EXPONENTS = 32
 #: At most this many bins over all classes: a 5,000-class file gets fewer per class.
 MAX_CELLS = 1 << 22
 
 
 def bins_for(n_classes: int) -> int:
-    """Bins per class for ``n_classes`` classes: :data:`AUC_BINS`, fewer when many."""
-    return int(max(1024, min(AUC_BINS, MAX_CELLS // max(n_classes, 1))))
+    """Bins per class for ``n_classes`` classes: :data:`AUC_BINS`, fewer when many (a power
+    of two, at least 1,024)."""
+    fit = MAX_CELLS // max(n_classes, 1)
+    return int(max(1024, min(AUC_BINS, 1 << (fit.bit_length() - 1))))
 
 
-@np.errstate(divide="ignore")
-def log_odds(p: FloatArray) -> FloatArray:
-    """``log(p / (1 - p))``: -inf at 0 and +inf at 1 (bins see the same order as p)."""
-    result: FloatArray = np.log(p) - np.log1p(-p)
-    return result
+def prob_bins(p: FloatArray, bins: int) -> IntArray:
+    """The bin of each probability in [0, 1], in the order of p (see the module).
 
-
-def score_bins(score: FloatArray, bins: int) -> IntArray:
-    """The bin of each log-odds score (NaN cannot occur: missing values are checked)."""
-    scaled = (score + LOGIT_RANGE) * (bins / (2.0 * LOGIT_RANGE))
-    index: IntArray = np.clip(scaled, 0.0, bins - 1.0).astype(np.intp)
+    >>> prob_bins(np.array([0.0, 1e-3, 0.5, 0.5 + 1e-9, 1.0]), 1024).tolist()
+    [0, 368, 511, 512, 1023]
+    """
+    half = bins // 2
+    shift = 52 - (half // EXPONENTS).bit_length() + 1  # keep the mantissa bits that fit
+    base = np.float64(2.0 ** -(EXPONENTS + 1)).view(np.int64) >> shift
+    q = np.minimum(p, 1.0 - p)
+    index: IntArray = (q.view(np.int64) >> shift) - base
+    np.clip(index, 0, half - 1, out=index)
+    upper = p > 0.5
+    np.subtract(bins - 1, index, out=index, where=upper)
     return index
 
 
 class AucSketch:
-    """Per class: the weight of positives and negatives in each score bin.
+    """Per class: the weight of all rows and of the positives in each probability bin.
 
     n_classes : 1 for binary, K for one-vs-rest multiclass, L for multilabel
     """
@@ -59,16 +66,24 @@ class AucSketch:
     def __init__(self, n_classes: int) -> None:
         self.bins = bins_for(n_classes)
         self.n_classes = n_classes
-        self.counts = np.zeros((2, n_classes, self.bins))  # [negative, positive]
+        self.counts = np.zeros((2, n_classes, self.bins))  # [all rows, positives]
 
-    def update(self, score: FloatArray, positive: BoolArray, w: FloatArray | None) -> None:
-        """score, positive : (n, C) log-odds and whether the row is of the class;
-        w : (n,) weights, or None for weights of 1."""
-        c, b = self.n_classes, self.bins
-        cell = score_bins(score, b) + b * np.arange(c) + (c * b) * positive
-        weights = None if w is None else np.broadcast_to(w[:, None], score.shape).ravel()
-        found = np.bincount(cell.ravel(), weights=weights, minlength=2 * c * b)
-        self.counts += found.reshape(2, c, b)
+    def add_column(
+        self, j: int, p: FloatArray, w: FloatArray | None, positive: BoolArray | None = None
+    ) -> None:
+        """Class ``j``'s probability of each row; ``positive`` marks the rows of the class
+        (else :meth:`add_positives` tells them)."""
+        found = prob_bins(p, self.bins)
+        self.counts[0, j] += np.bincount(found, weights=w, minlength=self.bins)
+        if positive is not None:
+            ww = None if w is None else w[positive]
+            self.counts[1, j] += np.bincount(found[positive], weights=ww, minlength=self.bins)
+
+    def add_positives(self, classes: IntArray, p: FloatArray, w: FloatArray | None) -> None:
+        """The rows of ``classes``, with their own class's probability ``p``."""
+        cells = prob_bins(p, self.bins) + self.bins * classes
+        positives = self.counts[1].reshape(-1)  # a view: one row per class
+        np.add.at(positives, cells, 1.0 if w is None else w)
 
     def merge(self, other: AucSketch) -> None:
         self.counts += other.counts
@@ -78,7 +93,8 @@ class AucSketch:
         negatives), and the largest error each allows over the classes."""
         roc, ap, roc_bound, ap_bound = [], [], 0.0, 0.0
         for k in range(self.n_classes):
-            neg, pos = self.counts[0, k], self.counts[1, k]
+            pos = self.counts[1, k]
+            neg = np.maximum(self.counts[0, k] - pos, 0.0)
             value, bound = roc_auc(pos, neg)
             roc.append(value)
             roc_bound = max(roc_bound, bound)
@@ -93,7 +109,7 @@ def roc_auc(pos: FloatArray, neg: FloatArray) -> tuple[float | None, float]:
     ``0.5 * sum(pos_b * neg_b) / (P * N)``: the most that orders within bins can change it.
 
     >>> roc_auc(np.array([0.0, 1.0, 2.0]), np.array([2.0, 1.0, 0.0]))
-    (0.875, 0.125)
+    (0.9444444444444444, 0.05555555555555555)
     """
     p, n = float(pos.sum()), float(neg.sum())
     if p <= 0.0 or n <= 0.0:
@@ -122,7 +138,8 @@ def average_precision(pos: FloatArray, neg: FloatArray) -> tuple[float | None, f
     value = float(np.sum(pos * precision)) / total
     above_p, above_n = tp - pos, fp - neg
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.nan_to_num(above_p / (above_p + above_n + neg))
+        before = above_p + above_n + neg  # 0: the bin holds positives alone
+        low = np.where(before > 0, above_p / np.where(before > 0, before, 1.0), 1.0)
         high = (above_p + pos) / (above_p + above_n + pos)
     spread = np.where(pos > 0, np.maximum(high - precision, precision - low), 0.0)
     bound = float(np.sum(pos * np.nan_to_num(spread))) / total

@@ -19,7 +19,7 @@ import numpy as np
 
 from lossctl.core.accumulate import KeyedTotals
 from lossctl.core.activations import FloatArray, sigmoid, softmax
-from lossctl.core.auc import AucSketch, log_odds
+from lossctl.core.auc import AucSketch
 from lossctl.core.calibration import ReliabilityBins
 from lossctl.core.losses import IntArray
 
@@ -59,8 +59,26 @@ def predicted(task: str, matrix: FloatArray, kind: str, threshold: float) -> Int
     return (p > threshold).astype(np.intp)
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return a / b if b > 0 else None
+def _argmax(columns: list[FloatArray]) -> tuple[IntArray, FloatArray]:
+    """The first column of the highest value in each row, and that value (as argmax)."""
+    best = columns[0].copy()
+    index = np.zeros(best.size, dtype=np.intp)
+    for j, column in enumerate(columns[1:], start=1):
+        higher = column > best
+        np.copyto(index, j, where=higher)
+        np.copyto(best, column, where=higher)
+    return index, best
+
+
+def _in_top(columns: list[FloatArray], p_true: FloatArray, y: IntArray, k: int) -> FloatArray:
+    """Whether the true class is among the k highest, ties broken as scikit-learn's
+    ``top_k_accuracy_score`` does (the later class first)."""
+    ahead = np.zeros(p_true.size, dtype=np.intp)
+    for j, column in enumerate(columns):
+        ahead += column > p_true
+        ahead += (column == p_true) & (y < j)
+    result: FloatArray = (ahead < k).astype(np.float64)
+    return result
 
 
 class MetricsState:
@@ -148,7 +166,8 @@ class MetricsState:
             )
         assert self.reliability is not None and self.auc is not None
         self.reliability.update(p, y2, weights)
-        self.auc.update(z if kind == "logits" else log_odds(p), y2 > 0.5, weights)
+        for j in range(p.shape[1]):
+            self.auc.add_column(j, p[:, j], weights, y2[:, j] > 0.5)
         if by is not None:
             self.groups.update(by[0], by[1], exact, w)
         result: IntArray = pred[:, 0] if self.task == "binary" else pred
@@ -163,11 +182,12 @@ class MetricsState:
         w: FloatArray,
         by: tuple[IntArray, Sequence[str | None]] | None,
     ) -> IntArray:
+        """Column by column: the matrix is stored so (see ``stack_columns``)."""
         n, k = matrix.shape
         p = softmax(matrix) if kind == "logits" else matrix
-        pred: IntArray = np.argmax(p, axis=1)
-        rows = np.arange(n)
-        p_true = p[rows, y]
+        columns = [p[:, j] for j in range(k)]
+        pred, conf = _argmax(columns)
+        p_true = p[np.arange(n), y]
         hit = (pred == y).astype(np.float64)
         self._add("hits", float(np.sum(w * hit)))
         self._add("tp", np.bincount(y, weights=w * hit, minlength=k))
@@ -175,30 +195,31 @@ class MetricsState:
         self._add("pred_pos", np.bincount(pred, weights=w, minlength=k))
         self._add("support", np.bincount(y, minlength=k))
         self._add("pred_n", np.bincount(pred, minlength=k))
-        brier = np.sum(np.square(p), axis=1) - 2.0 * p_true + 1.0
-        self._add("brier", float(np.sum(w * brier)))
+        squares = np.zeros(n)
+        for column in columns:
+            squares += column * column
+        self._add("brier", float(np.sum(w * (squares - 2.0 * p_true + 1.0))))
         top_k = self._top_k(k)
         if top_k < k:
-            above = np.sum(p > p_true[:, None], axis=1)
-            # scikit-learn breaks ties by putting the later class first
-            tied = np.sum((p == p_true[:, None]) & (np.arange(k) > y[:, None]), axis=1)
-            self._add("top_k", float(np.sum(w * ((above + tied) < top_k))))
-        codes = y * k + pred
-        if k <= DENSE_CLASSES:
-            self._add("confusion", np.bincount(codes, weights=w, minlength=k * k))
-        else:
-            cells, inverse = np.unique(codes, return_inverse=True)
-            sums = np.bincount(inverse, weights=w)
-            for cell, value in zip(cells.tolist(), sums.tolist(), strict=True):
-                self.sparse[cell] = self.sparse.get(cell, 0.0) + value
+            self._add("top_k", float(np.sum(w * _in_top(columns, p_true, y, top_k))))
+        self._confusion(y * k + pred, w, k)
         assert self.reliability is not None and self.auc is not None
-        conf = p[rows, pred]
         self.reliability.update(conf[:, None], hit[:, None], weights)
-        positive = y[:, None] == np.arange(k)
-        self.auc.update(log_odds(p), positive, weights)  # a class's own logit is not its rank
+        for j, column in enumerate(columns):
+            self.auc.add_column(j, column, weights)
+        self.auc.add_positives(y, p_true, weights)
         if by is not None:
             self.groups.update(by[0], by[1], hit, w)
         return pred
+
+    def _confusion(self, codes: IntArray, w: FloatArray, k: int) -> None:
+        if k <= DENSE_CLASSES:
+            self._add("confusion", np.bincount(codes, weights=w, minlength=k * k))
+            return
+        cells, inverse = np.unique(codes, return_inverse=True)
+        sums = np.bincount(inverse, weights=w)
+        for cell, value in zip(cells.tolist(), sums.tolist(), strict=True):
+            self.sparse[cell] = self.sparse.get(cell, 0.0) + value
 
     def _top_k(self, k: int) -> int:
         return 5 if self.options.top_k is None else self.options.top_k

@@ -17,7 +17,7 @@ import pytest
 from sklearn import metrics as skm
 
 import lossctl
-from lossctl.core.auc import AucSketch, log_odds
+from lossctl.core.auc import AucSketch
 from lossctl.core.calibration import ReliabilityBins
 
 N = 3000
@@ -184,7 +184,7 @@ def test_auc_sketch_on_skewed_data_is_within_its_bound_and_1e_4() -> None:
         sketch = AucSketch(1)
         for part in np.array_split(np.arange(n), 7):
             piece = AucSketch(1)
-            piece.update(log_odds(p[part])[:, None], y[part, None], None)
+            piece.add_column(0, p[part], None, y[part])
             sketch.merge(piece)
         (roc,), (ap,), roc_bound, ap_bound = sketch.result()
         assert roc is not None and ap is not None
@@ -198,7 +198,7 @@ def test_ties_and_few_values_give_the_exact_auc() -> None:
     y = rng.integers(0, 2, 1000)
     p = rng.choice([0.1, 0.4, 0.6, 0.9], 1000)
     sketch = AucSketch(1)
-    sketch.update(log_odds(p)[:, None], y[:, None] > 0, None)
+    sketch.add_column(0, p, None, y > 0)
     (roc,), (ap,), _, _ = sketch.result()
     assert roc == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
     assert ap == pytest.approx(skm.average_precision_score(y, p), abs=1e-12)
