@@ -129,6 +129,7 @@ def _multiclass(state: MetricsState) -> Metrics:
     s, w, k = state.sums, float(state.sums["w"][()]), len(state.names)
     assert state.reliability is not None
     roc, _, info = _auc(state)
+    del info["pr_auc_error_bound"]  # no PR AUC for multiclass
     tp, tpos, ppos = s["tp"], s["true_pos"], s["pred_pos"]
     support, seen = s["support"], s["support"] + s["pred_n"]
     per_class, f1s, recalls = {}, [], []

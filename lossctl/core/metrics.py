@@ -61,12 +61,15 @@ def predicted(task: str, matrix: FloatArray, kind: str, threshold: float) -> Int
 
 def _argmax(columns: list[FloatArray]) -> tuple[IntArray, FloatArray]:
     """The first column of the highest value in each row, and that value (as argmax)."""
-    best = columns[0].copy()
+    best: FloatArray = np.maximum.reduce(columns)
     index = np.zeros(best.size, dtype=np.intp)
-    for j, column in enumerate(columns[1:], start=1):
-        higher = column > best
-        np.copyto(index, j, where=higher)
-        np.copyto(best, column, where=higher)
+    found = np.zeros(best.size, dtype=bool)
+    for j, column in enumerate(columns):
+        first = column == best
+        first &= ~found
+        if j:
+            index += j * first
+        found |= first
     return index, best
 
 
