@@ -25,6 +25,7 @@ from lossctl.cli.options import (
     FromLogits,
     FromProbs,
     Head,
+    HtmlReport,
     IdCol,
     Junit,
     LabelReduction,
@@ -75,6 +76,7 @@ NOT_OPTIONS = {
     "output",
     "junit",
     "markdown",
+    "report_file",
     "step_summary",
     "no_progress",
     "debug",
@@ -104,6 +106,7 @@ def eval_command(
     chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
     output_format: OutputFormat = Format.table,
     output: Output = None,
+    report_file: HtmlReport = None,
     junit: Junit = None,
     markdown: Markdown = None,
     step_summary: StepSummary = False,
@@ -140,7 +143,11 @@ def eval_command(
     from lossctl.report.render import RENDERERS, Out
 
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
-    files = {"--output": output, "--junit": junit, "--markdown": markdown}
+    if report_file is not None:
+        from lossctl.report.html import check_report_path
+
+        check_report_path(report_file)
+    files = {"--output": output, "--junit": junit, "--markdown": markdown, "--report": report_file}
     _check_outputs({**files, "--step-summary": summary_path}, [predictions, targets, baseline])
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
@@ -154,6 +161,8 @@ def eval_command(
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
         _write_files(report, junit, markdown, summary_path)
+        if report_file is not None:
+            report.to_html(report_file)
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()

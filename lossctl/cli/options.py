@@ -185,6 +185,14 @@ Output = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+HtmlReport = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        help="Write the report as one HTML page with charts (pip install 'lossctl[report]').",
+        rich_help_panel=OUTPUT,
+    ),
+]
 Junit = Annotated[
     str | None,
     typer.Option(help="Write the gates as JUnit XML to this file.", rich_help_panel=OUTPUT),

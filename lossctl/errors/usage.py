@@ -17,6 +17,8 @@ __all__ = [
     "OutputIsInput",
     "OutputNotWritable",
     "OverlappingColumns",
+    "ReportNeedsExtra",
+    "ReportNotHtml",
     "UnknownEncoding",
     "UnknownTask",
     "UnsupportedOutput",
@@ -111,6 +113,18 @@ class NoHeaderNotCsv(UsageError):
     DataFrames name their columns themselves)."""
 
     fix = "Leave out --no-header, or give the inputs as CSV"
+
+
+class ReportNotHtml(UsageError):
+    """--report names a file that is not .html (or .htm)."""
+
+    fix = "Give a file name ending in .html"
+
+
+class ReportNeedsExtra(UsageError):
+    """--report (or Report.to_html) without matplotlib, which the [report] extra installs."""
+
+    fix = "pip install 'lossctl[report]'"
 
 
 class OutputClash(UsageError):

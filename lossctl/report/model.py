@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -303,6 +304,21 @@ class Report:
                 "n_buckets": b.n_buckets,
             }
         return doc
+
+    def to_html(self, path: str | os.PathLike[str]) -> None:
+        """Write the report as one self-contained HTML page (``--report``): the summary,
+        the charts, the per-class / label / group losses. Needs the ``[report]`` extra."""
+        from lossctl.io.writers import write_text
+        from lossctl.report.html import check_report_path, render_html
+
+        check_report_path(os.fspath(path))
+        write_text(os.fspath(path), render_html(self))
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the summary and the metrics (and the charts, with matplotlib)."""
+        from lossctl.report.html import notebook_html
+
+        return notebook_html(self)
 
     def to_frame(self) -> pd.DataFrame:
         """Per-sample losses as a pandas DataFrame (id column when there is one, then ``loss``)."""

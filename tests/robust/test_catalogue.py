@@ -49,6 +49,18 @@ def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.io.sources, "sys", SimpleNamespace(stdin=Terminal()))
 
 
+def _no_matplotlib(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A machine without the [report] extra: matplotlib cannot be found.)"""
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else found(name, *a),
+    )
+
+
 def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSV error that lossctl has no better words for (none is known: this stands in)."""
 
@@ -198,6 +210,19 @@ CASES: dict[str, Case] = {
         ["preds.parquet", "targets.parquet", "--no-header"],
         "preds.parquet: --no-header applies to CSV and TSV inputs, and this one is not. "
         "Leave out --no-header, or give the inputs as CSV",
+    ),
+    "ReportNotHtml": Case(
+        PAIR,
+        [*ARGS, "--report", "report.pdf"],
+        "report.pdf: --report writes an HTML page, and this name does not end in .html. "
+        "Give a file name ending in .html",
+    ),
+    "ReportNeedsExtra": Case(
+        PAIR,
+        [*ARGS, "--report", "report.html"],
+        "--report draws its charts with matplotlib, which is not installed. "
+        "pip install 'lossctl[report]'",
+        setup=_no_matplotlib,
     ),
     "OutputClash": Case(
         PAIR,
