@@ -79,6 +79,13 @@ class AucSketch:
             ww = None if w is None else w[positive]
             self.counts[1, j] += np.bincount(found[positive], weights=ww, minlength=self.bins)
 
+    def add_matrix(self, p: FloatArray, w: FloatArray | None) -> None:
+        """Every class's probability of each row at once: ``p`` (n, C). For many classes,
+        where a bincount per class would cost more than the rows."""
+        cells = prob_bins(p, self.bins) + self.bins * np.arange(self.n_classes)
+        weights = 1.0 if w is None else np.tile(w, self.n_classes)  # column after column
+        np.add.at(self.counts[0].reshape(-1), cells.ravel(order="F"), weights)
+
     def add_positives(self, classes: IntArray, p: FloatArray, w: FloatArray | None) -> None:
         """The rows of ``classes``, with their own class's probability ``p``."""
         cells = prob_bins(p, self.bins) + self.bins * classes

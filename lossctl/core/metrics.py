@@ -25,6 +25,9 @@ from lossctl.core.losses import IntArray
 
 #: A multiclass confusion matrix of more classes is kept (and written) sparsely.
 DENSE_CLASSES = 100
+#: Up to this many classes, the work goes column by column (each contiguous); above, a
+#: Python loop over the columns would cost more than the rows, and it goes matrix-wide.
+BY_COLUMN = 64
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,23 @@ def _argmax(columns: list[FloatArray]) -> tuple[IntArray, FloatArray]:
     return index, best
 
 
+def _argmax_matrix(p: FloatArray) -> tuple[IntArray, FloatArray]:
+    index: IntArray = np.argmax(p, axis=1)
+    best: FloatArray = p[np.arange(p.shape[0]), index]
+    return index, best
+
+
 def _in_top(columns: list[FloatArray], p_true: FloatArray, y: IntArray, k: int) -> FloatArray:
     """Whether the true class is among the k highest, ties broken as scikit-learn's
-    ``top_k_accuracy_score`` does (the later class first)."""
+    ``top_k_accuracy_score`` does (the later class first). ``columns``: the matrix's
+    columns, or the matrix alone."""
     ahead = np.zeros(p_true.size, dtype=np.intp)
-    for j, column in enumerate(columns):
+    if len(columns) == 1 and columns[0].ndim == 2:
+        p = columns[0]
+        later = np.arange(p.shape[1]) > y[:, None]
+        ahead += np.count_nonzero(p > p_true[:, None], axis=1)
+        ahead += np.count_nonzero((p == p_true[:, None]) & later, axis=1)
+    for j, column in enumerate(columns if columns[0].ndim == 1 else []):
         ahead += column > p_true
         ahead += (column == p_true) & (y < j)
     result: FloatArray = (ahead < k).astype(np.float64)
@@ -188,8 +203,8 @@ class MetricsState:
         """Column by column: the matrix is stored so (see ``stack_columns``)."""
         n, k = matrix.shape
         p = softmax(matrix) if kind == "logits" else matrix
-        columns = [p[:, j] for j in range(k)]
-        pred, conf = _argmax(columns)
+        columns = [p[:, j] for j in range(k)] if k <= BY_COLUMN else [p]
+        pred, conf = _argmax(columns) if k <= BY_COLUMN else _argmax_matrix(p)
         p_true = p[np.arange(n), y]
         hit = (pred == y).astype(np.float64)
         self._add("hits", float(np.sum(w * hit)))
@@ -200,7 +215,7 @@ class MetricsState:
         self._add("pred_n", np.bincount(pred, minlength=k))
         squares = np.zeros(n)
         for column in columns:
-            squares += column * column
+            squares += np.sum(column * column, axis=1) if column.ndim == 2 else column * column
         self._add("brier", float(np.sum(w * (squares - 2.0 * p_true + 1.0))))
         top_k = self._top_k(k)
         if top_k < k:
@@ -208,8 +223,11 @@ class MetricsState:
         self._confusion(y * k + pred, w, k)
         assert self.reliability is not None and self.auc is not None
         self.reliability.update(conf[:, None], hit[:, None], weights)
-        for j, column in enumerate(columns):
-            self.auc.add_column(j, column, weights)
+        if k <= BY_COLUMN:
+            for j, column in enumerate(columns):
+                self.auc.add_column(j, column, weights)
+        else:
+            self.auc.add_matrix(p, weights)
         self.auc.add_positives(y, p_true, weights)
         if by is not None:
             self.groups.update(by[0], by[1], hit, w)

@@ -220,3 +220,34 @@ def test_no_metrics_leaves_them_out() -> None:
     report = lossctl.evaluate(np.array([0.9, 0.2]), np.array([1, 0]), metrics=False)
     assert report.metrics is None
     assert "metrics" not in report.to_dict() and "reliability" not in report.to_dict()
+
+
+def test_many_classes_go_matrix_wide_with_the_same_values() -> None:
+    """Above 64 classes the work is matrix-wide, not column by column; above 100 the
+    confusion matrix is sparse."""
+    rng = np.random.default_rng(4)
+    k, n = 120, 2000
+    y = rng.integers(0, k, n)
+    logits = rng.normal(0, 1, (n, k)) + 2.0 * np.eye(k)[y]
+    logits[:, 7] = logits[:, 8]  # ties: scikit-learn puts the later class first
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    w = _weights(True, rng, n)
+    m = _evaluate(p, y, w, top_k=10).metrics
+    assert m is not None
+    pred = p.argmax(axis=1)
+    assert m.values["accuracy"] == pytest.approx(skm.accuracy_score(y, pred, sample_weight=w))
+    top = skm.top_k_accuracy_score(y, p, k=10, labels=range(k), sample_weight=w)
+    assert m.values["top_k_accuracy"] == pytest.approx(top, abs=1e-12)
+    brier = np.average(np.sum((p - np.eye(k)[y]) ** 2, axis=1), weights=w)
+    assert m.values["brier"] == pytest.approx(brier, abs=1e-12)
+    present = np.unique(y)
+    ovr = [skm.roc_auc_score(y == j, p[:, j], sample_weight=w) for j in present]
+    assert m.values["roc_auc"] == pytest.approx(
+        float(np.mean(ovr)), abs=m.auc["roc_auc_error_bound"]
+    )  # type: ignore[index]
+    cm = skm.confusion_matrix(y, pred, labels=range(k), sample_weight=w)
+    assert m.confusion is not None and "matrix" not in m.confusion
+    dense = np.zeros((k, k))
+    for i, j, v in m.confusion["entries"]:
+        dense[i, j] = v
+    assert np.allclose(dense, cm, rtol=1e-12)
