@@ -73,6 +73,8 @@ SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
 MC_BASELINE, SCALE_BASELINE = "mc-parquet-baseline", f"{SCALE}10m-baseline"
 ALONE = "lossctl alone"  # the same run without --baseline
 BAD_CASES = ("mc-csv-bad", "mc-csv-gz-bad", "mc-csv-stdin-bad")
+MC_CSV_METRICS, MC_PARQUET_METRICS = "mc-csv-metrics", "mc-parquet-metrics"
+NO_METRICS = "--no-metrics"  # the same run with the loss alone
 TARGETS = [
     # (a) 1M x 10 multiclass CSV against the peers
     Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
@@ -94,6 +96,11 @@ TARGETS = [
     # memory within the good file's bound of (a)
     *(Target("(f)", (case, "lossctl"), (case, GOOD), "wall", "<=", 2.0) for case in BAD_CASES),
     *(Target("(f)", (case, "lossctl"), None, "rss", "<=", 250) for case in BAD_CASES),
+    # (g) the metrics beside the loss cost at most half the wall of the loss alone
+    Target("(g)", (MC_CSV_METRICS, "lossctl"), (MC_CSV_METRICS, NO_METRICS), "wall", "<=", 1.5),
+    Target(
+        "(g)", (MC_PARQUET_METRICS, "lossctl"), (MC_PARQUET_METRICS, NO_METRICS), "wall", "<=", 1.5
+    ),
 ]
 
 
@@ -195,7 +202,11 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
     def peer(script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
         return [py, str(HERE / "peers" / f"{script}.py"), "--task", task, str(pred), str(true)]
 
-    def evaluate(pred: Path | str, true: Path | str, *options: str) -> list[str]:
+    def evaluate(
+        pred: Path | str, true: Path | str, *options: str, metrics: bool = False
+    ) -> list[str]:
+        """lossctl on a pair; the loss alone, as the peers compute it, unless ``metrics``."""
+        options = options if metrics else (*options, NO_METRICS)
         return [*lossctl, "eval", str(pred), str(true), "--id", "id", *options, "--format", "value"]
 
     def loss_case(
@@ -242,6 +253,14 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         title = f"multiclass x 10, {rows:,} rows, {where}, 'oops' on row {row:,} vs none"
         return Case(name, title, commands, expect=expect)
 
+    def metrics_case(name: str, ext: str) -> Case:
+        """lossctl with every metric (the default) against the loss alone."""
+        pred, true = data / f"mc_pred.{ext}", data / f"mc_true.{ext}"
+        commands = {"lossctl": evaluate(pred, true, metrics=True), NO_METRICS: evaluate(pred, true)}
+        return Case(
+            name, f"metrics vs --no-metrics: multiclass x 10, {rows:,} rows, {ext}", commands
+        )
+
     imports = [py, "-c", IMPORT_LINE]
     return [
         loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
@@ -275,6 +294,8 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         baseline_case(
             MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
         ),
+        metrics_case(MC_CSV_METRICS, "csv"),
+        metrics_case(MC_PARQUET_METRICS, "parquet"),
         scale_case(SCALE_1M, "mc1m", rows),
         scale_case(SCALE_10M, "mc10m", 10 * rows),
         baseline_case(

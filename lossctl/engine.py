@@ -24,10 +24,13 @@ from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import BaselineComparison
 from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
+from lossctl.core.metrics import MetricOptions
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
 from lossctl.errors import (
     BaselineTaskMismatch,
+    InvalidOption,
+    MetricNotForTask,
     NoHeaderNotCsv,
     NonNumeric,
     NotBinary,
@@ -125,6 +128,9 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         head=options.head,
         worst=options.worst,
         seed=options.seed,
+        metrics=MetricOptions(options.threshold, options.top_k, options.bins)
+        if options.metrics
+        else None,
     )
     return replace(setup, **changes)
 
@@ -193,8 +199,10 @@ def evaluate(
         ``by``, ``eps``, ``label_reduction``, ``drop_missing``, ``encoding``,
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
-        ``max_increase``, ``max_increase_pct``, ``min_d2`` (the report's
-        ``exit_code`` is 1 if any failed), ``head``, ``worst``, ``chunk_rows``.
+        ``max_increase``, ``max_increase_pct``, ``min_d2``, ``min_accuracy``, ``min_auc``,
+        ``max_ece``, ``max_brier`` (the report's ``exit_code`` is 1 if any failed),
+        ``head``, ``worst``, ``chunk_rows``; ``metrics`` (False: the loss alone),
+        ``threshold``, ``top_k``, ``bins``.
 
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
 
@@ -228,6 +236,7 @@ def evaluate(
             )
     if not keep_losses:
         kept = None
+    _check_metric_options(detection, source.plan.pred, o)
     result = state.result(detection, source.sides[0])
     report = _report(source, detection, result, o, kept, comparison)
     return report.with_gates(_gates(report, comparison, o))
@@ -263,6 +272,37 @@ def _writers(
     return writers
 
 
+#: The metric each metric gate observes, by task (None: the task has no such metric).
+GATED_METRICS: dict[str, dict[str, str | None]] = {
+    "min_accuracy": {
+        "binary": "accuracy",
+        "multiclass": "accuracy",
+        "multilabel": "subset_accuracy",
+        "regression": None,
+    },
+    "min_auc": {"binary": "roc_auc", "multiclass": "roc_auc", "multilabel": "roc_auc"},
+    "max_ece": {"binary": "ece", "multiclass": "ece", "multilabel": "ece"},
+    "max_brier": {"binary": "brier", "multiclass": "brier", "multilabel": "brier"},
+}
+
+
+def _check_metric_options(detection: Detection, pred: Sequence[str], o: EvalOptions) -> None:
+    """The options on metrics that the decided task cannot take: exit 2."""
+    task = detection.task
+    for name in o.gates.on_metrics:
+        if GATED_METRICS[name].get(task) is None:
+            option = "--" + name.replace("_", "-")
+            raise MetricNotForTask(
+                f"{option} gates a metric that {task} predictions do not have",
+                hint="Leave it out, or use --max-loss",
+            )
+    if o.metrics and task == "multiclass" and o.top_k is not None and o.top_k > len(pred):
+        raise InvalidOption(
+            f"--top-k {o.top_k} is more than the {len(pred)} classes",
+            hint=f"Give at most {len(pred)}",
+        )
+
+
 def _report(
     source: Source,
     detection: Detection,
@@ -294,6 +334,8 @@ def _report(
         ids=None if kept is None or not kept.labels else labels_to_numpy(kept.labels),
         weights=None if kept is None or not kept.weights else np.concatenate(kept.weights),
         target_rows=None if kept is None else concat(kept.rows, np.int64) + 1,
+        metrics=result.metrics,
+        threshold=o.threshold if o.metrics else None,
     )
 
 
@@ -456,6 +498,15 @@ def _gates(
         )
     if g.min_d2 is not None:
         gates.append(Gate.at_least("min_d2", g.min_d2, report.d2))
+    values = {} if report.metrics is None else report.metrics.values
+    for name in g.on_metrics:
+        metric = GATED_METRICS[name][report.task]
+        assert metric is not None
+        observed = values.get(metric)
+        threshold: float = getattr(g, name)
+        value = float("nan") if observed is None else observed
+        gate = Gate.at_least if name.startswith("min") else Gate.at_most
+        gates.append(gate(name, threshold, value))
     return tuple(gates)
 
 

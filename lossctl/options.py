@@ -72,6 +72,10 @@ class Gates:
     max_increase: float | None = None
     max_increase_pct: float | None = None
     min_d2: float | None = None
+    min_accuracy: float | None = None
+    min_auc: float | None = None
+    max_ece: float | None = None
+    max_brier: float | None = None
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -88,6 +92,12 @@ class Gates:
     def against_baseline(self) -> bool:
         return self.max_increase is not None or self.max_increase_pct is not None
 
+    @property
+    def on_metrics(self) -> tuple[str, ...]:
+        """The gates on metrics that were asked for, by name."""
+        names = ("min_accuracy", "min_auc", "max_ece", "max_brier")
+        return tuple(name for name in names if getattr(self, name) is not None)
+
 
 @dataclass(frozen=True)
 class EvalOptions:
@@ -102,6 +112,9 @@ class EvalOptions:
     baseline : another model's predictions, compared with a paired bootstrap of
         ``n_bootstrap`` resamples from ``seed``
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
+    metrics : compute the metrics beside the loss (accuracy, ROC AUC, ECE, ...):
+        ``threshold`` (binary and multilabel: predicted positive when ``p > threshold``),
+        ``top_k`` (multiclass top-k accuracy; None: 5, given when K > 5), ``bins`` (ECE)
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
     engine : ``"local"`` (this process) or ``"dask"`` (a Dask cluster: the one at
@@ -126,6 +139,10 @@ class EvalOptions:
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     engine: str = "local"
     scheduler: str | None = None
+    metrics: bool = True
+    threshold: float = 0.5
+    top_k: int | None = None
+    bins: int = 15
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
@@ -152,6 +169,7 @@ class EvalOptions:
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)
+        self._check_metrics()
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
         if self.engine not in ("local", "dask"):
             raise InvalidOption(f"unknown engine {self.engine!r}", hint="Use local or dask")
@@ -159,6 +177,27 @@ class EvalOptions:
             raise ConflictingOptions(
                 "--scheduler names a Dask scheduler, for --engine dask",
                 hint="Give --engine dask, or leave out --scheduler",
+            )
+
+    def _check_metrics(self) -> None:
+        if not 0.0 < self.threshold < 1.0:  # also NaN
+            raise InvalidOption(
+                f"--threshold {self.threshold} is not in the open interval (0, 1)",
+                hint="The default is 0.5",
+            )
+        if self.top_k is not None and self.top_k < 1:
+            raise InvalidOption(
+                f"--top-k {self.top_k} is not a number of classes", hint="Give 1 or more"
+            )
+        if self.bins < 1:
+            raise InvalidOption(
+                f"--bins {self.bins} is not a number of bins", hint="The default is 15"
+            )
+        if not self.metrics and self.gates.on_metrics:
+            option = "--" + self.gates.on_metrics[0].replace("_", "-")
+            raise ConflictingOptions(
+                f"{option} gates a metric, and --no-metrics turns the metrics off",
+                hint="Leave out one of them",
             )
 
     @classmethod

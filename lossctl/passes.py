@@ -108,7 +108,7 @@ class Source:
                         beside.state.update(chunk.beside())
                     if scored is not None:
                         for writer in writers:
-                            writer.write(scored.loss, scored.rows.labels)
+                            writer.write(scored.loss, scored.rows.labels, scored.predicted)
                         if kept is not None:
                             kept.add(scored)
                     if progress is not None:

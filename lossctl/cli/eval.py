@@ -13,6 +13,7 @@ from lossctl.cli.examples import EVAL, ExamplesCommand
 from lossctl.cli.options import (
     API_NAMES,
     Baseline,
+    Bins,
     Bootstrap,
     By,
     ChunkRows,
@@ -26,16 +27,22 @@ from lossctl.cli.options import (
     FromLogits,
     FromProbs,
     Head,
+    HtmlReport,
     IdCol,
     Junit,
     LabelReduction,
     Markdown,
+    MaxBrier,
+    MaxEce,
     MaxIncrease,
     MaxIncreasePct,
     MaxLoss,
+    MinAccuracy,
+    MinAuc,
     MinD2,
     NoHeader,
     NoId,
+    NoMetrics,
     NoProgress,
     Output,
     OutputFormat,
@@ -50,6 +57,8 @@ from lossctl.cli.options import (
     Targets,
     Task,
     TaskChoice,
+    Threshold,
+    TopK,
     WeightCol,
     Worst,
     prediction_kind,
@@ -70,9 +79,11 @@ NOT_OPTIONS = {
     "output",
     "junit",
     "markdown",
+    "report_file",
     "step_summary",
     "no_progress",
     "debug",
+    "no_metrics",
 }
 
 
@@ -100,6 +111,7 @@ def eval_command(
     scheduler: Scheduler = None,
     output_format: OutputFormat = Format.table,
     output: Output = None,
+    report_file: HtmlReport = None,
     junit: Junit = None,
     markdown: Markdown = None,
     step_summary: StepSummary = False,
@@ -107,11 +119,19 @@ def eval_command(
     worst: Worst = 5,
     max_loss: MaxLoss = None,
     min_d2: MinD2 = None,
+    min_accuracy: MinAccuracy = None,
+    min_auc: MinAuc = None,
+    max_ece: MaxEce = None,
+    max_brier: MaxBrier = None,
     baseline: Baseline = None,
     max_increase: MaxIncrease = None,
     max_increase_pct: MaxIncreasePct = None,
     bootstrap: Bootstrap = 1000,
     seed: Seed = 0,
+    no_metrics: NoMetrics = False,
+    threshold: Threshold = 0.5,
+    top_k: TopK = None,
+    bins: Bins = 15,
     no_progress: NoProgress = False,
     debug: Debug = False,
 ) -> int:
@@ -128,7 +148,11 @@ def eval_command(
     from lossctl.report.render import RENDERERS, Out
 
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
-    files = {"--output": output, "--junit": junit, "--markdown": markdown}
+    if report_file is not None:
+        from lossctl.report.html import check_report_path
+
+        check_report_path(report_file)
+    files = {"--output": output, "--junit": junit, "--markdown": markdown, "--report": report_file}
     _check_outputs({**files, "--step-summary": summary_path}, [predictions, targets, baseline])
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
@@ -142,6 +166,8 @@ def eval_command(
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
         _write_files(report, junit, markdown, summary_path)
+        if report_file is not None:
+            report.to_html(report_file)
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()
@@ -166,6 +192,7 @@ def _options(params: dict[str, Any]) -> EvalOptions:
         if name not in NOT_OPTIONS
     }
     values["from_logits"] = prediction_kind(params["from_logits"], params["from_probs"])
+    values["metrics"] = not params["no_metrics"]
     if params["output_format"] is not Format.table:
         values["head"] = 0  # only the table shows the first rows
     return EvalOptions.build(**values)

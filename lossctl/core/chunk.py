@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from lossctl.core.accumulate import LossSummary
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import BoolArray, IntArray, PredictionKind
+from lossctl.core.metrics import MetricOptions, Metrics
 from lossctl.core.profiles import Count, Rows, TargetColumn, TargetProfile
 from lossctl.core.tasks import Detection
 
@@ -113,6 +114,7 @@ class Setup:
     row_weights : the baseline's weights in the comparison, when they are not in its
         chunks: the candidate's target rows (sorted) and their weights
     summary : keep the totals of the report (off for a baseline, which only compares)
+    metrics : the metrics beside the loss, with their options (None: none)
     """
 
     pred_names: tuple[str, ...]
@@ -132,6 +134,7 @@ class Setup:
     exclude: IntArray | None = None
     row_weights: tuple[IntArray, FloatArray] | None = None
     summary: bool = True
+    metrics: MetricOptions | None = None
 
     @property
     def checked(self) -> tuple[tuple[str, FileSide], ...]:
@@ -146,6 +149,7 @@ class Sample:
     """One row kept for the report, as numbers: ``row`` counts PREDICTIONS' rows from 0.
 
     target : the encoded target (a class index for multiclass); prediction : the row
+    predicted : the predicted class (binary, multiclass) or labels (multilabel), if known
     """
 
     row: int
@@ -153,14 +157,27 @@ class Sample:
     target: tuple[float, ...]
     prediction: tuple[float, ...]
     loss: float
+    predicted: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """The predicted class of each row (``classes`` names the codes: binary ``("0", "1")``,
+    multiclass the classes), or for multilabel the 0/1 prediction of each label."""
+
+    codes: IntArray
+    classes: tuple[str, ...]
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Scored:
-    """The losses of one chunk's ``rows`` (those left once missing values are dropped)."""
+    """The losses of one chunk's ``rows`` (those left once missing values are dropped),
+    and their predicted classes when the metrics are on."""
 
     loss: FloatArray
     rows: Chunk
+    predicted: Predicted | None = None
 
 
 @dataclass(frozen=True)
@@ -173,3 +190,4 @@ class EvalResult:
     not_summing: Count
     head: tuple[Sample, ...]
     worst: tuple[Sample, ...]
+    metrics: Metrics | None = None

@@ -29,12 +29,14 @@ from lossctl.core.chunk import (
     EvalResult,
     Groups,
     Labels,
+    Predicted,
     Sample,
     Scored,
     Setup,
 )
 from lossctl.core.compare import NullState
 from lossctl.core.losses import LOSSES, BoolArray, IntArray, SampleLosses
+from lossctl.core.metrics import MetricsState
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
 from lossctl.core.sides import Side
 from lossctl.core.tasks import Detection, decide, encode_targets
@@ -88,10 +90,12 @@ class EvalState:
         self.valid = True  # every loss so far was computed under self.key
         self.totals: LossAccumulator | None = None
         self.null: NullState | None = None
+        self.metrics: MetricsState | None = None
         self.overflow = Count()
         self.head: list[Sample] = []
         self.worst: dict[int, Sample] = {}
         self.buckets = PairedBuckets(setup.seed) if setup.compare else None
+        self._predicted: Predicted | None = None  # of the last chunk
 
     # ------------------------------------------------------------------ update
 
@@ -116,7 +120,9 @@ class EvalState:
         detection = self.setup.detection or self._guess()
         if detection is None:
             return None
-        return Scored(self._losses(detection, matrix, chunk), chunk)
+        self._predicted = None
+        loss = self._losses(detection, matrix, chunk)
+        return Scored(loss, chunk, self._predicted)
 
     def _checked(self, chunk: Chunk) -> Chunk | None:
         """Count the missing values and negative weights, over every row of every chunk
@@ -173,6 +179,8 @@ class EvalState:
             multi = detection.task in ("multiclass", "multilabel")
             self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
             self.null = NullState(len(names) if detection.task == "multiclass" else None)
+            if setup.metrics is not None and setup.summary:
+                self.metrics = MetricsState(detection.task, names, setup.metrics)
         y = encode_targets(detection, chunk.targets, names)
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
@@ -204,7 +212,19 @@ class EvalState:
             by=None if groups is None else (groups.codes, groups.values),
         )
         self.null.update(y, chunk.weights)
-        self._samples(chunk, matrix, y, loss)
+        predicted = None
+        if self.metrics is not None:
+            by = None if groups is None else (groups.codes, groups.values)
+            kind = detection.prediction_kind
+            predicted = self.metrics.update(matrix, y, kind, chunk.weights, by)
+            if predicted is not None:
+                names = self.setup.pred_names
+                if detection.task == "multilabel":
+                    self._predicted = Predicted(predicted, (), names)
+                else:
+                    binary = detection.task == "binary"
+                    self._predicted = Predicted(predicted, ("0", "1") if binary else names)
+        self._samples(chunk, matrix, y, loss, predicted)
 
     def _compare(self, chunk: Chunk, loss: FloatArray) -> None:
         """This model's losses into the comparison's buckets, by target row."""
@@ -223,7 +243,12 @@ class EvalState:
         self.buckets.add(setup.compare, t_rows, loss, w)
 
     def _samples(
-        self, chunk: Chunk, matrix: FloatArray, y: FloatArray | IntArray, loss: FloatArray
+        self,
+        chunk: Chunk,
+        matrix: FloatArray,
+        y: FloatArray | IntArray,
+        loss: FloatArray,
+        predicted: IntArray | None = None,
     ) -> None:
         """Keep the first rows and the worst rows (those the totals now hold)."""
         rows = chunk.pred_rows
@@ -235,6 +260,9 @@ class EvalState:
                 target=tuple(float(v) for v in np.atleast_1d(y[i])),
                 prediction=tuple(float(v) for v in np.atleast_1d(matrix[i])),
                 loss=float(loss[i]),
+                predicted=None
+                if predicted is None
+                else tuple(int(v) for v in np.atleast_1d(predicted[i])),
             )
 
         wanted = min(self.setup.head - len(self.head), loss.size)
@@ -284,9 +312,14 @@ class EvalState:
                 LossAccumulator(other.totals.groups.names, self.setup.worst),
                 (NullState(other.null.n_classes if other.null else None)),
             )
+            if other.metrics is not None:
+                m = other.metrics
+                self.metrics = MetricsState(m.task, m.names, m.options)
         assert self.null is not None and other.null is not None
         self.totals.merge(other.totals)
         self.null.merge(other.null)
+        if self.metrics is not None and other.metrics is not None:
+            self.metrics.merge(other.metrics)
         self.overflow = self.overflow.merge(other.overflow)
         self.head = sorted([*self.head, *other.head], key=lambda s: s.row)[: self.setup.head]
         samples = {**self.worst, **other.worst}
@@ -373,6 +406,7 @@ class EvalState:
             not_summing=self.pred_profile.not_summing if warn else Count(),
             head=tuple(self.head),
             worst=tuple(self.worst[r] for r, _ in summary.worst),
+            metrics=None if self.metrics is None else self.metrics.result(),
         )
 
     def dropped_rows(self) -> IntArray:

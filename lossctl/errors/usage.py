@@ -8,6 +8,7 @@ __all__ = [
     "BothStdin",
     "ConflictingOptions",
     "InvalidOption",
+    "MetricNotForTask",
     "MissingBaseline",
     "MissingExtra",
     "NoHeaderNotCsv",
@@ -17,6 +18,8 @@ __all__ = [
     "OutputIsInput",
     "OutputNotWritable",
     "OverlappingColumns",
+    "ReportNeedsExtra",
+    "ReportNotHtml",
     "UnknownEncoding",
     "UnknownTask",
     "UnsupportedOutput",
@@ -39,7 +42,8 @@ class UnknownTask(UsageError):
 
 
 class InvalidOption(UsageError):
-    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head."""
+    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
+    --threshold, --top-k, --bins."""
 
     fix = "Use a value in the range the message gives"
 
@@ -66,6 +70,12 @@ class MissingBaseline(UsageError):
     """A gate that compares with a baseline (--max-increase, --max-increase-pct) without one."""
 
     fix = "Give the baseline's predictions with --baseline"
+
+
+class MetricNotForTask(UsageError):
+    """A gate on a metric that the task does not have (--min-accuracy on regression)."""
+
+    fix = "Leave out the gate, or gate a metric of the task"
 
 
 class OverlappingColumns(UsageError):
@@ -104,6 +114,18 @@ class NoHeaderNotCsv(UsageError):
     DataFrames name their columns themselves)."""
 
     fix = "Leave out --no-header, or give the inputs as CSV"
+
+
+class ReportNotHtml(UsageError):
+    """--report names a file that is not .html (or .htm)."""
+
+    fix = "Give a file name ending in .html"
+
+
+class ReportNeedsExtra(UsageError):
+    """--report (or Report.to_html) without matplotlib, which the [report] extra installs."""
+
+    fix = "pip install 'lossctl[report]'"
 
 
 class OutputClash(UsageError):

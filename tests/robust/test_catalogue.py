@@ -49,6 +49,18 @@ def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.io.sources, "sys", SimpleNamespace(stdin=Terminal()))
 
 
+def _no_matplotlib(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A machine without the [report] extra: matplotlib cannot be found.)"""
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else found(name, *a),
+    )
+
+
 def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSV error that lossctl has no better words for (none is known: this stands in)."""
 
@@ -187,6 +199,12 @@ CASES: dict[str, Case] = {
         "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
         "predictions with --baseline",
     ),
+    "MetricNotForTask": Case(
+        {"preds.csv": "v\n1.5\n2.0\n", "targets.csv": "y\n1.0\n3.0\n"},
+        [*ARGS, "--min-accuracy", "0.9"],
+        "--min-accuracy gates a metric that regression predictions do not have. Leave it "
+        "out, or use --max-loss",
+    ),
     "OverlappingColumns": Case(
         {"data.csv": "p,y\n0.2,0\n0.9,1\n"},
         ["data.csv", "--pred-col", "p,y", "--target-col", "y"],
@@ -219,6 +237,19 @@ CASES: dict[str, Case] = {
         ["preds.parquet", "targets.parquet", "--no-header"],
         "preds.parquet: --no-header applies to CSV and TSV inputs, and this one is not. "
         "Leave out --no-header, or give the inputs as CSV",
+    ),
+    "ReportNotHtml": Case(
+        PAIR,
+        [*ARGS, "--report", "report.pdf"],
+        "report.pdf: --report writes an HTML page, and this name does not end in .html. "
+        "Give a file name ending in .html",
+    ),
+    "ReportNeedsExtra": Case(
+        PAIR,
+        [*ARGS, "--report", "report.html"],
+        "--report draws its charts with matplotlib, which is not installed. "
+        "pip install 'lossctl[report]'",
+        setup=_no_matplotlib,
     ),
     "OutputClash": Case(
         PAIR,
