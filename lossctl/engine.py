@@ -110,7 +110,12 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         task=options.task,
         kind=options.kind,  # type: ignore[arg-type]
         pos_label=options.pos_label,
-        loss_options={"eps": options.eps, "label_reduction": options.label_reduction},
+        loss=options.loss,
+        loss_options={
+            "eps": options.eps,
+            "label_reduction": options.label_reduction,
+            **options.loss_params,
+        },
         drop_missing=options.drop_missing,
         head=options.head,
         worst=options.worst,
@@ -202,7 +207,7 @@ def evaluate(
             state, detection, comparison = _with_baseline(source, o, writers, kept, progress)
     if not keep_losses:
         kept = None
-    result = state.result(detection, source.sides[0])
+    result = state.result(detection, *source.sides)
     report = _report(source, detection, result, o, kept, comparison)
     return report.with_gates(_gates(report, comparison, o))
 
@@ -228,6 +233,8 @@ def _report(
         inputs=_inputs(source, None if comparison is None else _label(o.baseline)),
         summary=result.summary,
         null_loss=result.null_loss,
+        loss_params=o.loss_params,
+        null_reason=detection.spec.no_null or None,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,
         weighted=plan.weight is not None,

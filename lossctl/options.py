@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from lossctl.core.catalogue import check_loss, loss_params
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.errors import (
     BothStdin,
@@ -104,6 +105,8 @@ class EvalOptions:
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
+    loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power :
+        its parameters (None: their defaults), see :mod:`lossctl.core.catalogue`
     """
 
     task: str = "auto"
@@ -122,6 +125,11 @@ class EvalOptions:
     head: int = 10
     worst: int = 5
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    loss: str | None = None
+    delta: float | None = None
+    beta: float | None = None
+    quantile: float | None = None
+    power: float | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
@@ -148,6 +156,7 @@ class EvalOptions:
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)
+        check_loss(self.loss, self._params(), self.gates.min_d2)
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
 
     @classmethod
@@ -169,6 +178,14 @@ class EvalOptions:
             columns=ColumnSpec(**parts["columns"]), gates=Gates(**parts["gates"]), **parts[""]
         )
 
+    def _params(self) -> dict[str, float | None]:
+        return {name: getattr(self, name) for name in LOSS_PARAMS}
+
+    @property
+    def loss_params(self) -> dict[str, float]:
+        """The parameters of ``--loss`` as used (given, or their defaults)."""
+        return loss_params(self.loss, self._params())
+
     def replace(self, **changes: Any) -> EvalOptions:
         return dataclasses.replace(self, **changes)
 
@@ -179,6 +196,9 @@ class EvalOptions:
             return None
         return "logits" if self.from_logits else "probabilities"
 
+
+#: The options that are parameters of a loss.
+LOSS_PARAMS = ("delta", "beta", "quantile", "power")
 
 #: Which part of EvalOptions each flat keyword belongs to ("" for EvalOptions itself).
 _PART: dict[str, str] = {

@@ -26,10 +26,18 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 from scipy.special import softmax as scipy_softmax
-from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.metrics import (
+    log_loss,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_pinball_loss,
+    mean_squared_error,
+    mean_squared_log_error,
+    mean_tweedie_deviance,
+)
 
 import lossctl
-from lossctl.core.losses import LOSSES, TASK_LOSS
+from lossctl.core.losses import LOSSES, loss_for
 from tests.cli.helpers import eval_json
 
 N = 60
@@ -83,6 +91,17 @@ def _regression(outputs: int) -> Callable[[np.random.Generator], Data]:
     return make
 
 
+def _positive(outputs: int, counts: bool = False) -> Callable[[np.random.Generator], Data]:
+    """Targets for the deviances: counts with zeros (poisson), or > 0; predictions > 0."""
+
+    def make(rng: np.random.Generator) -> Data:
+        shape = (N,) if outputs == 1 else (N, outputs)
+        y = rng.poisson(3.0, shape).astype(np.float64) if counts else rng.gamma(2.0, 2.0, shape)
+        return (y + 1.0) * np.exp(rng.normal(0.0, 0.3, shape)), y
+
+    return make
+
+
 @dataclass(frozen=True)
 class Case:
     """One task x prediction kind: how to make data, and what lossctl should detect."""
@@ -96,7 +115,13 @@ class Case:
     @property
     def loss(self) -> str:
         """The registry's name of the loss this case computes."""
-        return TASK_LOSS[self.task]
+        spec = loss_for(self.options.get("loss"), self.task)
+        assert spec is not None
+        return spec.name
+
+    @property
+    def has_null(self) -> bool:
+        return LOSSES[self.loss].null is not None
 
     @property
     def link(self) -> str | None:
@@ -155,6 +180,17 @@ CASES = [
     ),
     Case("regression-single", "regression", "values", _regression(1)),
     Case("regression-multi-output", "regression", "values", _regression(3)),
+    Case("mae", "regression", "values", _regression(1), {"loss": "mae"}),
+    Case("mae-multi-output", "regression", "values", _regression(2), {"loss": "mae"}),
+    Case("huber", "regression", "values", _regression(2), {"loss": "huber", "delta": 0.7}),
+    Case("smooth_l1", "regression", "values", _regression(1), {"loss": "smooth_l1", "beta": 2.0}),
+    Case("log_cosh", "regression", "values", _regression(1), {"loss": "log_cosh"}),
+    Case("quantile", "regression", "values", _regression(2), {"loss": "quantile", "quantile": 0.8}),
+    Case("msle", "regression", "values", _positive(2, counts=True), {"loss": "msle"}),
+    Case("mape", "regression", "values", _regression(1), {"loss": "mape"}),
+    Case("poisson", "regression", "values", _positive(1, counts=True), {"loss": "poisson"}),
+    Case("gamma", "regression", "values", _positive(1), {"loss": "gamma"}),
+    Case("tweedie", "regression", "values", _positive(1), {"loss": "tweedie", "power": 1.5}),
 ]
 
 ACTIVATION = {
@@ -465,12 +501,65 @@ def _squared_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndar
     )
 
 
-#: Per-sample losses by scikit-learn (``log_loss`` of one sample, ``mean_squared_error``).
-ORACLES: dict[str, Callable[[Case, np.ndarray, np.ndarray], np.ndarray]] = {
+def _per_sample(metric: Callable[..., float], **fixed: Any) -> Oracle:
+    """A scikit-learn ``mean_*`` metric of one sample at a time (averaged over outputs)."""
+
+    def oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        params = {**fixed, **{k: v for k, v in case.options.items() if k in ("power",)}}
+        if "quantile" in case.options:
+            params["alpha"] = case.options["quantile"]
+        y, p = target.reshape(N, -1), pred.reshape(N, -1)
+        if metric is mean_tweedie_deviance:  # single output only
+            return np.array([metric(y[i], p[i], **params) for i in range(N)])
+        return np.array([metric(y[i : i + 1], p[i : i + 1], **params) for i in range(N)])
+
+    return oracle
+
+
+def _closed_form(fn: Callable[[np.ndarray, dict[str, Any]], np.ndarray]) -> Oracle:
+    """PyTorch's definitions (``HuberLoss``, ``SmoothL1Loss``), written out with NumPy."""
+
+    def oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        r = np.abs(target.reshape(N, -1) - pred.reshape(N, -1))
+        result: np.ndarray = np.mean(fn(r, case.options), axis=1)
+        return result
+
+    return oracle
+
+
+def _huber(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    d = o["delta"]
+    return np.where(r <= d, 0.5 * r**2, d * (r - 0.5 * d))
+
+
+def _smooth_l1(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    b = o["beta"]
+    return np.where(r < b, 0.5 * r**2 / b, r - 0.5 * b)
+
+
+def _log_cosh(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    return np.log(np.cosh(r))
+
+
+Oracle = Callable[[Case, np.ndarray, np.ndarray], np.ndarray]
+
+#: Per-sample losses by scikit-learn (``log_loss`` of one sample, its ``mean_*`` metrics),
+#: or PyTorch's definitions in NumPy.
+ORACLES: dict[str, Oracle] = {
     "binary_cross_entropy": _bce_oracle,
     "categorical_cross_entropy": _ce_oracle,
     "multilabel_log_loss": _multilabel_oracle,
     "squared_error": _squared_oracle,
+    "mae": _per_sample(mean_absolute_error),
+    "huber": _closed_form(_huber),
+    "smooth_l1": _closed_form(_smooth_l1),
+    "log_cosh": _closed_form(_log_cosh),
+    "quantile": _per_sample(mean_pinball_loss),
+    "msle": _per_sample(mean_squared_log_error),
+    "mape": _per_sample(mean_absolute_percentage_error),
+    "poisson": _per_sample(mean_tweedie_deviance, power=1.0),
+    "gamma": _per_sample(mean_tweedie_deviance, power=2.0),
+    "tweedie": _per_sample(mean_tweedie_deviance),
 }
 
 
@@ -505,6 +594,11 @@ def test_the_null_model_is_the_oracle_loss_of_the_best_constant(case: Case, seed
     w = _weights(rng)
     for weights in (None, w):
         report = _run(case, pred, target, weights)
+        if not case.has_null:
+            assert np.isnan(report.null_loss) and np.isnan(report.d2)
+            assert report.to_dict()["null_reason"] and report.to_dict()["d2"] is None
+            continue
+        assert report.to_dict()["null_reason"] is None
         unit = np.ones(N) if weights is None else weights
         constant = _constant(case, target, unit)
         as_probs = Case(case.id, case.task, "values", case.make, case.options)
@@ -528,4 +622,7 @@ def test_the_command_line_reports_what_the_library_does(
     library = lossctl.evaluate(*args[:2], **case.options).to_dict()
     assert doc == library
     assert doc["loss"] == case.loss
+    assert doc["loss_params"] == {
+        k: v for k, v in case.options.items() if k not in ("loss", "label_reduction")
+    }
     assert doc["mean_loss"] == pytest.approx(np.mean(ORACLES[case.loss](case, pred, target)))

@@ -13,6 +13,7 @@ COLUMNS = "Columns"
 OUTPUT = "Output"
 GATES = "Gates and baseline"
 NUMERICS = "Numerics"
+LOSS = "Loss"
 
 
 class TaskChoice(str, Enum):
@@ -160,6 +161,66 @@ LabelReduction = Annotated[
         "--label-reduction",
         help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
         rich_help_panel=NUMERICS,
+    ),
+]
+
+
+class LossChoice(str, Enum):
+    """The ``--loss`` names (``lossctl.core.catalogue.LOSS_NAMES``)."""
+
+    bce = "bce"
+    ce = "ce"
+    mse = "mse"
+    mae = "mae"
+    huber = "huber"
+    smooth_l1 = "smooth_l1"
+    log_cosh = "log_cosh"
+    quantile = "quantile"
+    msle = "msle"
+    mape = "mape"
+    poisson = "poisson"
+    gamma = "gamma"
+    tweedie = "tweedie"
+
+
+Loss = Annotated[
+    LossChoice | None,
+    typer.Option(
+        "--loss",
+        help="The per-sample loss (default: the task's own; lossctl losses lists them).",
+        rich_help_panel=LOSS,
+    ),
+]
+Delta = Annotated[
+    float | None,
+    typer.Option(
+        "--delta",
+        help="--loss huber: where the square turns linear (default 1; > 0).",
+        rich_help_panel=LOSS,
+    ),
+]
+Beta = Annotated[
+    float | None,
+    typer.Option(
+        "--beta",
+        help="--loss smooth_l1: where the square turns linear (default 1; >= 0).",
+        rich_help_panel=LOSS,
+    ),
+]
+Quantile = Annotated[
+    float | None,
+    typer.Option(
+        "--quantile",
+        help="--loss quantile: the quantile predicted (default 0.5; in (0, 1)).",
+        rich_help_panel=LOSS,
+    ),
+]
+Power = Annotated[
+    float | None,
+    typer.Option(
+        "--power",
+        help="--loss tweedie: the power of the deviance (default 0; <= 0 or >= 1).",
+        rich_help_panel=LOSS,
     ),
 ]
 ChunkRows = Annotated[

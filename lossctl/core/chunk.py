@@ -113,6 +113,8 @@ class Setup:
     row_weights : the baseline's weights in the comparison, when they are not in its
         chunks: the candidate's target rows (sorted) and their weights
     summary : keep the totals of the report (off for a baseline, which only compares)
+    loss : the ``--loss`` name (None: the task's default); loss_options : its parameters,
+        ``eps`` and ``label_reduction``
     """
 
     pred_names: tuple[str, ...]
@@ -122,6 +124,7 @@ class Setup:
     task: str = "auto"
     kind: PredictionKind | None = None
     pos_label: str | None = None
+    loss: str | None = None
     loss_options: dict[str, object] = field(default_factory=dict)
     drop_missing: bool = False
     head: int = 0

@@ -34,7 +34,7 @@ from lossctl.core.chunk import (
     Setup,
 )
 from lossctl.core.compare import NullState
-from lossctl.core.losses import LOSSES, BoolArray, IntArray, SampleLosses
+from lossctl.core.losses import BoolArray, IntArray, SampleLosses
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
 from lossctl.core.sides import Side
 from lossctl.core.tasks import Detection, decide, encode_targets
@@ -44,6 +44,7 @@ from lossctl.errors import (
     LossOverflow,
     MissingValue,
     NegativeWeight,
+    OutsideLossDomain,
     ZeroWeights,
 )
 
@@ -89,6 +90,7 @@ class EvalState:
         self.totals: LossAccumulator | None = None
         self.null: NullState | None = None
         self.overflow = Count()
+        self.outside = (Count(), Count())  # rows outside the loss's domain: targets, predictions
         self.head: list[Sample] = []
         self.worst: dict[int, Sample] = {}
         self.buckets = PairedBuckets(setup.seed) if setup.compare else None
@@ -168,15 +170,26 @@ class EvalState:
     def _losses(self, detection: Detection, matrix: FloatArray, chunk: Chunk) -> FloatArray:
         setup = self.setup
         names = setup.pred_names
-        spec = LOSSES[detection.loss]
+        spec = detection.spec
         if self.totals is None:
             multi = detection.task in ("multiclass", "multilabel")
             self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
-            self.null = NullState(len(names) if detection.task == "multiclass" else None)
+            n_classes = len(names) if detection.task == "multiclass" else None
+            self.null = NullState(n_classes, spec.term(**setup.loss_options))
         y = encode_targets(detection, chunk.targets, names)
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
         self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
+        if scored.outside is not None:
+            bad_y, bad_pred = scored.outside
+            self.outside = (
+                self.outside[0]
+                if bad_y is None
+                else self.outside[0].merge(Count.of(bad_y, chunk.target_rows)),
+                self.outside[1]
+                if bad_pred is None
+                else self.outside[1].merge(Count.of(bad_pred, chunk.pred_rows)),
+            )
         if setup.summary:
             self._summary(detection, chunk, matrix, y, scored)
         if self.buckets is not None and setup.compare is not None:
@@ -282,12 +295,16 @@ class EvalState:
         if self.totals is None:
             self.totals, self.null = (
                 LossAccumulator(other.totals.groups.names, self.setup.worst),
-                (NullState(other.null.n_classes if other.null else None)),
+                NullState(other.null.n_classes, other.null.term) if other.null else NullState(),
             )
         assert self.null is not None and other.null is not None
         self.totals.merge(other.totals)
         self.null.merge(other.null)
         self.overflow = self.overflow.merge(other.overflow)
+        self.outside = (
+            self.outside[0].merge(other.outside[0]),
+            self.outside[1].merge(other.outside[1]),
+        )
         self.head = sorted([*self.head, *other.head], key=lambda s: s.row)[: self.setup.head]
         samples = {**self.worst, **other.worst}
         self.worst = {int(r): samples[int(r)] for r in self.totals.worst_index}
@@ -308,6 +325,7 @@ class EvalState:
             task=self.setup.task,
             kind=self.setup.kind,
             pos_label=self.setup.pos_label,
+            loss=self.setup.loss,
         )
 
     def check(self, pred_side: Side, target_side: Side) -> None:
@@ -355,7 +373,10 @@ class EvalState:
         """Whether this state's losses were all computed under ``detection``."""
         return self.valid and self.totals is not None and self.key == _key(detection)
 
-    def result(self, detection: Detection, pred_side: Side) -> EvalResult:
+    def result(
+        self, detection: Detection, pred_side: Side, target_side: Side | None = None
+    ) -> EvalResult:
+        self._check_domain(detection, pred_side, target_side or pred_side)
         if self.overflow.n:
             first = self.overflow.first or 0
             raise LossOverflow(
@@ -368,12 +389,34 @@ class EvalState:
         warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
         return EvalResult(
             summary=summary,
-            null_loss=LOSSES[detection.loss].null_loss(self.null, **self.setup.loss_options),
+            null_loss=detection.spec.null_loss(self.null, **self.setup.loss_options),
             n_dropped=self.n_dropped,
             not_summing=self.pred_profile.not_summing if warn else Count(),
             head=tuple(self.head),
             worst=tuple(self.worst[r] for r, _ in summary.worst),
         )
+
+    def _check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:
+        """Targets (first) and predictions outside the loss's domain, as scikit-learn checks."""
+        option = detection.spec.option
+        for count, side, what, column in zip(
+            self.outside,
+            (target_side, pred_side),
+            ("target", "prediction"),
+            (self.setup.target_names, self.setup.pred_names),
+            strict=True,
+        ):
+            if count.n:
+                first = count.first or 0
+                rule = detection.spec.domain_of(what, **self.setup.loss_options)
+                raise OutsideLossDomain(
+                    f"this {what} is outside the domain of --loss {option} ({what}s {rule})",
+                    file=side.file_at(first),
+                    column=column[0] if len(column) == 1 else None,
+                    row=side.row(first),
+                    count=count.n,
+                    hint="Choose a loss whose domain holds these values, such as mse",
+                )
 
     def dropped_rows(self) -> IntArray:
         """The target rows this state dropped, sorted (kept in a comparison only)."""

@@ -28,8 +28,9 @@ import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.binary import binary_targets, pos_label_needed, two_values
+from lossctl.core.catalogue import LOSS_NAMES
 from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
-from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
+from lossctl.core.losses import TASK_LOSS, IntArray, LossSpec, PredictionKind, Task, loss_for
 from lossctl.core.profiles import (
     Count,
     PredictionProfile,
@@ -41,6 +42,7 @@ from lossctl.core.sides import Side, bad_value
 from lossctl.errors import (
     ClassIndexOutOfRange,
     ConflictingOptions,
+    LossNotForTask,
     MixedClassTargets,
     NonNumeric,
     NotBinary,
@@ -62,6 +64,7 @@ class Detection:
     pos_label : binary targets of other values than 0/1: the value that is 1
     class_names : multiclass class names that are not the prediction column names
         (those names without a common prefix or suffix), in the columns' order
+    loss_choice : the ``--loss`` name (None: the task's default loss)
     """
 
     task: Task
@@ -70,15 +73,23 @@ class Detection:
     reasons: tuple[str, ...]
     pos_label: str | None = None
     class_names: tuple[str, ...] | None = None
+    loss_choice: str | None = None
+
+    @property
+    def spec(self) -> LossSpec:
+        """The loss computed: ``--loss`` for this task (checked by :func:`decide`)."""
+        spec = loss_for(self.loss_choice, self.task)
+        assert spec is not None, (self.loss_choice, self.task)
+        return spec
 
     @property
     def loss(self) -> str:
         """The name of the loss, a key of :data:`lossctl.core.losses.LOSSES`."""
-        return TASK_LOSS[self.task]
+        return self.spec.name
 
     @property
     def activation(self) -> str:
-        return LOSSES[self.loss].activation
+        return self.spec.activation
 
 
 def _fmt(x: float) -> str:
@@ -95,12 +106,14 @@ def decide(
     task: str = "auto",
     kind: PredictionKind | None = None,
     pos_label: str | None = None,
+    loss: str | None = None,
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
     ``task`` and ``kind`` override the rules; a contradiction between them and
     the data is an input error that names the file, the column and the row.
-    ``pos_label`` names the value of binary targets that is the positive class.
+    ``pos_label`` names the value of binary targets that is the positive class;
+    ``loss`` the ``--loss`` chosen, which must serve the task.
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
@@ -112,12 +125,36 @@ def decide(
             f"({n_pred} prediction and {n_target} target columns)",
             hint="Leave --pos-label out, or pick one prediction and one target column",
         )
+    _check_loss(loss, chosen, task)
+    if loss is not None:
+        reasons.append(f"loss {loss} set by --loss")
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
     if chosen == "binary":
         encoding, positive = binary_targets(targets.columns[0], pos_label, target_side, reasons)
-        return Detection(chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive)
+        return Detection(
+            chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive, loss_choice=loss
+        )
     encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
-    return Detection(chosen, prediction_kind, encoding, tuple(reasons), class_names=names)
+    return Detection(
+        chosen, prediction_kind, encoding, tuple(reasons), class_names=names, loss_choice=loss
+    )
+
+
+def _check_loss(loss: str | None, chosen: Task, task: str) -> None:
+    """``--loss`` must serve the task (given or detected)."""
+    if loss is None or loss_for(loss, chosen) is not None:
+        return
+    tasks = LOSS_NAMES[loss].tasks
+    how = "given by --task" if task != "auto" else "detected"
+    hint = (
+        f"Choose a {chosen} loss such as --loss {loss_for(None, chosen).option}"  # type: ignore[union-attr]
+        if task != "auto"
+        else f"If the targets are {' or '.join(tasks)} targets, add --task {tasks[0]}"
+    )
+    raise LossNotForTask(
+        f"--loss {loss} is a {' and '.join(tasks)} loss, but the task {how} is {chosen}",
+        hint=hint,
+    )
 
 
 def _detect_task(

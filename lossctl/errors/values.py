@@ -24,6 +24,7 @@ __all__ = [
     "NonNumeric",
     "NotBinary",
     "NotOneHot",
+    "OutsideLossDomain",
     "PartColumnsDiffer",
     "PartitionColumnClash",
     "PosLabelNeeded",
@@ -183,6 +184,13 @@ class LossOverflow(BadValueError):
     """A regression error so large that its square is beyond float64 (about 1e308)."""
 
     fix = "Scale the predictions and targets to a smaller range"
+
+
+class OutsideLossDomain(BadValueError):
+    """A target or prediction outside the domain of the --loss chosen (a negative target for
+    poisson, a prediction <= 0 for gamma), as scikit-learn checks it."""
+
+    fix = "Choose a loss whose domain holds the values, or fix the values"
 
 
 # --------------------------------------------------------------------------- alignment

@@ -143,6 +143,8 @@ class Report:
     ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    loss_params: dict[str, float] = field(default_factory=dict)
+    null_reason: str | None = None
 
     @property
     def n_samples(self) -> int:
@@ -237,8 +239,10 @@ class Report:
             "unweighted_mean_loss": _num(s.unweighted_mean_loss),
             "min_loss": _num(s.min_loss),
             "max_loss": _num(s.max_loss),
+            "loss_params": dict(self.loss_params),
             "null_loss": _num(self.null_loss),
             "d2": _num(self.d2),
+            "null_reason": self.null_reason,
             "detection": {
                 "task": self.task,
                 "prediction_kind": self.prediction_kind,

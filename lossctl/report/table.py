@@ -114,6 +114,8 @@ def _summary(report: Report) -> RenderableType:
         ("null loss", f"{_fmt(report.null_loss)} (a constant prediction from the targets)"),
         ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
     ]
+    if report.null_reason is not None:
+        rows[-2:] = [("null loss", f"none: {report.null_reason}"), ("D^2", "none")]
     if report.normalized_entropy is not None:
         rows.append(("normalized", f"{_fmt(report.normalized_entropy)} (mean loss / null loss)"))
     unweighted = _fmt(report.summary.unweighted_mean_loss)

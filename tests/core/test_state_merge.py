@@ -46,6 +46,15 @@ from tests.core.state_data import (
 P, T = Side("predictions.csv"), Side("targets.csv")
 REL = 1e-12
 N_BOOTSTRAP = 200
+#: The regression losses drawn (None: mse), their parameters, and those that need targets
+#: and predictions of their domain (made > 0).
+LOSSES = [None, "mae", "huber", "quantile", "poisson", "gamma", "tweedie"]
+LOSS_PARAMS: dict[str | None, dict[str, float]] = {
+    "huber": {"delta": 1.5},
+    "quantile": {"quantile": 0.3},
+    "tweedie": {"power": 1.5},
+}
+POSITIVE = ("poisson", "gamma", "tweedie")
 
 
 # ----------------------------------------------------------------------- scenarios
@@ -79,6 +88,7 @@ class Scenario:
     fault: str
     told: bool  # a second pass, told the detection
     explicit: bool  # --task and --from-probs/--from-logits given
+    loss: str | None  # regression: --loss (the deviances on targets of their domain)
     split: Split
     base_split: Split
 
@@ -122,6 +132,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         fault=fault,
         told=draw(st.booleans()),
         explicit=draw(st.booleans()),
+        loss=draw(st.sampled_from(LOSSES)) if task == "regression" else None,
         split=draw(splits(n)),
         base_split=draw(splits(n)),
     )
@@ -141,13 +152,19 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[Inputs, Setup, Setup]
         by=sc.by,  # type: ignore[arg-type]
         shuffled_targets=sc.shuffled_targets,
         fault=sc.fault,  # type: ignore[arg-type]
+        positive=sc.loss in POSITIVE,
     )
     common: dict[str, Any] = {
         "pred_names": inputs.pred_names,
         "target_names": inputs.target_names,
         "task": sc.task if sc.explicit else "auto",
         "kind": sc.kind if sc.explicit and sc.kind != "values" else None,
-        "loss_options": {"eps": DEFAULT_EPS, "label_reduction": sc.label_reduction},
+        "loss": sc.loss,
+        "loss_options": {
+            "eps": DEFAULT_EPS,
+            "label_reduction": sc.label_reduction,
+            **LOSS_PARAMS.get(sc.loss, {}),
+        },
         "drop_missing": sc.fault == "drop",
         "seed": sc.seed % 1000,
     }
