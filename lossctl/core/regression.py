@@ -57,10 +57,13 @@ def smooth_l1(y: FloatArray, p: FloatArray, *, beta: float) -> FloatArray:
 
 
 def log_cosh(y: FloatArray, p: FloatArray) -> FloatArray:
-    """``log(cosh(r))`` as ``|r| + log1p(exp(-2|r|)) - log 2``: cosh overflows from |r| = 711."""
+    """``log(cosh(r))``: ``log1p(2 sinh(r/2)^2)`` for ``|r| < 20``, exact down to r = 1e-300
+    (``cosh(r) - 1 = 2 sinh(r/2)^2``), else ``|r| + log1p(exp(-2|r|)) - log 2`` (cosh
+    overflows from |r| = 711)."""
     r = np.abs(y - p)
-    result: FloatArray = np.maximum(r + np.log1p(np.exp(-2.0 * r)) - np.log(2.0), 0.0)
-    return result  # (rounding near r = 0 would leave -1e-17)
+    small = np.log1p(2.0 * np.square(np.sinh(0.5 * np.minimum(r, 20.0))))
+    result: FloatArray = np.where(r < 20.0, small, r + np.log1p(np.exp(-2.0 * r)) - np.log(2.0))
+    return result
 
 
 def pinball(y: FloatArray, p: FloatArray, *, quantile: float) -> FloatArray:
@@ -148,7 +151,8 @@ def tweedie_null_term(y: FloatArray, *, power: float) -> FloatArray:
     if power == 2.0:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(y)
-    result: FloatArray = np.power(np.where(y > 0.0, y, 0.0), 2.0 - power)
+    with np.errstate(divide="ignore", invalid="ignore"):  # outside the domain: an error
+        result: FloatArray = np.power(np.where(y > 0.0, y, 0.0), 2.0 - power)
     return result
 
 

@@ -114,6 +114,9 @@ def _summary(report: Report) -> RenderableType:
         ("null loss", f"{_fmt(report.null_loss)} (a constant prediction from the targets)"),
         ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
     ]
+    if report.loss_params:
+        params = ", ".join(f"{name} = {value:g}" for name, value in report.loss_params.items())
+        rows[0] = (rows[0][0], f"{rows[0][1]} ({params})")
     if report.null_reason is not None:
         rows[-2:] = [("null loss", f"none: {report.null_reason}"), ("D^2", "none")]
     if report.normalized_entropy is not None:
