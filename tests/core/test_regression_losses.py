@@ -82,15 +82,13 @@ def test_domains_are_scikit_learns(loss: str, power: float | None) -> None:
     for y, p in EDGES:
         params = {} if power is None or loss != "tweedie" else {"power": power}
         expected = _sklearn_accepts(loss, power if power is not None else 0.0, y, p)
-        call = lambda: lossctl.evaluate(  # noqa: E731
-            np.array([p, 1.0]), np.array([y, 1.0]), task="regression", loss=loss, **params
-        )
+        args = (np.array([p, 1.0]), np.array([y, 1.0]))
         if expected:
-            report = call()
+            report = lossctl.evaluate(*args, task="regression", loss=loss, **params)
             assert np.isfinite(report.mean_loss), (loss, power, y, p)
         else:
             with pytest.raises(OutsideLossDomain):
-                call()
+                lossctl.evaluate(*args, task="regression", loss=loss, **params)
 
 
 def test_the_domain_error_names_the_file_column_and_row(tmp_path: Path) -> None:
