@@ -13,25 +13,37 @@ names each task's default), and the common tests iterate over it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Literal, Protocol
-
 import numpy as np
-from numpy.typing import NDArray
 
-from lossctl.core import regression as reg
 from lossctl.core.activations import FloatArray, softplus
 from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES
 from lossctl.core.defaults import DEFAULT_EPS
+from lossctl.core.regression import REGRESSION_LOSSES, null_squared
+from lossctl.core.spec import (
+    BoolArray,
+    IntArray,
+    LabelReduction,
+    LossSpec,
+    NullTotals,
+    PredictionKind,
+    SampleLosses,
+    Task,
+    no_clip,
+)
 
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
-
-Task = Literal["binary", "multiclass", "multilabel", "regression"]
-PredictionKind = Literal["probabilities", "logits", "values"]
-LabelReduction = Literal["sum", "mean"]
+__all__ = [
+    "LOSSES",
+    "TASK_LOSS",
+    "BoolArray",
+    "IntArray",
+    "LabelReduction",
+    "LossSpec",
+    "NullTotals",
+    "PredictionKind",
+    "SampleLosses",
+    "Task",
+    "loss_for",
+]
 
 
 def clipped(p: FloatArray, *, eps: float) -> BoolArray:
@@ -107,33 +119,12 @@ def squared_error(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
         return err if err.ndim == 1 else np.mean(err, axis=1)
 
 
-@dataclass(frozen=True)
-class SampleLosses:
-    """Per-sample losses of one chunk, with what the report needs beside them.
-
-    loss : (n_samples,)
-    clipped : (n_samples,) bool, whether clipping changed the sample's loss input
-    per_label : (n_samples, n_labels) for multilabel, else None
-    outside : the rows whose target, and those whose prediction, lie outside the loss's
-        domain (None: no rule for that side; ``outside`` None: the loss has no domain)
-    """
-
-    loss: FloatArray
-    clipped: BoolArray
-    per_label: FloatArray | None = None
-    outside: tuple[BoolArray | None, BoolArray | None] | None = None
-
-
-def _no_clip(n: int) -> BoolArray:
-    return np.zeros(n, dtype=bool)
-
-
 def _binary_elementwise(
     y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float
 ) -> tuple[FloatArray, BoolArray]:
     """The binary cross-entropy of each value, and which values were clipped."""
     if kind == "logits":
-        return sigmoid_binary_cross_entropy(y, pred), _no_clip(pred.shape[0])
+        return sigmoid_binary_cross_entropy(y, pred), no_clip(pred.shape[0])
     mask = clipped(pred, eps=eps)
     rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
     return binary_cross_entropy(y, pred, eps=eps), rows
@@ -172,7 +163,7 @@ def categorical_loss(
     """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits."""
     y_index = y.astype(np.intp, copy=False)
     if kind == "logits":
-        return SampleLosses(softmax_cross_entropy(y_index, pred), _no_clip(pred.shape[0]))
+        return SampleLosses(softmax_cross_entropy(y_index, pred), no_clip(pred.shape[0]))
     was_clipped = clipped(_take_class(pred, y_index), eps=eps)
     return SampleLosses(categorical_cross_entropy(y_index, pred, eps=eps), was_clipped)
 
@@ -180,35 +171,7 @@ def categorical_loss(
 def regression_loss(y: FloatArray, pred: FloatArray, *, kind: PredictionKind) -> SampleLosses:
     """Squared error, averaged over the output columns: y and pred (n,) or (n, K)."""
     loss = squared_error(y.astype(np.float64, copy=False), pred)
-    return SampleLosses(loss, _no_clip(pred.shape[0]))
-
-
-def _rows(mask: BoolArray | None) -> BoolArray | None:
-    if mask is None:
-        return None
-    rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
-    return rows
-
-
-def _regression(
-    elementwise: reg.Elementwise,
-    rules: Callable[..., tuple[str | None, str | None]] | None = None,
-) -> Callable[..., SampleLosses]:
-    """A regression loss of ``elementwise``, averaged over output columns; ``rules(**params)``
-    gives its domain as (target rule, prediction rule)."""
-
-    def fn(y: FloatArray, pred: FloatArray, *, kind: PredictionKind, **params: Any) -> SampleLosses:
-        y = y.astype(np.float64, copy=False)
-        with np.errstate(all="ignore"):  # out of the domain: reported by the state
-            values = elementwise(y, pred, **params)
-        loss = values if values.ndim == 1 else np.mean(values, axis=1)
-        outside = None
-        if rules is not None:
-            target_rule, pred_rule = rules(**params)
-            outside = (_rows(reg.outside(y, target_rule)), _rows(reg.outside(pred, pred_rule)))
-        return SampleLosses(loss, _no_clip(pred.shape[0]), outside=outside)
-
-    return fn
+    return SampleLosses(loss, no_clip(pred.shape[0]))
 
 
 # ----------------------------------------------------------------- null models
@@ -243,180 +206,8 @@ def _null_categorical(totals: NullTotals, **params: object) -> float:
     return float(np.sum(_entropy(totals.class_weights / totals.weight)))
 
 
-def _null_squared(totals: NullTotals, **params: object) -> float:
-    return float(np.mean(totals.m2 / totals.weight))
-
-
-def _null_tweedie(totals: NullTotals, *, power: float) -> float:
-    if power == 0.0:
-        return _null_squared(totals)
-    per_column = reg.tweedie_null(totals.mean, totals.extra / totals.weight, power=power)
-    return float(np.mean(per_column))
-
-
-class NullTotals(Protocol):
-    """What the closed forms of the null models read (``NullState`` provides it)."""
-
-    weight: float
-    class_weights: FloatArray  # multiclass: the weight of each class
-    mean: FloatArray  # the other tasks: the weighted mean of each target column
-    m2: FloatArray  # and its weighted sum of squared deviations
-    extra: FloatArray  # the weighted sum of the loss's null_term of each target column
-
-
 # ------------------------------------------------------------------- registry
 
-
-@dataclass(frozen=True)
-class LossSpec:
-    """One loss lossctl computes: what it serves, the function, and what it says of itself.
-
-    name : the JSON report's ``"loss"``
-    fn : ``fn(y, pred, *, kind, **params) -> SampleLosses``; ``y`` as the task's
-        targets are encoded (class indices for multiclass, 0/1 or values otherwise)
-    params : the options (``EvalOptions`` fields) that ``fn`` takes, by keyword
-    null : the mean loss of the best constant prediction, from the targets' totals;
-        None for a loss without a closed form
-    option : the ``--loss`` name that selects it (see :mod:`lossctl.core.catalogue`)
-    domain : the values it takes, in words ("" for any real values)
-    null_term : ``null_term(y, **params)``, the function of the targets whose weighted
-        sum the null model needs besides their mean (None: none)
-    """
-
-    name: str
-    task: Task
-    activation: str
-    formula: str
-    fn: Callable[..., SampleLosses]
-    params: tuple[str, ...] = ()
-    null: Callable[..., float] | None = None
-    option: str = ""
-    domain: str = ""
-    null_term: Callable[..., FloatArray] | None = field(default=None, repr=False)
-    rules: Callable[..., tuple[str | None, str | None]] | None = field(default=None, repr=False)
-
-    def __call__(
-        self, y: FloatArray | IntArray, pred: FloatArray, *, kind: PredictionKind, **options: Any
-    ) -> SampleLosses:
-        """The per-sample losses, taking from ``options`` the parameters this loss has."""
-        return self.fn(y, pred, kind=kind, **{p: options[p] for p in self.params if p in options})
-
-    def domain_of(self, what: str, **options: Any) -> str:
-        """The rule ``what`` ("target" or "prediction") must follow, in words."""
-        if self.rules is None:
-            return "any real value"
-        rules = self.rules(**{p: options[p] for p in self.params if p in options})
-        return rules[0 if what == "target" else 1] or "any real value"
-
-    def term(self, **options: Any) -> Callable[[FloatArray], FloatArray] | None:
-        """The null model's extra function of the targets, with this loss's parameters."""
-        if self.null_term is None:
-            return None
-        return partial(self.null_term, **{p: options[p] for p in self.params if p in options})
-
-    @property
-    def no_null(self) -> str:
-        """Why there is no null model, in words ("" when there is one)."""
-        return LOSS_NAMES[self.option].no_null if self.null is None else ""
-
-    def null_loss(self, totals: NullTotals, **options: Any) -> float:
-        if self.null is None:
-            return float("nan")
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.null(totals, **{p: options[p] for p in self.params if p in options})
-
-    def describe(self) -> dict[str, Any]:
-        """What ``lossctl losses`` prints."""
-        return {
-            "loss": self.name,
-            "task": self.task,
-            "activation": self.activation,
-            "formula": self.formula,
-            "option": self.option,
-            "params": list(self.params),
-            "domain": self.domain,
-            "null_model": self.null is not None,
-        }
-
-
-def _fixed(power: float) -> Callable[..., float]:
-    return lambda totals, **params: _null_tweedie(totals, power=power)
-
-
-def _spec(
-    option: str,
-    formula: str,
-    elementwise: reg.Elementwise,
-    rules: Callable[..., tuple[str | None, str | None]] | None = None,
-    domain: str = "any real y and y_hat",
-    **more: Any,
-) -> LossSpec:
-    params = LOSS_NAMES[option].params
-    fn = _regression(elementwise, rules)
-    return LossSpec(
-        option,
-        "regression",
-        "identity",
-        formula,
-        fn,
-        params,
-        option=option,
-        domain=domain,
-        rules=rules,
-        **more,
-    )
-
-
-_TWEEDIE = "2 (y^(2-p) / ((1-p)(2-p)) - y y_hat^(1-p) / (1-p) + y_hat^(2-p) / (2-p))"
-
-_REGRESSION = (
-    _spec("mae", "|y - y_hat|", reg.absolute_error),
-    _spec(
-        "huber", "r^2 / 2 if |r| <= delta else delta (|r| - delta / 2),  r = y - y_hat", reg.huber
-    ),
-    _spec(
-        "smooth_l1",
-        "r^2 / (2 beta) if |r| < beta else |r| - beta / 2,  r = y - y_hat",
-        reg.smooth_l1,
-    ),
-    _spec("log_cosh", "log(cosh(y_hat - y))", reg.log_cosh),
-    _spec("quantile", "q (y - y_hat) if y >= y_hat else (1 - q) (y_hat - y)", reg.pinball),
-    _spec(
-        "msle",
-        "(log(1 + y) - log(1 + y_hat))^2",
-        reg.squared_log_error,
-        lambda: ("> -1", "> -1"),
-        "y > -1, y_hat > -1",
-    ),
-    _spec("mape", "|y - y_hat| / max(|y|, 2.22e-16)", reg.absolute_percentage_error),
-    _spec(
-        "poisson",
-        "2 (y log(y / y_hat) - y + y_hat)",
-        reg.poisson_deviance,
-        lambda: (">= 0", "> 0"),
-        "y >= 0, y_hat > 0",
-        null=_fixed(1.0),
-        null_term=partial(reg.tweedie_null_term, power=1.0),
-    ),
-    _spec(
-        "gamma",
-        "2 (log(y_hat / y) + y / y_hat - 1)",
-        reg.gamma_deviance,
-        lambda: ("> 0", "> 0"),
-        "y > 0, y_hat > 0",
-        null=_fixed(2.0),
-        null_term=partial(reg.tweedie_null_term, power=2.0),
-    ),
-    _spec(
-        "tweedie",
-        _TWEEDIE + " (power 0: squared error, 1: poisson, 2: gamma)",
-        reg.tweedie_deviance,
-        reg.tweedie_domain,
-        "power < 0: y_hat > 0; 1 <= power < 2: y >= 0, y_hat > 0; power >= 2: y, y_hat > 0",
-        null=_null_tweedie,
-        null_term=reg.tweedie_null_term,
-    ),
-)
 
 LOSSES: dict[str, LossSpec] = {
     spec.name: spec
@@ -461,11 +252,11 @@ LOSSES: dict[str, LossSpec] = {
             "(y - y_hat)^2, averaged over output columns",
             regression_loss,
             (),
-            _null_squared,
+            null_squared,
             "mse",
             "any real y and y_hat",
         ),
-        *_REGRESSION,
+        *REGRESSION_LOSSES,
     )
 }
 

@@ -1,4 +1,4 @@
-"""The regression losses of ``--loss``: per-value losses, their domains and null models.
+"""The regression losses of ``--loss``: per-value losses, domains, null models, registry entries.
 
 Each function takes ``(y_true, y_pred)`` of the same shape and returns the loss of
 each value (the caller averages over output columns, as ``mse`` does). The
@@ -17,11 +17,15 @@ from the mean and the weighted sum of one more function of the targets,
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lossctl.core.activations import FloatArray
+from lossctl.core.catalogue import LOSS_NAMES
+from lossctl.core.spec import BoolArray, LossSpec, NullTotals, PredictionKind, SampleLosses, no_clip
 
 Elementwise = Callable[..., FloatArray]
 F64_EPS = float(np.finfo(np.float64).eps)
@@ -168,3 +172,123 @@ def tweedie_null(mean: FloatArray, term_mean: FloatArray, *, power: float) -> Fl
     one, two = 1.0 - power, 2.0 - power
     m_two = np.power(mean, two)
     return 2.0 * (term_mean / (one * two) - m_two / one + m_two / two)
+
+
+def null_squared(totals: NullTotals, **params: object) -> float:
+    return float(np.mean(totals.m2 / totals.weight))
+
+
+def _null_tweedie(totals: NullTotals, *, power: float) -> float:
+    if power == 0.0:
+        return null_squared(totals)
+    per_column = tweedie_null(totals.mean, totals.extra / totals.weight, power=power)
+    return float(np.mean(per_column))
+
+
+# ---------------------------------------------------------------------- registry
+
+
+def _rows(mask: BoolArray | None) -> BoolArray | None:
+    if mask is None:
+        return None
+    rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
+    return rows
+
+
+def _regression(
+    elementwise: Elementwise,
+    rules: Callable[..., tuple[str | None, str | None]] | None = None,
+) -> Callable[..., SampleLosses]:
+    """A regression loss of ``elementwise``, averaged over output columns; ``rules(**params)``
+    gives its domain as (target rule, prediction rule)."""
+
+    def fn(y: FloatArray, pred: FloatArray, *, kind: PredictionKind, **params: Any) -> SampleLosses:
+        y = y.astype(np.float64, copy=False)
+        with np.errstate(all="ignore"):  # out of the domain: reported by the state
+            values = elementwise(y, pred, **params)
+        loss = values if values.ndim == 1 else np.mean(values, axis=1)
+        bad = None
+        if rules is not None:
+            target_rule, pred_rule = rules(**params)
+            bad = (_rows(outside(y, target_rule)), _rows(outside(pred, pred_rule)))
+        return SampleLosses(loss, no_clip(pred.shape[0]), outside=bad)
+
+    return fn
+
+
+def _fixed(power: float) -> Callable[..., float]:
+    return lambda totals, **params: _null_tweedie(totals, power=power)
+
+
+def _spec(
+    option: str,
+    formula: str,
+    elementwise: Elementwise,
+    rules: Callable[..., tuple[str | None, str | None]] | None = None,
+    domain: str = "any real y and y_hat",
+    **more: Any,
+) -> LossSpec:
+    params = LOSS_NAMES[option].params
+    fn = _regression(elementwise, rules)
+    return LossSpec(
+        option,
+        "regression",
+        "identity",
+        formula,
+        fn,
+        params,
+        option=option,
+        domain=domain,
+        rules=rules,
+        **more,
+    )
+
+
+_TWEEDIE = "2 (y^(2-p) / ((1-p)(2-p)) - y y_hat^(1-p) / (1-p) + y_hat^(2-p) / (2-p))"
+
+REGRESSION_LOSSES = (
+    _spec("mae", "|y - y_hat|", absolute_error),
+    _spec("huber", "r^2 / 2 if |r| <= delta else delta (|r| - delta / 2),  r = y - y_hat", huber),
+    _spec(
+        "smooth_l1",
+        "r^2 / (2 beta) if |r| < beta else |r| - beta / 2,  r = y - y_hat",
+        smooth_l1,
+    ),
+    _spec("log_cosh", "log(cosh(y_hat - y))", log_cosh),
+    _spec("quantile", "q (y - y_hat) if y >= y_hat else (1 - q) (y_hat - y)", pinball),
+    _spec(
+        "msle",
+        "(log(1 + y) - log(1 + y_hat))^2",
+        squared_log_error,
+        lambda: ("> -1", "> -1"),
+        "y > -1, y_hat > -1",
+    ),
+    _spec("mape", "|y - y_hat| / max(|y|, 2.22e-16)", absolute_percentage_error),
+    _spec(
+        "poisson",
+        "2 (y log(y / y_hat) - y + y_hat)",
+        poisson_deviance,
+        lambda: (">= 0", "> 0"),
+        "y >= 0, y_hat > 0",
+        null=_fixed(1.0),
+        null_term=partial(tweedie_null_term, power=1.0),
+    ),
+    _spec(
+        "gamma",
+        "2 (log(y_hat / y) + y / y_hat - 1)",
+        gamma_deviance,
+        lambda: ("> 0", "> 0"),
+        "y > 0, y_hat > 0",
+        null=_fixed(2.0),
+        null_term=partial(tweedie_null_term, power=2.0),
+    ),
+    _spec(
+        "tweedie",
+        _TWEEDIE + " (power 0: squared error, 1: poisson, 2: gamma)",
+        tweedie_deviance,
+        tweedie_domain,
+        "power < 0: y_hat > 0; 1 <= power < 2: y >= 0, y_hat > 0; power >= 2: y, y_hat > 0",
+        null=_null_tweedie,
+        null_term=tweedie_null_term,
+    ),
+)
