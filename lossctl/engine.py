@@ -114,7 +114,7 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         loss_options={
             "eps": options.eps,
             "label_reduction": options.label_reduction,
-            **options.loss_params,
+            **options.loss_params(plan.pred),
         },
         drop_missing=options.drop_missing,
         head=options.head,
@@ -233,7 +233,7 @@ def _report(
         inputs=_inputs(source, None if comparison is None else _label(o.baseline)),
         summary=result.summary,
         null_loss=result.null_loss,
-        loss_params=o.loss_params,
+        loss_params=o.loss_params(plan.pred),
         null_reason=detection.spec.no_null or None,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,

@@ -105,8 +105,10 @@ class EvalOptions:
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
-    loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power :
-        its parameters (None: their defaults), see :mod:`lossctl.core.catalogue`
+    loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power,
+        gamma, label_smoothing : its parameters (None: their defaults); alpha, pos_weight :
+        one number, one per prediction column, or ``NAME=W,...`` (None: none); see
+        :mod:`lossctl.core.catalogue`
     """
 
     task: str = "auto"
@@ -130,6 +132,10 @@ class EvalOptions:
     beta: float | None = None
     quantile: float | None = None
     power: float | None = None
+    gamma: float | None = None
+    alpha: Any = None
+    pos_weight: Any = None
+    label_smoothing: float | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
@@ -178,13 +184,13 @@ class EvalOptions:
             columns=ColumnSpec(**parts["columns"]), gates=Gates(**parts["gates"]), **parts[""]
         )
 
-    def _params(self) -> dict[str, float | None]:
+    def _params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in LOSS_PARAMS}
 
-    @property
-    def loss_params(self) -> dict[str, float]:
-        """The parameters of ``--loss`` as used (given, or their defaults)."""
-        return loss_params(self.loss, self._params())
+    def loss_params(self, columns: tuple[str, ...]) -> dict[str, object]:
+        """The parameters of ``--loss`` as used (given, or their defaults), for these
+        prediction columns."""
+        return loss_params(self.loss, self._params(), columns)
 
     def replace(self, **changes: Any) -> EvalOptions:
         return dataclasses.replace(self, **changes)
@@ -198,7 +204,16 @@ class EvalOptions:
 
 
 #: The options that are parameters of a loss.
-LOSS_PARAMS = ("delta", "beta", "quantile", "power")
+LOSS_PARAMS = (
+    "delta",
+    "beta",
+    "quantile",
+    "power",
+    "gamma",
+    "alpha",
+    "pos_weight",
+    "label_smoothing",
+)
 
 #: Which part of EvalOptions each flat keyword belongs to ("" for EvalOptions itself).
 _PART: dict[str, str] = {

@@ -38,6 +38,7 @@ from sklearn.metrics import (
 
 import lossctl
 from lossctl.core.losses import LOSSES, loss_for
+from tests import classification_oracles as co
 from tests.cli.helpers import eval_json
 
 N = 60
@@ -102,6 +103,18 @@ def _positive(outputs: int, counts: bool = False) -> Callable[[np.random.Generat
     return make
 
 
+def _maker(task: str, kind: str) -> Callable[[np.random.Generator], Data]:
+    """The data of a classification case: class indices for multiclass."""
+    if task == "binary":
+        return _binary_probs if kind == "probabilities" else _binary_logits
+    if task == "multiclass":
+        pred = _multiclass_probs if kind == "probabilities" else _multiclass_logits
+        return lambda rng: (pred(rng), _index(rng))
+    if kind == "probabilities":
+        return lambda rng: (rng.uniform(0.01, 0.99, (N, K)), _multi_hot(rng))
+    return lambda rng: (_multiclass_logits(rng), _multi_hot(rng))
+
+
 @dataclass(frozen=True)
 class Case:
     """One task x prediction kind: how to make data, and what lossctl should detect."""
@@ -125,10 +138,8 @@ class Case:
 
     @property
     def link(self) -> str | None:
-        """How probabilities follow from logits for this task (None for regression)."""
-        return {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"}.get(
-            self.task
-        )
+        """How probabilities follow from logits for this loss (None: scores or values)."""
+        return None if LOSSES[self.loss].activation == "identity" else ACTIVATION[self.task]
 
 
 CASES = [
@@ -177,6 +188,32 @@ CASES = [
             {"label_reduction": reduction},
         )
         for reduction in ("sum", "mean")
+    ),
+    *(
+        Case(f"{name}-{kind}", task, kind, _maker(task, kind), options)
+        for kind in ("probabilities", "logits")
+        for name, task, options in (
+            ("binary-pos-weight", "binary", {"pos_weight": "2.5"}),
+            (
+                "multilabel-pos-weight",
+                "multilabel",
+                {"pos_weight": "0.5,2,4", "label_reduction": "sum"},
+            ),
+            ("focal-binary", "binary", {"loss": "focal", "gamma": 2.0, "alpha": 0.25}),
+            (
+                "focal-multilabel",
+                "multilabel",
+                {"loss": "focal", "gamma": 1.5, "label_reduction": "mean"},
+            ),
+            ("focal-multiclass", "multiclass", {"loss": "focal", "gamma": 2.0}),
+            (
+                "focal-multiclass-alpha",
+                "multiclass",
+                {"loss": "focal", "gamma": 0.5, "alpha": "0=0.2,1=0.3,2=0.5"},
+            ),
+            ("ce-smoothing", "multiclass", {"label_smoothing": 0.1}),
+            ("hinge", "binary", {"loss": "hinge"}),
+        )
     ),
     Case("regression-single", "regression", "values", _regression(1)),
     Case("regression-multi-output", "regression", "values", _regression(3)),
@@ -242,9 +279,7 @@ def test_cases_cover_the_registry() -> None:
     assert {c.loss for c in CASES} == set(LOSSES) == set(ORACLES)
     for name, spec in LOSSES.items():
         kinds = {c.kind for c in CASES if c.loss == name}
-        assert kinds == (
-            {"values"} if spec.activation == "identity" else {"probabilities", "logits"}
-        )
+        assert kinds == ({"values"} if spec.task == "regression" else {"probabilities", "logits"})
     assert {c.options.get("label_reduction") for c in CASES if c.task == "multilabel"} == {
         "sum",
         "mean",
@@ -260,15 +295,15 @@ def test_task_and_kind_are_detected_without_hints(case: Case, seed: int) -> None
     pred, target = case.make(np.random.default_rng(seed))
     report = _run(case, pred, target)
     assert (report.task, report.prediction_kind) == (case.task, case.kind)
-    assert report.activation == ACTIVATION[case.task]
-    assert report.loss == case.loss == report.to_dict()["loss"]
+    assert report.activation == LOSSES[case.loss].activation
+    assert report.loss == LOSSES[case.loss].label == report.to_dict()["loss"]
     assert report.n_samples == N
     assert report.exit_code == 0
     doc = report.to_dict()
     assert (doc["task"], doc["prediction_kind"], doc["activation"]) == (
         case.task,
         case.kind,
-        ACTIVATION[case.task],
+        LOSSES[case.loss].activation,
     )
     assert doc["detection"]["reasons"]
 
@@ -471,11 +506,15 @@ def _classes(target: np.ndarray) -> np.ndarray:
 
 def _bce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p = _probabilities(case, pred)
+    if "pos_weight" in case.options:
+        return co.weighted_bce(p, target, case.options)
     return np.array([log_loss([y], [q], labels=[0, 1]) for y, q in zip(target, p, strict=True)])
 
 
 def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p, y = _probabilities(case, pred), _classes(target)
+    if "label_smoothing" in case.options:
+        return co.smoothed_ce(p, y, case.options)
     return np.array(
         [log_loss([k], [row], labels=list(range(K))) for k, row in zip(y, p, strict=True)]
     )
@@ -483,15 +522,33 @@ def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _multilabel_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p = _probabilities(case, pred)
+    if "pos_weight" in case.options:
+        return _reduce_labels(case, co.weighted_bce(p, target, case.options))
     per_label = np.array(
         [
             [log_loss([y], [q], labels=[0, 1]) for y, q in zip(ys, ps, strict=True)]
             for ys, ps in zip(target, p, strict=True)
         ]
     )
+    return _reduce_labels(case, per_label)
+
+
+def _reduce_labels(case: Case, per_label: np.ndarray) -> np.ndarray:
     reduce = np.mean if case.options.get("label_reduction") == "mean" else np.sum
     result: np.ndarray = reduce(per_label, axis=1)
     return result
+
+
+def _focal_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    if case.task == "multiclass":
+        return co.softmax_focal(p, _classes(target), case.options)
+    per_label = co.sigmoid_focal(p, target, case.options)
+    return per_label if case.task == "binary" else _reduce_labels(case, per_label)
+
+
+def _hinge_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return co.hinge(pred, target)
 
 
 def _squared_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -550,6 +607,10 @@ ORACLES: dict[str, Oracle] = {
     "categorical_cross_entropy": _ce_oracle,
     "multilabel_log_loss": _multilabel_oracle,
     "squared_error": _squared_oracle,
+    "focal": _focal_oracle,
+    "focal:multilabel": _focal_oracle,
+    "focal:multiclass": _focal_oracle,
+    "hinge": _hinge_oracle,
     "mae": _per_sample(mean_absolute_error),
     "huber": _closed_form(_huber),
     "smooth_l1": _closed_form(_smooth_l1),
@@ -578,11 +639,19 @@ def test_losses_and_mean_equal_the_oracle(case: Case, seed: int) -> None:
 
 
 def _constant(case: Case, target: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The best constant prediction, in the form of the case's predictions."""
+    """The best constant prediction, in the form of the case's predictions: the rates,
+    ``(1 - s) rates + s / K`` with label smoothing, ``W pi / (W pi + 1 - pi)`` with
+    ``pos_weight``, the score -1 or +1 of the hinge loss, the mean."""
     if case.task == "multiclass":
         rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
-        return np.tile(rate, (N, 1))
+        s = case.options.get("label_smoothing", 0.0)
+        return np.tile((1.0 - s) * rate + s / K, (N, 1))
     mean = np.average(target.reshape(N, -1), axis=0, weights=w)
+    if "pos_weight" in case.options:
+        pw = co.per_column(case.options["pos_weight"], mean.size)
+        mean = pw * mean / (pw * mean + 1.0 - mean)
+    if case.loss == "hinge":
+        mean = np.where(mean > 0.5, 1.0, -1.0)
     return np.tile(mean, (N, 1)).reshape(target.shape).astype(np.float64)
 
 
@@ -621,8 +690,11 @@ def test_the_command_line_reports_what_the_library_does(
     doc = eval_json(*args)
     library = lossctl.evaluate(*args[:2], **case.options).to_dict()
     assert doc == library
-    assert doc["loss"] == case.loss
-    assert doc["loss_params"] == {
-        k: v for k, v in case.options.items() if k not in ("loss", "label_reduction")
-    }
+    assert doc["loss"] == LOSSES[case.loss].label
+    expected = {k: v for k, v in case.options.items() if k not in ("loss", "label_reduction")}
+    for name in ("pos_weight", "alpha"):
+        if isinstance(expected.get(name), str):
+            values = [float(v.split("=")[-1]) for v in expected[name].split(",")]
+            expected[name] = values[0] if len(values) == 1 else values
+    assert doc["loss_params"] == expected
     assert doc["mean_loss"] == pytest.approx(np.mean(ORACLES[case.loss](case, pred, target)))

@@ -169,6 +169,8 @@ class LossChoice(str, Enum):
     """The ``--loss`` names (``lossctl.core.catalogue.LOSS_NAMES``)."""
 
     bce = "bce"
+    focal = "focal"
+    hinge = "hinge"
     ce = "ce"
     mse = "mse"
     mae = "mae"
@@ -220,6 +222,36 @@ Power = Annotated[
     typer.Option(
         "--power",
         help="--loss tweedie: the power of the deviance (default 0; <= 0 or >= 1).",
+        rich_help_panel=LOSS,
+    ),
+]
+Gamma = Annotated[
+    float | None,
+    typer.Option(
+        "--gamma", help="--loss focal: the focusing power (default 2; >= 0).", rich_help_panel=LOSS
+    ),
+]
+Alpha = Annotated[
+    str | None,
+    typer.Option(
+        "--alpha",
+        help="--loss focal: weight of the positives in [0, 1] (multiclass: NAME=W,... per class).",
+        rich_help_panel=LOSS,
+    ),
+]
+PosWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--pos-weight",
+        help="bce: weight of the positive term (> 0; multilabel: W1,W2,... or NAME=W,...).",
+        rich_help_panel=LOSS,
+    ),
+]
+LabelSmoothing = Annotated[
+    float | None,
+    typer.Option(
+        "--label-smoothing",
+        help="ce: the target becomes (1 - s) one-hot + s / K (default 0; in [0, 1]).",
         rich_help_panel=LOSS,
     ),
 ]

@@ -35,7 +35,20 @@ PARAMS: dict[str, Param] = {
     "beta": Param(1.0, lambda v: v >= 0.0, ">= 0 (0 is the absolute error)"),
     "quantile": Param(0.5, lambda v: 0.0 < v < 1.0, "in (0, 1)"),
     "power": Param(0.0, lambda v: v <= 0.0 or v >= 1.0, "<= 0 or >= 1"),
+    "gamma": Param(2.0, lambda v: v >= 0.0, ">= 0"),
+    "label_smoothing": Param(0.0, lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
 }
+
+#: Parameters with a value per prediction column (``W`` for all, ``W1,W2,...`` in the
+#: columns' order, or ``NAME=W,...``), with their range; left out, no such weighting.
+PER_COLUMN: dict[str, Param] = {
+    "pos_weight": Param(1.0, lambda v: v > 0.0, "> 0"),
+    "alpha": Param(math.nan, lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
+}
+
+
+#: Every loss parameter's name.
+LOSS_PARAMETERS = (*PARAMS, *PER_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,14 @@ _MEDIAN = "its best constant is a quantile of the targets, which a streaming pas
 _NO_FORM = "its best constant prediction has no closed form over the targets' totals"
 
 LOSS_NAMES: dict[str, LossName] = {
-    "bce": LossName(("binary", "multilabel")),
-    "ce": LossName(("multiclass",)),
+    "bce": LossName(("binary", "multilabel"), ("pos_weight",)),
+    "focal": LossName(
+        ("binary", "multilabel", "multiclass"),
+        ("gamma", "alpha"),
+        "the best constant prediction of the focal loss has no closed form",
+    ),
+    "hinge": LossName(("binary",)),
+    "ce": LossName(("multiclass",), ("label_smoothing",)),
     "mse": LossName(REGRESSION),
     "mae": LossName(REGRESSION, (), _MEDIAN),
     "huber": LossName(REGRESSION, ("delta",), _NO_FORM),
@@ -79,7 +98,7 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def check_loss(loss: str | None, params: Mapping[str, float | None], min_d2: object) -> None:
+def check_loss(loss: str | None, params: Mapping[str, object], min_d2: object) -> None:
     """The checks that need no data: a known loss, parameters in range and of that loss,
     and a null model for ``--min-d2``."""
     if loss is not None and loss not in LOSS_NAMES:
@@ -87,6 +106,9 @@ def check_loss(loss: str | None, params: Mapping[str, float | None], min_d2: obj
     for name, value in params.items():
         if value is None:
             continue
+        _check_owner(name, loss)
+        if name in PER_COLUMN:
+            continue  # checked with the columns' names (see per_column)
         param = PARAMS[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidOption(f"{_option(name)} {value!r} is not a number")
@@ -95,13 +117,6 @@ def check_loss(loss: str | None, params: Mapping[str, float | None], min_d2: obj
                 f"{_option(name)} {value:g} is out of range",
                 hint=f"Give a value {param.range}",
             )
-        owners = [n for n, spec in LOSS_NAMES.items() if name in spec.params]
-        if loss is None or name not in LOSS_NAMES[loss].params:
-            chosen = f"--loss {loss}" if loss is not None else "the default loss"
-            raise ParameterWithoutLoss(
-                f"{_option(name)} is a parameter of --loss {' or '.join(owners)}, not of {chosen}",
-                hint=f"Leave {_option(name)} out, or add --loss {owners[0]}",
-            )
     if loss is not None and min_d2 is not None and LOSS_NAMES[loss].no_null:
         raise NoNullModel(
             f"--min-d2 needs a null model, and --loss {loss} has none: {LOSS_NAMES[loss].no_null}",
@@ -109,12 +124,87 @@ def check_loss(loss: str | None, params: Mapping[str, float | None], min_d2: obj
         )
 
 
-def loss_params(loss: str | None, params: Mapping[str, float | None]) -> dict[str, float]:
-    """The parameters of ``loss`` as used: given, or their defaults."""
-    if loss is None:
-        return {}
-    used = {}
-    for name in LOSS_NAMES[loss].params:
+def _check_owner(name: str, loss: str | None, task: str | None = None) -> None:
+    """``name`` must be a parameter of ``loss``; of the task's default loss when ``loss`` is
+    None (of any default loss while the task is not known)."""
+    if loss is not None:
+        fits = name in LOSS_NAMES[loss].params
+    elif task is not None:
+        fits = name in LOSS_NAMES[DEFAULT_LOSS[task]].params
+    else:
+        fits = any(name in LOSS_NAMES[d].params for d in DEFAULT_LOSS.values())
+    if fits:
+        return
+    owners = [n for n, spec in LOSS_NAMES.items() if name in spec.params]
+    chosen = f"--loss {loss}" if loss is not None else "the default loss"
+    if loss is None and task is not None:
+        chosen += f" of {task} targets ({DEFAULT_LOSS[task]})"
+    raise ParameterWithoutLoss(
+        f"{_option(name)} is a parameter of --loss {' or '.join(owners)}, not of {chosen}",
+        hint=f"Leave {_option(name)} out, or add --loss {owners[0]}",
+    )
+
+
+def check_task_params(loss: str | None, task: str, given: tuple[str, ...]) -> None:
+    """Once the task is known: the parameters given belong to the loss computed."""
+    for name in given:
+        _check_owner(name, loss, task)
+
+
+def per_column(name: str, value: object, columns: tuple[str, ...]) -> tuple[float, ...]:
+    """A :data:`PER_COLUMN` parameter as one value per column: ``2``, ``"2"``, ``"1,2,3"``,
+    ``[1, 2, 3]``, ``"a=1,b=2,c=3"`` or ``{"a": 1, ...}`` (every column named)."""
+    option, param = _option(name), PER_COLUMN[name]
+    hint = f"Give one number, one per column ({', '.join(columns)}), or NAME=W for each"
+    if isinstance(value, dict):
+        items: list[str] = [f"{k}={v}" for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [str(v) for v in value]
+    else:
+        items = [part.strip() for part in str(value).split(",") if part.strip()]
+    try:
+        if items and all("=" in item for item in items):
+            named = {k.strip(): float(v) for k, v in (item.split("=", 1) for item in items)}
+            unknown = [k for k in named if k not in columns]
+            if unknown or len(named) != len(columns):
+                which = unknown[0] if unknown else next(c for c in columns if c not in named)
+                what = "is not a prediction column" if unknown else "is not given a value"
+                raise InvalidOption(f"{option}: {which!r} {what}", hint=hint)
+            values = tuple(named[c] for c in columns)
+        else:
+            values = tuple(float(item) for item in items)
+    except ValueError:
+        raise InvalidOption(f"{option} {value!r} is not a list of numbers", hint=hint) from None
+    if len(values) == 1:
+        values = values * len(columns)
+    if len(values) != len(columns):
+        raise InvalidOption(
+            f"{option} gives {len(values)} values for {len(columns)} columns", hint=hint
+        )
+    for v in values:
+        if math.isnan(v) or not param.ok(v):
+            raise InvalidOption(
+                f"{option} {v:g} is out of range", hint=f"Give values {param.range}"
+            )
+    return values
+
+
+def loss_params(
+    loss: str | None, params: Mapping[str, object], columns: tuple[str, ...]
+) -> dict[str, object]:
+    """The parameters of ``loss`` as used: given, or their defaults; of the default loss, the
+    ones given. A per-column parameter is one number for one column, else a list; left out,
+    it is left out."""
+    names = LOSS_NAMES[loss].params if loss is not None else tuple(PARAMS) + tuple(PER_COLUMN)
+    used: dict[str, object] = {}
+    for name in names:
         value = params.get(name)
-        used[name] = PARAMS[name].default if value is None else float(value)
+        if name in PER_COLUMN:
+            if value is not None:
+                values = per_column(name, value, columns)
+                used[name] = values[0] if len(values) == 1 else list(values)
+        elif value is not None:
+            used[name] = float(value)  # type: ignore[arg-type]
+        elif loss is not None:
+            used[name] = PARAMS[name].default
     return used

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossctl.core import classification as cls
 from lossctl.core.activations import FloatArray, softplus
 from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES
 from lossctl.core.defaults import DEFAULT_EPS
@@ -131,9 +132,17 @@ def _binary_elementwise(
 
 
 def binary_loss(
-    y: FloatArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+    y: FloatArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float = DEFAULT_EPS,
+    pos_weight: object = None,
 ) -> SampleLosses:
-    """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit."""
+    """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit;
+    ``pos_weight`` weighs the positive term (PyTorch ``BCEWithLogitsLoss(pos_weight=)``)."""
+    if pos_weight is not None:
+        return cls.weighted_bce(y, pred, kind=kind, eps=eps, pos_weight=pos_weight)
     loss, was_clipped = _binary_elementwise(y.astype(np.float64, copy=False), pred, kind, eps)
     return SampleLosses(loss, was_clipped)
 
@@ -145,12 +154,23 @@ def multilabel_loss(
     kind: PredictionKind,
     eps: float = DEFAULT_EPS,
     label_reduction: LabelReduction = "sum",
+    pos_weight: object = None,
 ) -> SampleLosses:
     """The binary cross-entropy of each label, summed (or averaged) over labels.
 
     y, pred : (n, L); one label is still a matrix of labels
+    pos_weight : one weight of the positive term per label, or None
     """
     n = pred.shape[0]
+    if pos_weight is not None:
+        return cls.weighted_bce(
+            y.reshape(n, -1),
+            pred.reshape(n, -1),
+            kind=kind,
+            eps=eps,
+            pos_weight=pos_weight,
+            label_reduction=label_reduction,
+        )
     y = y.astype(np.float64, copy=False).reshape(n, -1)
     per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps)
     reduce = np.sum if label_reduction == "sum" else np.mean
@@ -158,9 +178,19 @@ def multilabel_loss(
 
 
 def categorical_loss(
-    y: IntArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+    y: IntArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float = DEFAULT_EPS,
+    label_smoothing: float = 0.0,
 ) -> SampleLosses:
-    """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits."""
+    """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits;
+    with ``label_smoothing`` s, against the target ``(1 - s) onehot(y) + s / K``."""
+    if label_smoothing:
+        return cls.smoothed_cross_entropy(
+            y, pred, kind=kind, eps=eps, label_smoothing=label_smoothing
+        )
     y_index = y.astype(np.intp, copy=False)
     if kind == "logits":
         return SampleLosses(softmax_cross_entropy(y_index, pred), no_clip(pred.shape[0]))
@@ -191,23 +221,7 @@ def binary_entropies(mean: FloatArray) -> FloatArray:
     return _entropy(mean) + _entropy(1.0 - mean)
 
 
-def _null_binary(totals: NullTotals, **params: object) -> float:
-    return float(np.sum(binary_entropies(totals.mean)))
-
-
-def _null_multilabel(
-    totals: NullTotals, *, label_reduction: str = "sum", **params: object
-) -> float:
-    per_label = binary_entropies(totals.mean)
-    return float(np.sum(per_label) if label_reduction == "sum" else np.mean(per_label))
-
-
-def _null_categorical(totals: NullTotals, **params: object) -> float:
-    return float(np.sum(_entropy(totals.class_weights / totals.weight)))
-
-
 # ------------------------------------------------------------------- registry
-
 
 LOSSES: dict[str, LossSpec] = {
     spec.name: spec
@@ -216,10 +230,10 @@ LOSSES: dict[str, LossSpec] = {
             "binary_cross_entropy",
             "binary",
             "sigmoid",
-            "-(y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits",
+            "-(W y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits, W = --pos-weight",
             binary_loss,
-            ("eps",),
-            _null_binary,
+            ("eps", "pos_weight"),
+            cls.null_bce,
             "bce",
             "y in {0, 1}; p in [0, 1] (clipped to [eps, 1 - eps]) or any logit",
         ),
@@ -227,10 +241,11 @@ LOSSES: dict[str, LossSpec] = {
             "categorical_cross_entropy",
             "multiclass",
             "softmax",
-            "-log p[y],  p = softmax(z) for logits",
+            "-log p[y] ((1 - s) (-log p[y]) + (s / K) sum_k (-log p_k) with --label-smoothing s),"
+            "  p = softmax(z) for logits",
             categorical_loss,
-            ("eps",),
-            _null_categorical,
+            ("eps", "label_smoothing"),
+            cls.null_smoothed,
             "ce",
             "y a class; p rows in [0, 1] (p[y] clipped to [eps, 1 - eps]) or any logits",
         ),
@@ -240,8 +255,8 @@ LOSSES: dict[str, LossSpec] = {
             "sigmoid",
             "sum over labels of the binary cross-entropy (mean with --label-reduction mean)",
             multilabel_loss,
-            ("eps", "label_reduction"),
-            _null_multilabel,
+            ("eps", "label_reduction", "pos_weight"),
+            cls.null_bce,
             "bce",
             "y in {0, 1} per label; p in [0, 1] (clipped) or any logits",
         ),
@@ -256,6 +271,7 @@ LOSSES: dict[str, LossSpec] = {
             "mse",
             "any real y and y_hat",
         ),
+        *cls.CLASSIFICATION_LOSSES,
         *REGRESSION_LOSSES,
     )
 }
@@ -279,7 +295,4 @@ def loss_for(option: str | None, task: str) -> LossSpec | None:
 
 
 assert {spec.option for spec in LOSSES.values()} == set(LOSS_NAMES)
-assert all(
-    spec.params == LOSS_NAMES[spec.option].params or spec.option in DEFAULT_LOSS.values()
-    for spec in LOSSES.values()
-)
+assert all(set(LOSS_NAMES[spec.option].params) <= set(spec.params) for spec in LOSSES.values())

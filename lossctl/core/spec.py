@@ -58,7 +58,7 @@ class NullTotals(Protocol):
 class LossSpec:
     """One loss lossctl computes: what it serves, the function, and what it says of itself.
 
-    name : the JSON report's ``"loss"``
+    name : the key of the registry, and the JSON report's ``"loss"`` (see ``label``)
     fn : ``fn(y, pred, *, kind, **params) -> SampleLosses``; ``y`` as the task's
         targets are encoded (class indices for multiclass, 0/1 or values otherwise)
     params : the options (``EvalOptions`` fields) that ``fn`` takes, by keyword
@@ -81,6 +81,13 @@ class LossSpec:
     domain: str = ""
     null_term: Callable[..., FloatArray] | None = field(default=None, repr=False)
     rules: Callable[..., tuple[str | None, str | None]] | None = field(default=None, repr=False)
+    report_as: str = ""
+
+    @property
+    def label(self) -> str:
+        """The JSON report's ``"loss"``: the name, or the ``--loss`` name of a loss that
+        serves several tasks under one name (``focal``)."""
+        return self.report_as or self.name
 
     def __call__(
         self, y: FloatArray | IntArray, pred: FloatArray, *, kind: PredictionKind, **options: Any
@@ -115,7 +122,7 @@ class LossSpec:
     def describe(self) -> dict[str, Any]:
         """What ``lossctl losses`` prints."""
         return {
-            "loss": self.name,
+            "loss": self.label,
             "task": self.task,
             "activation": self.activation,
             "formula": self.formula,

@@ -24,6 +24,7 @@ import numpy as np
 from lossctl.core.accumulate import LossAccumulator
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.bootstrap import PairedBuckets
+from lossctl.core.catalogue import LOSS_PARAMETERS
 from lossctl.core.chunk import (
     Chunk,
     EvalResult,
@@ -326,6 +327,7 @@ class EvalState:
             kind=self.setup.kind,
             pos_label=self.setup.pos_label,
             loss=self.setup.loss,
+            params=tuple(name for name in self.setup.loss_options if name in LOSS_PARAMETERS),
         )
 
     def check(self, pred_side: Side, target_side: Side) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.binary import binary_targets, pos_label_needed, two_values
-from lossctl.core.catalogue import LOSS_NAMES
+from lossctl.core.catalogue import LOSS_NAMES, check_task_params
 from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
 from lossctl.core.losses import TASK_LOSS, IntArray, LossSpec, PredictionKind, Task, loss_for
 from lossctl.core.profiles import (
@@ -84,8 +84,8 @@ class Detection:
 
     @property
     def loss(self) -> str:
-        """The name of the loss, a key of :data:`lossctl.core.losses.LOSSES`."""
-        return self.spec.name
+        """The name of the loss, as the report gives it (:attr:`LossSpec.label`)."""
+        return self.spec.label
 
     @property
     def activation(self) -> str:
@@ -107,13 +107,15 @@ def decide(
     kind: PredictionKind | None = None,
     pos_label: str | None = None,
     loss: str | None = None,
+    params: tuple[str, ...] = (),
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
     ``task`` and ``kind`` override the rules; a contradiction between them and
     the data is an input error that names the file, the column and the row.
     ``pos_label`` names the value of binary targets that is the positive class;
-    ``loss`` the ``--loss`` chosen, which must serve the task.
+    ``loss`` the ``--loss`` chosen, which must serve the task, and ``params`` the names
+    of the loss parameters given, which must be its own (or the default loss's).
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
@@ -126,10 +128,13 @@ def decide(
             hint="Leave --pos-label out, or pick one prediction and one target column",
         )
     _check_loss(loss, chosen, task)
+    check_task_params(loss, chosen, params)
     if loss is not None:
         reasons.append(f"loss {loss} set by --loss")
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
     if chosen == "binary":
+        if loss == "hinge" and task == "binary" and pos_label is None:
+            pos_label = _plus_one(targets.columns[0])
         encoding, positive = binary_targets(targets.columns[0], pos_label, target_side, reasons)
         return Detection(
             chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive, loss_choice=loss
@@ -138,6 +143,14 @@ def decide(
     return Detection(
         chosen, prediction_kind, encoding, tuple(reasons), class_names=names, loss_choice=loss
     )
+
+
+def _plus_one(column: TargetColumnProfile) -> str | None:
+    """Hinge targets of -1 and +1: the value that is the positive class, "1"."""
+    if not two_values(column):
+        return None
+    numbers = {as_number(str(v)) for v in column.values}
+    return "1" if numbers == {-1.0, 1.0} else None
 
 
 def _check_loss(loss: str | None, chosen: Task, task: str) -> None:

@@ -143,7 +143,7 @@ class Report:
     ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
-    loss_params: dict[str, float] = field(default_factory=dict)
+    loss_params: dict[str, object] = field(default_factory=dict)
     null_reason: str | None = None
 
     @property

@@ -106,6 +106,12 @@ def _panel(rows: list[tuple[str, str]], version: str) -> RenderableType:
     return Panel(grid, title=f"lossctl {version}", title_align="left", expand=False)
 
 
+def _param(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_param(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _summary(report: Report) -> RenderableType:
     i = report.inputs
     rows = [
@@ -115,7 +121,7 @@ def _summary(report: Report) -> RenderableType:
         ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
     ]
     if report.loss_params:
-        params = ", ".join(f"{name} = {value:g}" for name, value in report.loss_params.items())
+        params = ", ".join(f"{name} = {_param(v)}" for name, v in report.loss_params.items())
         rows[0] = (rows[0][0], f"{rows[0][1]} ({params})")
     if report.null_reason is not None:
         rows[-2:] = [("null loss", f"none: {report.null_reason}"), ("D^2", "none")]
