@@ -48,11 +48,19 @@ REL = 1e-12
 N_BOOTSTRAP = 200
 #: The regression losses drawn (None: mse), their parameters, and those that need targets
 #: and predictions of their domain (made > 0).
-LOSSES = [None, "mae", "huber", "quantile", "poisson", "gamma", "tweedie"]
-LOSS_PARAMS: dict[str | None, dict[str, float]] = {
+LOSSES: dict[str, list[str | None]] = {
+    "regression": [None, "mae", "huber", "quantile", "poisson", "gamma", "tweedie"],
+    "binary": [None, "pos_weight", "focal", "hinge"],
+    "multilabel": [None, "pos_weight", "focal"],
+    "multiclass": [None, "label_smoothing", "focal"],
+}
+LOSS_PARAMS: dict[str | None, dict[str, Any]] = {
     "huber": {"delta": 1.5},
     "quantile": {"quantile": 0.3},
     "tweedie": {"power": 1.5},
+    "focal": {"gamma": 1.5},
+    "pos_weight": {"pos_weight": 2.5},
+    "label_smoothing": {"label_smoothing": 0.2},
 }
 POSITIVE = ("poisson", "gamma", "tweedie")
 
@@ -88,7 +96,8 @@ class Scenario:
     fault: str
     told: bool  # a second pass, told the detection
     explicit: bool  # --task and --from-probs/--from-logits given
-    loss: str | None  # regression: --loss (the deviances on targets of their domain)
+    loss: str | None  # --loss (the deviances on targets of their domain), or a parameter
+    # of the default loss ("pos_weight", "label_smoothing"); see LOSS_OPTIONS
     split: Split
     base_split: Split
 
@@ -132,7 +141,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         fault=fault,
         told=draw(st.booleans()),
         explicit=draw(st.booleans()),
-        loss=draw(st.sampled_from(LOSSES)) if task == "regression" else None,
+        loss=draw(st.sampled_from(LOSSES[task])),
         split=draw(splits(n)),
         base_split=draw(splits(n)),
     )
@@ -159,7 +168,7 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[Inputs, Setup, Setup]
         "target_names": inputs.target_names,
         "task": sc.task if sc.explicit else "auto",
         "kind": sc.kind if sc.explicit and sc.kind != "values" else None,
-        "loss": sc.loss,
+        "loss": sc.loss if sc.loss not in ("pos_weight", "label_smoothing") else None,
         "loss_options": {
             "eps": DEFAULT_EPS,
             "label_reduction": sc.label_reduction,
