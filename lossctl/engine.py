@@ -114,6 +114,7 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         loss_options={
             "eps": options.eps,
             "label_reduction": options.label_reduction,
+            "compat": options.compat,
             **options.loss_params(plan.pred),
         },
         drop_missing=options.drop_missing,
@@ -234,6 +235,7 @@ def _report(
         summary=result.summary,
         null_loss=result.null_loss,
         loss_params=o.loss_params(plan.pred),
+        compat=o.compat,
         null_reason=detection.spec.no_null or None,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,

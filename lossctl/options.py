@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lossctl.core.catalogue import check_loss, loss_params
+from lossctl.core.catalogue import COMPAT_EPS, check_compat, check_loss, loss_params
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.errors import (
     BothStdin,
@@ -98,7 +98,10 @@ class EvalOptions:
     pos_label : the target value that is the positive class of binary targets (text; a
         number or a bool is taken as its text: ``1`` -> ``"1"``, ``True`` -> ``"True"``)
     eps : probabilities are clipped to ``[eps, 1 - eps]``
-    label_reduction : multilabel, ``"sum"`` (the default) or ``"mean"`` over labels
+    label_reduction : multilabel, ``"sum"`` or ``"mean"`` over labels (None: "sum", or
+        "mean" under ``compat`` torch, keras or kaggle)
+    compat : whose convention to follow with probabilities: ``"sklearn"`` (the default),
+        ``"torch"``, ``"keras"`` or ``"kaggle"`` (see :mod:`lossctl.core.compat`)
     drop_missing : drop rows with a missing value instead of failing
     baseline : another model's predictions, compared with a paired bootstrap of
         ``n_bootstrap`` resamples from ``seed``
@@ -116,7 +119,7 @@ class EvalOptions:
     pos_label: Any = None
     columns: ColumnSpec = field(default_factory=ColumnSpec)
     eps: float = DEFAULT_EPS
-    label_reduction: str = "sum"
+    label_reduction: str | None = None
     drop_missing: bool = False
     encoding: str = "utf-8"
     no_header: bool = False
@@ -136,20 +139,23 @@ class EvalOptions:
     alpha: Any = None
     pos_weight: Any = None
     label_smoothing: float | None = None
+    compat: str = "sklearn"
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
             raise UnknownTask(
                 f"unknown task {self.task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}"
             )
-        if not 0.0 < self.eps < 0.5:
+        own_eps = self.compat != "sklearn" and self.eps == COMPAT_EPS.get(self.compat)
+        if not 0.0 < self.eps < 0.5 and not own_eps:
             raise InvalidOption(
                 f"--eps {self.eps} is not in (0, 0.5)", hint="The default is 2.22e-16"
             )
-        if self.label_reduction not in ("sum", "mean"):
+        if self.label_reduction not in ("sum", "mean", None):
             raise InvalidOption(
                 f"unknown --label-reduction {self.label_reduction!r}", hint="Use sum or mean"
             )
+        self._apply_compat()
         if self.chunk_rows < 1 or self.head < 0 or self.worst < 0:
             raise InvalidOption("--chunk-rows must be >= 1, --head and --worst >= 0")
         if self.n_bootstrap < 1:
@@ -183,6 +189,29 @@ class EvalOptions:
         return cls(
             columns=ColumnSpec(**parts["columns"]), gates=Gates(**parts["gates"]), **parts[""]
         )
+
+    def _apply_compat(self) -> None:
+        """``--compat``: its eps and multilabel reduction, which --eps and --label-reduction
+        may not contradict."""
+        check_compat(self.compat, self.loss)
+        reduction = "sum" if self.compat == "sklearn" else "mean"
+        given = self.label_reduction
+        if self.compat != "sklearn" and given is not None and given != reduction:
+            raise ConflictingOptions(
+                f"--compat {self.compat} reduces multilabel losses by their {reduction}, "
+                f"and --label-reduction says {self.label_reduction}",
+                hint="Give one of them",
+            )
+        if self.label_reduction is None:
+            object.__setattr__(self, "label_reduction", reduction)
+        if self.compat != "sklearn":
+            if self.eps not in (DEFAULT_EPS, COMPAT_EPS[self.compat]):
+                raise ConflictingOptions(
+                    f"--compat {self.compat} clips probabilities its own way, and --eps says "
+                    f"{self.eps:g}",
+                    hint="Give one of them",
+                )
+            object.__setattr__(self, "eps", COMPAT_EPS[self.compat])
 
     def _params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in LOSS_PARAMS}

@@ -156,10 +156,10 @@ Eps = Annotated[
     float, typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS)
 ]
 LabelReduction = Annotated[
-    Reduction,
+    Reduction | None,
     typer.Option(
         "--label-reduction",
-        help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
+        help="Multilabel: sum the per-label losses (default), or average them (PyTorch/Keras).",
         rich_help_panel=NUMERICS,
     ),
 ]
@@ -253,6 +253,24 @@ LabelSmoothing = Annotated[
         "--label-smoothing",
         help="ce: the target becomes (1 - s) one-hot + s / K (default 0; in [0, 1]).",
         rich_help_panel=LOSS,
+    ),
+]
+
+
+class CompatChoice(str, Enum):
+    sklearn = "sklearn"
+    torch = "torch"
+    keras = "keras"
+    kaggle = "kaggle"
+
+
+Compat = Annotated[
+    CompatChoice,
+    typer.Option(
+        "--compat",
+        help="Reproduce this library's numbers on probabilities (clip, clamp, rescaling, "
+        "multilabel mean).",
+        rich_help_panel=NUMERICS,
     ),
 ]
 ChunkRows = Annotated[

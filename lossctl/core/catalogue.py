@@ -16,7 +16,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lossctl.errors import InvalidOption, NoNullModel, ParameterWithoutLoss, UnknownLoss
+from lossctl.errors import (
+    CompatLacksLoss,
+    InvalidOption,
+    NoNullModel,
+    ParameterWithoutLoss,
+    UnknownLoss,
+)
 
 REGRESSION = ("regression",)
 
@@ -94,6 +100,32 @@ DEFAULT_LOSS: dict[str, str] = {
 }
 
 
+#: ``--compat``: the losses each library has (sklearn: every loss; lossctl's default), and
+#: the clip and multilabel reduction of its convention (see lossctl.core.compat).
+COMPAT_LOSSES: dict[str, tuple[str, ...]] = {
+    "sklearn": tuple(LOSS_NAMES),
+    "torch": ("bce", "ce", "focal", "mse", "mae", "huber", "smooth_l1"),
+    "keras": ("bce", "ce", "hinge", "mse", "mae", "huber", "log_cosh"),
+    "kaggle": ("bce", "ce"),
+}
+COMPAT_EPS = {"torch": 0.0, "keras": 1e-7, "kaggle": 1e-15}
+
+
+def check_compat(compat: str, loss: str | None, task: str | None = None) -> None:
+    """``--compat`` must have the loss (the task's default loss when ``loss`` is None and
+    the task is known)."""
+    if compat not in COMPAT_LOSSES:
+        raise InvalidOption(
+            f"unknown --compat {compat!r}", hint=f"Use one of: {', '.join(COMPAT_LOSSES)}"
+        )
+    name = loss if loss is not None else DEFAULT_LOSS.get(task or "")
+    if name is not None and name not in COMPAT_LOSSES[compat]:
+        raise CompatLacksLoss(
+            f"--compat {compat} has no {name} loss",
+            hint=f"Its losses are {', '.join(COMPAT_LOSSES[compat])}; or leave out --compat",
+        )
+
+
 def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -145,10 +177,14 @@ def _check_owner(name: str, loss: str | None, task: str | None = None) -> None:
     )
 
 
-def check_task_params(loss: str | None, task: str, given: tuple[str, ...]) -> None:
-    """Once the task is known: the parameters given belong to the loss computed."""
+def check_task_params(
+    loss: str | None, task: str, given: tuple[str, ...], compat: str = "sklearn"
+) -> None:
+    """Once the task is known: the parameters given belong to the loss computed, which
+    ``--compat`` has."""
     for name in given:
         _check_owner(name, loss, task)
+    check_compat(compat, loss, task)
 
 
 def per_column(name: str, value: object, columns: tuple[str, ...]) -> tuple[float, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lossctl.core.activations import FloatArray, softplus
+from lossctl.core.compat import CONVENTIONS, binary_neg_logs, class_neg_log, log_probs
 from lossctl.core.spec import (
     BoolArray,
     IntArray,
@@ -36,11 +37,13 @@ def _clipped_rows(p: FloatArray, eps: float) -> BoolArray:
 
 
 def _log_sigmoids(
-    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float
+    pred: FloatArray, kind: PredictionKind, eps: float, compat: str
 ) -> tuple[FloatArray, FloatArray, BoolArray]:
     """``(-log p, -log(1 - p))`` of each value, and the rows clipped."""
     if kind == "logits":
         return softplus(-pred), softplus(pred), no_clip(pred.shape[0])
+    if compat != "sklearn":
+        return binary_neg_logs(pred, CONVENTIONS[compat])
     pc = np.clip(pred, eps, 1.0 - eps)
     return -np.log(pc), -np.log1p(-pc), _clipped_rows(pred, eps)
 
@@ -62,11 +65,12 @@ def weighted_bce(
     eps: float,
     pos_weight: Any = None,
     label_reduction: LabelReduction | None = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """``-(W y log p + (1 - y) log(1 - p))`` per label (PyTorch ``BCEWithLogitsLoss``);
     ``pos_weight`` W: one per label (None: 1)."""
     y = y.astype(np.float64, copy=False).reshape(pred.shape)
-    pos, neg, was_clipped = _log_sigmoids(y, pred, kind, eps)
+    pos, neg, was_clipped = _log_sigmoids(pred, kind, eps, compat)
     w = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
     per_label = np.where(y > 0.5, w * pos, neg)
     return _reduce(per_label, was_clipped, label_reduction)
@@ -81,12 +85,13 @@ def sigmoid_focal(
     gamma: float = 2.0,
     alpha: Any = None,
     label_reduction: LabelReduction | None = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """``alpha_t (1 - p_t)^gamma (-log p_t)`` per label, ``p_t`` the probability of the
     target (torchvision ``sigmoid_focal_loss``; ``alpha_t = alpha`` for 1, ``1 - alpha`` for
     0, left out with no alpha)."""
     y = y.astype(np.float64, copy=False).reshape(pred.shape)
-    pos, neg, was_clipped = _log_sigmoids(y, pred, kind, eps)
+    pos, neg, was_clipped = _log_sigmoids(pred, kind, eps, compat)
     ce = np.where(y > 0.5, pos, neg)
     if kind == "logits":
         miss = np.exp(-np.where(y > 0.5, neg, pos))  # 1 - p_t = sigmoid(-z) or sigmoid(z)
@@ -116,10 +121,14 @@ def log_softmax(logits: FloatArray) -> FloatArray:
     return result
 
 
-def _log_probs(pred: FloatArray, kind: PredictionKind, eps: float) -> tuple[FloatArray, BoolArray]:
+def _log_probs(
+    pred: FloatArray, kind: PredictionKind, eps: float, compat: str
+) -> tuple[FloatArray, BoolArray]:
     """``log p`` of every class (clipped for probabilities), and the rows clipped."""
     if kind == "logits":
         return log_softmax(pred), no_clip(pred.shape[0])
+    if compat != "sklearn":
+        return log_probs(pred, CONVENTIONS[compat])
     return np.log(np.clip(pred, eps, 1.0 - eps)), _clipped_rows(pred, eps)
 
 
@@ -135,15 +144,16 @@ def smoothed_cross_entropy(
     kind: PredictionKind,
     eps: float,
     label_smoothing: float = 0.0,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """``(1 - s) (-log p[y]) + (s / K) sum_k (-log p_k)``: the cross-entropy with the target
     ``(1 - s) onehot(y) + s / K`` (PyTorch ``CrossEntropyLoss(label_smoothing=s)``)."""
     y_index = y.astype(np.intp, copy=False)
-    logp, was_clipped = _log_probs(pred, kind, eps)
+    logp, was_clipped = _log_probs(pred, kind, eps, compat)
     k = pred.shape[1]
     s = label_smoothing
     loss = -(1.0 - s) * _take(logp, y_index) - (s / k) * np.sum(logp, axis=1)
-    if s == 0.0 and kind == "probabilities":  # only p[y] enters the loss
+    if s == 0.0 and kind == "probabilities" and compat == "sklearn":  # only p[y] enters
         was_clipped = _clipped_rows(_take(pred, y_index), eps)
     return SampleLosses(loss, was_clipped)
 
@@ -156,6 +166,7 @@ def softmax_focal(
     eps: float,
     gamma: float = 2.0,
     alpha: Any = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """``-alpha[y] (1 - p[y])^gamma log p[y]`` (Lin et al. 2017, the softmax form);
     ``alpha`` one weight per class (None: 1)."""
@@ -164,6 +175,9 @@ def softmax_focal(
         logp = _take(log_softmax(pred), y_index)
         miss = -np.expm1(logp)  # 1 - p[y], exact when p[y] is small or near 1
         was_clipped = no_clip(pred.shape[0])
+    elif compat != "sklearn":
+        neg_log, was_clipped = class_neg_log(pred, y_index, CONVENTIONS[compat])
+        logp, miss = -neg_log, 1.0 - _take(pred, y_index)
     else:
         p = _take(pred, y_index)
         logp = np.log(np.clip(p, eps, 1.0 - eps))
@@ -235,7 +249,7 @@ CLASSIFICATION_LOSSES = (
         "sigmoid",
         _FOCAL + ";  alpha_t = alpha if y = 1 else 1 - alpha (1 without --alpha)",
         sigmoid_focal,
-        ("eps", "gamma", "alpha"),
+        ("eps", "gamma", "alpha", "compat"),
         option="focal",
         domain=_PROBS,
     ),
@@ -245,7 +259,7 @@ CLASSIFICATION_LOSSES = (
         "sigmoid",
         "sum over labels (mean with --label-reduction mean) of the binary focal loss",
         sigmoid_focal,
-        ("eps", "gamma", "alpha", "label_reduction"),
+        ("eps", "gamma", "alpha", "label_reduction", "compat"),
         option="focal",
         domain="y in {0, 1} per label; p in [0, 1] (clipped) or any logits",
         report_as="focal",
@@ -256,7 +270,7 @@ CLASSIFICATION_LOSSES = (
         "softmax",
         "-alpha[y] (1 - p[y])^gamma log p[y],  p = softmax(z) for logits",
         softmax_focal,
-        ("eps", "gamma", "alpha"),
+        ("eps", "gamma", "alpha", "compat"),
         option="focal",
         domain="y a class; p rows in [0, 1] (p[y] clipped) or any logits",
         report_as="focal",

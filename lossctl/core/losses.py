@@ -18,6 +18,7 @@ import numpy as np
 from lossctl.core import classification as cls
 from lossctl.core.activations import FloatArray, softplus
 from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES
+from lossctl.core.compat import CONVENTIONS, binary_neg_logs, class_neg_log
 from lossctl.core.defaults import DEFAULT_EPS
 from lossctl.core.regression import REGRESSION_LOSSES, null_squared
 from lossctl.core.spec import (
@@ -121,11 +122,14 @@ def squared_error(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
 
 
 def _binary_elementwise(
-    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float
+    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float, compat: str = "sklearn"
 ) -> tuple[FloatArray, BoolArray]:
     """The binary cross-entropy of each value, and which values were clipped."""
     if kind == "logits":
         return sigmoid_binary_cross_entropy(y, pred), no_clip(pred.shape[0])
+    if compat != "sklearn":
+        pos, neg, changed = binary_neg_logs(pred, CONVENTIONS[compat])
+        return np.where(y > 0.5, pos, neg), changed
     mask = clipped(pred, eps=eps)
     rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
     return binary_cross_entropy(y, pred, eps=eps), rows
@@ -138,12 +142,15 @@ def binary_loss(
     kind: PredictionKind,
     eps: float = DEFAULT_EPS,
     pos_weight: object = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit;
-    ``pos_weight`` weighs the positive term (PyTorch ``BCEWithLogitsLoss(pos_weight=)``)."""
+    ``pos_weight`` weighs the positive term (PyTorch ``BCEWithLogitsLoss(pos_weight=)``);
+    ``compat`` the library whose way with probabilities to follow."""
     if pos_weight is not None:
-        return cls.weighted_bce(y, pred, kind=kind, eps=eps, pos_weight=pos_weight)
-    loss, was_clipped = _binary_elementwise(y.astype(np.float64, copy=False), pred, kind, eps)
+        return cls.weighted_bce(y, pred, kind=kind, eps=eps, pos_weight=pos_weight, compat=compat)
+    y = y.astype(np.float64, copy=False)
+    loss, was_clipped = _binary_elementwise(y, pred, kind, eps, compat)
     return SampleLosses(loss, was_clipped)
 
 
@@ -155,6 +162,7 @@ def multilabel_loss(
     eps: float = DEFAULT_EPS,
     label_reduction: LabelReduction = "sum",
     pos_weight: object = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """The binary cross-entropy of each label, summed (or averaged) over labels.
 
@@ -170,9 +178,10 @@ def multilabel_loss(
             eps=eps,
             pos_weight=pos_weight,
             label_reduction=label_reduction,
+            compat=compat,
         )
     y = y.astype(np.float64, copy=False).reshape(n, -1)
-    per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps)
+    per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps, compat)
     reduce = np.sum if label_reduction == "sum" else np.mean
     return SampleLosses(reduce(per_label, axis=1), was_clipped, per_label=per_label)
 
@@ -184,16 +193,19 @@ def categorical_loss(
     kind: PredictionKind,
     eps: float = DEFAULT_EPS,
     label_smoothing: float = 0.0,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits;
     with ``label_smoothing`` s, against the target ``(1 - s) onehot(y) + s / K``."""
     if label_smoothing:
         return cls.smoothed_cross_entropy(
-            y, pred, kind=kind, eps=eps, label_smoothing=label_smoothing
+            y, pred, kind=kind, eps=eps, label_smoothing=label_smoothing, compat=compat
         )
     y_index = y.astype(np.intp, copy=False)
     if kind == "logits":
         return SampleLosses(softmax_cross_entropy(y_index, pred), no_clip(pred.shape[0]))
+    if compat != "sklearn":
+        return SampleLosses(*class_neg_log(pred, y_index, CONVENTIONS[compat]))
     was_clipped = clipped(_take_class(pred, y_index), eps=eps)
     return SampleLosses(categorical_cross_entropy(y_index, pred, eps=eps), was_clipped)
 
@@ -232,7 +244,7 @@ LOSSES: dict[str, LossSpec] = {
             "sigmoid",
             "-(W y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits, W = --pos-weight",
             binary_loss,
-            ("eps", "pos_weight"),
+            ("eps", "pos_weight", "compat"),
             cls.null_bce,
             "bce",
             "y in {0, 1}; p in [0, 1] (clipped to [eps, 1 - eps]) or any logit",
@@ -244,7 +256,7 @@ LOSSES: dict[str, LossSpec] = {
             "-log p[y] ((1 - s) (-log p[y]) + (s / K) sum_k (-log p_k) with --label-smoothing s),"
             "  p = softmax(z) for logits",
             categorical_loss,
-            ("eps", "label_smoothing"),
+            ("eps", "label_smoothing", "compat"),
             cls.null_smoothed,
             "ce",
             "y a class; p rows in [0, 1] (p[y] clipped to [eps, 1 - eps]) or any logits",
@@ -255,7 +267,7 @@ LOSSES: dict[str, LossSpec] = {
             "sigmoid",
             "sum over labels of the binary cross-entropy (mean with --label-reduction mean)",
             multilabel_loss,
-            ("eps", "label_reduction", "pos_weight"),
+            ("eps", "label_reduction", "pos_weight", "compat"),
             cls.null_bce,
             "bce",
             "y in {0, 1} per label; p in [0, 1] (clipped) or any logits",

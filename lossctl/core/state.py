@@ -328,6 +328,7 @@ class EvalState:
             pos_label=self.setup.pos_label,
             loss=self.setup.loss,
             params=tuple(name for name in self.setup.loss_options if name in LOSS_PARAMETERS),
+            compat=str(self.setup.loss_options.get("compat", "sklearn")),
         )
 
     def check(self, pred_side: Side, target_side: Side) -> None:

@@ -108,6 +108,7 @@ def decide(
     pos_label: str | None = None,
     loss: str | None = None,
     params: tuple[str, ...] = (),
+    compat: str = "sklearn",
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
@@ -115,7 +116,8 @@ def decide(
     the data is an input error that names the file, the column and the row.
     ``pos_label`` names the value of binary targets that is the positive class;
     ``loss`` the ``--loss`` chosen, which must serve the task, and ``params`` the names
-    of the loss parameters given, which must be its own (or the default loss's).
+    of the loss parameters given, which must be its own (or the default loss's), and which
+    ``compat`` must have.
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
@@ -128,7 +130,7 @@ def decide(
             hint="Leave --pos-label out, or pick one prediction and one target column",
         )
     _check_loss(loss, chosen, task)
-    check_task_params(loss, chosen, params)
+    check_task_params(loss, chosen, params, compat)
     if loss is not None:
         reasons.append(f"loss {loss} set by --loss")
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)

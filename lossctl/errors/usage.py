@@ -6,6 +6,7 @@ from lossctl.errors.base import UsageError
 
 __all__ = [
     "BothStdin",
+    "CompatLacksLoss",
     "ConflictingOptions",
     "InvalidOption",
     "LossNotForTask",
@@ -65,6 +66,13 @@ class LossNotForTask(UsageError):
     class targets, a classification loss on values)."""
 
     fix = "Choose a loss of the task, or set the task with --task"
+
+
+class CompatLacksLoss(UsageError):
+    """--compat names a library that does not have the loss chosen (or the task's default
+    loss): --compat kaggle --loss huber."""
+
+    fix = "Choose a loss the library has, or leave out --compat"
 
 
 class NoNullModel(UsageError):

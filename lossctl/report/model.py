@@ -145,6 +145,7 @@ class Report:
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     loss_params: dict[str, object] = field(default_factory=dict)
     null_reason: str | None = None
+    compat: str = "sklearn"
 
     @property
     def n_samples(self) -> int:
@@ -199,15 +200,24 @@ class Report:
     def warnings(self) -> tuple[str, ...]:
         """What a careful reader should know about these numbers."""
         notes = []
-        if self.n_clipped:
+        if self.n_clipped and self.compat == "torch":
+            notes.append(
+                f"{counted(self.n_clipped, 'sample')} had a log clamped at -100 (--compat torch)"
+            )
+        elif self.n_clipped:
             notes.append(
                 f"{counted(self.n_clipped, 'sample')} had a probability clipped to [eps, 1 - eps] "
                 f"(eps = {self.eps:g})"
             )
         if self.n_not_summing:
+            used = (
+                f"divided by their sum (--compat {self.compat})"
+                if self.compat in ("keras", "kaggle")
+                else "used as given"
+            )
             notes.append(
                 f"probability rows that do not sum to 1 within 1e-6: {self.n_not_summing} "
-                f"(first: row {self.first_not_summing}); used as given"
+                f"(first: row {self.first_not_summing}); {used}"
             )
         if self.n_dropped:
             notes.append(f"{counted(self.n_dropped, 'row')} with missing values dropped")
@@ -253,6 +263,7 @@ class Report:
             },
             "inputs": _inputs(self.inputs),
             "eps": self.eps,
+            "compat": self.compat,
             "label_reduction": self.label_reduction,
             "n_clipped": s.n_clipped,
             "n_dropped": self.n_dropped,

@@ -106,6 +106,15 @@ def _panel(rows: list[tuple[str, str]], version: str) -> RenderableType:
     return Panel(grid, title=f"lossctl {version}", title_align="left", expand=False)
 
 
+#: What each --compat convention does, for the summary.
+_COMPAT = {
+    "sklearn": "sklearn (probabilities clipped to [eps, 1 - eps])",
+    "torch": "torch (no clip, logs clamped at -100; multilabel mean)",
+    "keras": "keras (eps 1e-7; multiclass rows divided by their sum, then clipped)",
+    "kaggle": "kaggle (clipped to [1e-15, 1 - 1e-15], then rows divided by their sum)",
+}
+
+
 def _param(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_param(v) for v in value) + "]"
@@ -130,10 +139,12 @@ def _summary(report: Report) -> RenderableType:
     unweighted = _fmt(report.summary.unweighted_mean_loss)
     weighted = f"yes, by {i.weight_column} (unweighted mean {unweighted})"
     rows.append(("weighted", weighted if report.weighted else "no"))
+    rows.append(("compat", _COMPAT[report.compat]))
     if report.label_reduction is not None:
         rows.append(("labels", f"{report.label_reduction} over {len(i.pred_columns)} labels"))
     if report.prediction_kind == "probabilities":
-        rows.append(("clipped", f"{counted(report.n_clipped, 'sample')} (eps = {report.eps:g})"))
+        how = "log clamped at -100" if report.compat == "torch" else f"eps = {report.eps:g}"
+        rows.append(("clipped", f"{counted(report.n_clipped, 'sample')} ({how})"))
     if report.n_dropped:
         rows.append(("dropped", f"{counted(report.n_dropped, 'row')} with missing values"))
     rows += [("warning", note) for note in report.warnings]

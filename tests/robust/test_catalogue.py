@@ -156,6 +156,11 @@ CASES: dict[str, Case] = {
         "--loss huber is a regression loss, but the task detected is binary. If the targets "
         "are regression targets, add --task regression",
     ),
+    "CompatLacksLoss": Case(
+        PAIR,
+        [*ARGS, "--compat", "kaggle", "--loss", "focal"],
+        "--compat kaggle has no focal loss. Its losses are bce, ce; or leave out --compat",
+    ),
     "NoNullModel": Case(
         PAIR,
         [*ARGS, "--task", "regression", "--loss", "mae", "--min-d2", "0.5"],
