@@ -155,7 +155,6 @@ class EvalOptions:
             raise InvalidOption(
                 f"unknown --label-reduction {self.label_reduction!r}", hint="Use sum or mean"
             )
-        self._apply_compat()
         if self.chunk_rows < 1 or self.head < 0 or self.worst < 0:
             raise InvalidOption("--chunk-rows must be >= 1, --head and --worst >= 0")
         if self.n_bootstrap < 1:
@@ -169,6 +168,7 @@ class EvalOptions:
             )
         _check_encoding(self.encoding)
         check_loss(self.loss, self._params(), self.gates.min_d2)
+        self._apply_compat()
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
 
     @classmethod
