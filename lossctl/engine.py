@@ -30,6 +30,7 @@ from lossctl.errors import (
     BaselineTaskMismatch,
     NoHeaderNotCsv,
     NonNumeric,
+    NoSampleOfClass,
     NotBinary,
     UnpairedBaseline,
     UnsupportedColumnType,
@@ -197,6 +198,8 @@ def evaluate(
             check_output(os.fspath(destination), paths)
     target_table = _open(targets, "targets", o) if targets is not None else None
     source = _input(_open(predictions, "predictions", o), target_table, o)
+    if o.class_weight == "balanced":
+        o = _balanced(source, o)
     comparison = None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_target_named(source))
@@ -239,7 +242,7 @@ def _report(
         null_reason=detection.spec.no_null or None,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,
-        weighted=plan.weight is not None,
+        weighted=plan.weight is not None or o.class_weight is not None,
         n_dropped=result.n_dropped,
         n_not_summing=not_summing.n,
         first_not_summing=None if not_summing.first is None else side.row(not_summing.first),
@@ -253,6 +256,26 @@ def _report(
         weights=None if kept is None or not kept.weights else np.concatenate(kept.weights),
         target_rows=None if kept is None else concat(kept.rows, np.int64) + 1,
     )
+
+
+def _balanced(source: Source, o: EvalOptions) -> EvalOptions:
+    """``--class-weight balanced``: scikit-learn's ``n / (K * count of the class)``, from the
+    class counts of a first pass over the input."""
+    state, detection = source.evaluate(_setup(source, o.replace(class_weight=None)))
+    if detection.task != "multiclass":
+        return o  # the evaluation says that --class-weight is not for this task
+    groups = state.result(detection, *source.sides).summary.groups
+    counts = [group.n_samples for group in groups]
+    empty = [group.name for group in groups if group.n_samples == 0]
+    if empty:
+        raise NoSampleOfClass(
+            f"--class-weight balanced needs a sample of every class, and {empty[0]!r} has none",
+            file=source.sides[1].file or source.sides[0].file,
+            hint="Give the class weights with NAME=W,..., or leave out the empty class's column",
+        )
+    n = sum(counts)
+    weights = ",".join(f"{n / (len(counts) * c)!r}" for c in counts)
+    return o.replace(class_weight=weights)
 
 
 def _label(data: object) -> str:

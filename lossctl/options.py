@@ -110,7 +110,8 @@ class EvalOptions:
         are named by position, ``"0"``, ``"1"``, ...)
     loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power,
         gamma, label_smoothing : its parameters (None: their defaults); alpha, pos_weight :
-        one number, one per prediction column, or ``NAME=W,...`` (None: none); see
+        one number, one per prediction column, or ``NAME=W,...`` (None: none); class_weight :
+        ``"balanced"``, ``NAME=W,...`` or a CSV file ``class,weight`` (None: none); see
         :mod:`lossctl.core.catalogue`
     """
 
@@ -139,6 +140,7 @@ class EvalOptions:
     alpha: Any = None
     pos_weight: Any = None
     label_smoothing: float | None = None
+    class_weight: Any = None
     compat: str = "sklearn"
 
     def __post_init__(self) -> None:
@@ -167,6 +169,7 @@ class EvalOptions:
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)
+        object.__setattr__(self, "class_weight", _class_weights(self.class_weight))
         check_loss(self.loss, self._params(), self.gates.min_d2)
         self._apply_compat()
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
@@ -242,6 +245,7 @@ LOSS_PARAMS = (
     "alpha",
     "pos_weight",
     "label_smoothing",
+    "class_weight",
 )
 
 #: Which part of EvalOptions each flat keyword belongs to ("" for EvalOptions itself).
@@ -280,6 +284,38 @@ def _pos_label(value: object, task: str) -> str | None:
             hint="Leave --pos-label out, or use --task binary",
         )
     return value
+
+
+def _numbers(text: str) -> bool:
+    """Whether ``text`` is numbers separated by commas (weights in the columns' order)."""
+    try:
+        [float(part) for part in text.split(",")]
+    except ValueError:
+        return False
+    return True
+
+
+def _class_weights(value: Any) -> Any:
+    """``--class-weight``: a CSV file with a ``class,weight`` header becomes ``NAME=W,...``;
+    ``balanced``, ``NAME=W,...``, ``W1,W2,...`` and the Python forms stay as they are."""
+    if not isinstance(value, str) or value == "balanced" or "=" in value or _numbers(value):
+        return value
+    import csv
+    import os
+
+    if not os.path.isfile(value):
+        raise InvalidOption(
+            f"--class-weight {value!r} is not balanced, NAME=W,... or a CSV file",
+            hint="Give balanced, cat=1,dog=2, or a file with a class,weight header",
+        )
+    with open(value, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or [c.strip() for c in rows[0]] != ["class", "weight"]:
+        raise InvalidOption(
+            f"--class-weight file {value!r} does not start with the header class,weight",
+            hint="Write one class,weight line per class after that header",
+        )
+    return ",".join(f"{row[0]}={row[1]}" for row in rows[1:] if row)
 
 
 def _check_encoding(encoding: str) -> None:

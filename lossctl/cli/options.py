@@ -273,6 +273,14 @@ Compat = Annotated[
         rich_help_panel=NUMERICS,
     ),
 ]
+ClassWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--class-weight",
+        help="ce: weigh each sample by its class: balanced, NAME=W,... or a class,weight CSV.",
+        rich_help_panel=LOSS,
+    ),
+]
 ChunkRows = Annotated[
     int,
     typer.Option(

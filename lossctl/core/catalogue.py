@@ -50,7 +50,12 @@ PARAMS: dict[str, Param] = {
 PER_COLUMN: dict[str, Param] = {
     "pos_weight": Param(1.0, lambda v: v > 0.0, "> 0"),
     "alpha": Param(math.nan, lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
+    "class_weight": Param(1.0, lambda v: v >= 0.0, ">= 0"),
 }
+
+#: Parameters that weigh the mean instead of entering the per-sample loss: the state
+#: multiplies each row's weight by its class's (see lossctl.core.state).
+WEIGHTING = ("class_weight",)
 
 
 #: Every loss parameter's name.
@@ -77,7 +82,7 @@ LOSS_NAMES: dict[str, LossName] = {
         "the best constant prediction of the focal loss has no closed form",
     ),
     "hinge": LossName(("binary",)),
-    "ce": LossName(("multiclass",), ("label_smoothing",)),
+    "ce": LossName(("multiclass",), ("label_smoothing", "class_weight")),
     "mse": LossName(REGRESSION),
     "mae": LossName(REGRESSION, (), _MEDIAN),
     "huber": LossName(REGRESSION, ("delta",), _NO_FORM),
@@ -236,7 +241,9 @@ def loss_params(
     for name in names:
         value = params.get(name)
         if name in PER_COLUMN:
-            if value is not None:
+            if value == "balanced":
+                used[name] = value  # resolved from the class counts (see lossctl.engine)
+            elif value is not None:
                 values = per_column(name, value, columns)
                 used[name] = values[0] if len(values) == 1 else list(values)
         elif value is not None:

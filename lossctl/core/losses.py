@@ -17,7 +17,7 @@ import numpy as np
 
 from lossctl.core import classification as cls
 from lossctl.core.activations import FloatArray, softplus
-from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES
+from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES, WEIGHTING
 from lossctl.core.compat import CONVENTIONS, binary_neg_logs, class_neg_log
 from lossctl.core.defaults import DEFAULT_EPS
 from lossctl.core.regression import REGRESSION_LOSSES, null_squared
@@ -307,4 +307,7 @@ def loss_for(option: str | None, task: str) -> LossSpec | None:
 
 
 assert {spec.option for spec in LOSSES.values()} == set(LOSS_NAMES)
-assert all(set(LOSS_NAMES[spec.option].params) <= set(spec.params) for spec in LOSSES.values())
+assert all(
+    set(LOSS_NAMES[spec.option].params) - set(WEIGHTING) <= set(spec.params)
+    for spec in LOSSES.values()
+)

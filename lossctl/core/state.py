@@ -19,6 +19,8 @@ detection given.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from lossctl.core.accumulate import LossAccumulator
@@ -70,6 +72,19 @@ def _non_finite(values: FloatArray) -> BoolArray | None:
         return None
     mask: BoolArray = ~np.isfinite(values)
     return mask if mask.any() else None
+
+
+def _class_weighted(
+    chunk: Chunk, y: FloatArray | IntArray, class_weight: object
+) -> tuple[Chunk, FloatArray | None]:
+    """``--class-weight``: each row's weight times its class's (PyTorch's class-weighted
+    mean, ``sum(w c[y] loss) / sum(w c[y])``), and the class weight of each row; the
+    per-sample losses stay unweighted."""
+    if class_weight is None:
+        return chunk, None
+    per_row: FloatArray = np.asarray(class_weight, dtype=np.float64)[y.astype(np.intp)]
+    weights = per_row if chunk.weights is None else chunk.weights * per_row
+    return dataclasses.replace(chunk, weights=weights), per_row
 
 
 class EvalState:
@@ -178,6 +193,7 @@ class EvalState:
             n_classes = len(names) if detection.task == "multiclass" else None
             self.null = NullState(n_classes, spec.term(**setup.loss_options))
         y = encode_targets(detection, chunk.targets, names)
+        chunk, per_row = _class_weighted(chunk, y, setup.loss_options.get("class_weight"))
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
         self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
@@ -194,7 +210,7 @@ class EvalState:
         if setup.summary:
             self._summary(detection, chunk, matrix, y, scored)
         if self.buckets is not None and setup.compare is not None:
-            self._compare(chunk, loss)
+            self._compare(chunk, loss, per_row)
         return loss
 
     def _summary(
@@ -220,7 +236,9 @@ class EvalState:
         self.null.update(y, chunk.weights)
         self._samples(chunk, matrix, y, loss)
 
-    def _compare(self, chunk: Chunk, loss: FloatArray) -> None:
+    def _compare(
+        self, chunk: Chunk, loss: FloatArray, class_weight: FloatArray | None = None
+    ) -> None:
         """This model's losses into the comparison's buckets, by target row."""
         setup = self.setup
         assert self.buckets is not None and setup.compare is not None
@@ -231,6 +249,7 @@ class EvalState:
             held, weights = setup.row_weights
             found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
             w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
+            w = w if class_weight is None else w * class_weight
         if setup.exclude is not None and setup.exclude.size:
             used = ~np.isin(t_rows, setup.exclude)
             t_rows, loss, w = t_rows[used], loss[used], w[used]

@@ -20,6 +20,7 @@ __all__ = [
     "MixedJsonTypes",
     "NegativeWeight",
     "NoColumnsLeft",
+    "NoSampleOfClass",
     "NoSuchColumn",
     "NonNumeric",
     "NotBinary",
@@ -184,6 +185,13 @@ class LossOverflow(BadValueError):
     """A regression error so large that its square is beyond float64 (about 1e308)."""
 
     fix = "Scale the predictions and targets to a smaller range"
+
+
+class NoSampleOfClass(BadValueError):
+    """--class-weight balanced, and a class (a prediction column) has no sample in the targets,
+    so its weight n / (K x count) has no value."""
+
+    fix = "Give the class weights with NAME=W,..., or leave out the empty class's column"
 
 
 class OutsideLossDomain(BadValueError):

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.metrics import hinge_loss
+from sklearn.metrics import hinge_loss, log_loss
+from sklearn.utils.class_weight import compute_class_weight
 
 import lossctl
-from lossctl.errors import InvalidOption, LossNotForTask, ParameterWithoutLoss
+from lossctl.errors import InvalidOption, LossNotForTask, NoSampleOfClass, ParameterWithoutLoss
 from tests.cli.helpers import run_eval
 
 Z = np.array([1e4, -1e4, 1e4, -1e4, 0.0])
@@ -111,3 +113,117 @@ def test_the_command_line_says_each_bad_parameter_in_one_line(tmp_path: Path) ->
         assert result.exit_code == 2
         assert len(result.stderr.strip().splitlines()) == 1
         assert words in result.stderr
+
+
+# --class-weight ---------------------------------------------------------------------------
+
+CLASSES = ("cat", "dog", "bird")
+
+
+def _classes(n: int = 90, seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(3), n)
+    y = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+    w = rng.uniform(0.0, 2.0, n)
+    preds = pd.DataFrame(p, columns=list(CLASSES))
+    preds["g"] = np.where(np.arange(n) % 2 == 0, "even", "odd")
+    targets = pd.DataFrame({"label": np.array(CLASSES)[y], "w": w})
+    return preds, targets, y
+
+
+def test_balanced_class_weights_are_scikit_learns() -> None:
+    preds, targets, y = _classes()
+    p = preds[list(CLASSES)].to_numpy()
+    cw = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    report = lossctl.evaluate(
+        preds, targets, pred_cols=CLASSES, target_cols="label", class_weight="balanced"
+    )
+    assert report.mean_loss == pytest.approx(log_loss(y, p, sample_weight=cw[y]), rel=1e-12)
+    assert report.to_dict()["loss_params"]["class_weight"] == pytest.approx(list(cw))
+    assert report.weighted
+    plain = lossctl.evaluate(preds, targets, pred_cols=CLASSES, target_cols="label")
+    assert report.losses is not None and plain.losses is not None
+    np.testing.assert_array_equal(report.losses, plain.losses)  # per sample: no weight
+    both = lossctl.evaluate(
+        preds,
+        targets,
+        pred_cols=CLASSES,
+        target_cols="label",
+        weight_col="w",
+        class_weight="balanced",
+    )
+    w = targets["w"].to_numpy() * cw[y]
+    assert both.mean_loss == pytest.approx(log_loss(y, p, sample_weight=w), rel=1e-12)
+    rate = np.bincount(y, weights=w, minlength=3) / np.sum(w)
+    null = log_loss(y, np.tile(rate, (y.size, 1)), sample_weight=w)
+    assert both.null_loss == pytest.approx(null, rel=1e-12)
+
+
+def test_class_weights_by_name_by_order_and_from_a_file(tmp_path: Path) -> None:
+    preds, targets, y = _classes()
+    p = preds[list(CLASSES)].to_numpy()
+    (tmp_path / "weights.csv").write_text("class,weight\nbird,5\ncat,1\ndog,2\n")
+    expected = log_loss(y, p, sample_weight=np.array([1.0, 2.0, 5.0])[y])
+    for given in ("dog=2,cat=1,bird=5", "1,2,5", str(tmp_path / "weights.csv")):
+        report = lossctl.evaluate(
+            preds, targets, pred_cols=CLASSES, target_cols="label", class_weight=given
+        )
+        assert report.mean_loss == pytest.approx(expected, rel=1e-12), given
+        assert report.to_dict()["loss_params"] == {"class_weight": [1.0, 2.0, 5.0]}
+
+
+def test_class_weights_do_not_depend_on_chunks_groups_or_baseline() -> None:
+    preds, targets, y = _classes()
+    baseline = preds.copy()
+    baseline[list(CLASSES)] = np.roll(preds[list(CLASSES)].to_numpy(), 1, axis=0)
+
+    def run(chunk_rows: int) -> lossctl.Report:
+        return lossctl.evaluate(
+            preds,
+            targets,
+            pred_cols=CLASSES,
+            target_cols="label",
+            weight_col="w",
+            by="g",
+            baseline=baseline,
+            n_bootstrap=30,
+            class_weight="balanced",
+            chunk_rows=chunk_rows,
+        )
+
+    whole, chunked = run(65536), run(7)
+    assert chunked.mean_loss == pytest.approx(whole.mean_loss, rel=1e-12)
+    assert chunked.null_loss == pytest.approx(whole.null_loss, rel=1e-12)
+    assert whole.baseline is not None and chunked.baseline is not None
+    assert chunked.baseline.mean_loss == pytest.approx(whole.mean_loss, rel=1e-12)
+    assert chunked.baseline.difference == pytest.approx(whole.baseline.difference, rel=1e-9)
+    for a, b in zip(chunked.summary.by_groups, whole.summary.by_groups, strict=True):
+        assert a.mean_loss == pytest.approx(b.mean_loss, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "words"),
+    [
+        ("cat=1,dog=2,cow=3", InvalidOption, "--class-weight: 'cow' is not a prediction column"),
+        ("cat=1,dog=2", InvalidOption, "--class-weight: 'bird' is not given a value"),
+        ("cat=1,dog=-2,bird=1", InvalidOption, "--class-weight -2 is out of range"),
+        ("nonsense", InvalidOption, "--class-weight 'nonsense' is not balanced, NAME=W"),
+    ],
+)
+def test_bad_class_weights(given: str, error: type[Exception], words: str) -> None:
+    preds, targets, _ = _classes()
+    with pytest.raises(error, match="^" + words):
+        lossctl.evaluate(preds, targets, pred_cols=CLASSES, target_cols="label", class_weight=given)
+
+
+def test_balanced_needs_a_sample_of_every_class() -> None:
+    preds, targets, y = _classes()
+    keep = y != 2
+    with pytest.raises(NoSampleOfClass, match="'bird' has none"):
+        lossctl.evaluate(
+            preds[keep],
+            targets[keep],
+            pred_cols=CLASSES,
+            target_cols="label",
+            class_weight="balanced",
+        )

@@ -52,7 +52,7 @@ LOSSES: dict[str, list[str | None]] = {
     "regression": [None, "mae", "huber", "quantile", "poisson", "gamma", "tweedie"],
     "binary": [None, "pos_weight", "focal", "hinge"],
     "multilabel": [None, "pos_weight", "focal"],
-    "multiclass": [None, "label_smoothing", "focal"],
+    "multiclass": [None, "label_smoothing", "focal", "class_weight"],
 }
 LOSS_PARAMS: dict[str | None, dict[str, Any]] = {
     "huber": {"delta": 1.5},
@@ -168,11 +168,18 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[Inputs, Setup, Setup]
         "target_names": inputs.target_names,
         "task": sc.task if sc.explicit else "auto",
         "kind": sc.kind if sc.explicit and sc.kind != "values" else None,
-        "loss": sc.loss if sc.loss not in ("pos_weight", "label_smoothing") else None,
+        "loss": sc.loss
+        if sc.loss not in ("pos_weight", "label_smoothing", "class_weight")
+        else None,
         "loss_options": {
             "eps": DEFAULT_EPS,
             "label_reduction": sc.label_reduction,
             **LOSS_PARAMS.get(sc.loss, {}),
+            **(
+                {"class_weight": [0.5 + j for j in range(sc.k)]}
+                if sc.loss == "class_weight"
+                else {}
+            ),
         },
         "drop_missing": sc.fault == "drop",
         "seed": sc.seed % 1000,

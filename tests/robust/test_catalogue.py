@@ -517,6 +517,12 @@ CASES: dict[str, Case] = {
         "preds.csv, row 1: the squared error of this row overflows float64. Scale the "
         "predictions and targets to a smaller range",
     ),
+    "NoSampleOfClass": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "label\ncat\ndog\ncat\n"},
+        [*ARGS, "--class-weight", "balanced"],
+        "targets.csv: --class-weight balanced needs a sample of every class, and 'bird' has "
+        "none. Give the class weights with NAME=W,..., or leave out the empty class's column",
+    ),
     "OutsideLossDomain": Case(
         {"preds.csv": "p\n1.5\n2\n0.5\n", "targets.csv": "y\n1\n-2\n-1\n"},
         [*ARGS, "--loss", "poisson"],
