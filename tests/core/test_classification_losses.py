@@ -173,7 +173,7 @@ def test_class_weights_by_name_by_order_and_from_a_file(tmp_path: Path) -> None:
 
 
 def test_class_weights_do_not_depend_on_chunks_groups_or_baseline() -> None:
-    preds, targets, y = _classes()
+    preds, targets, _ = _classes()
     baseline = preds.copy()
     baseline[list(CLASSES)] = np.roll(preds[list(CLASSES)].to_numpy(), 1, axis=0)
 
