@@ -70,3 +70,11 @@ def hinge(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
     if np.unique(y).size == 2:
         assert np.mean(per_sample) == pytest.approx(hinge_loss(y, scores), rel=1e-12)
     return per_sample
+
+
+def soft_ce(p: np.ndarray, t: np.ndarray, options: dict[str, Any]) -> np.ndarray:
+    """``-sum_k t'_k log p_k`` against class probabilities t, ``t' = (1 - s) t + s / K``."""
+    s, k = options.get("label_smoothing", 0.0), p.shape[1]
+    target = (1.0 - s) * t + s / k
+    result: np.ndarray = -np.sum(target * np.log(np.clip(p, EPS, 1.0 - EPS)), axis=1)
+    return result

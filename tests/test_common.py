@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit, logit
+from scipy.special import expit, logit, rel_entr
 from scipy.special import softmax as scipy_softmax
 from sklearn.metrics import (
     log_loss,
@@ -113,6 +113,18 @@ def _maker(task: str, kind: str) -> Callable[[np.random.Generator], Data]:
     if kind == "probabilities":
         return lambda rng: (rng.uniform(0.01, 0.99, (N, K)), _multi_hot(rng))
     return lambda rng: (_multiclass_logits(rng), _multi_hot(rng))
+
+
+def _soft_targets(kind: str) -> Callable[[np.random.Generator], Data]:
+    """Class probabilities as targets (rows of a Dirichlet draw, one exact one-hot row)."""
+
+    def make(rng: np.random.Generator) -> Data:
+        pred = _multiclass_probs(rng) if kind == "probabilities" else _multiclass_logits(rng)
+        target = rng.dirichlet(np.full(K, 0.7), N)
+        target[1] = [0.0, 1.0, 0.0]
+        return pred, target
+
+    return make
 
 
 @dataclass(frozen=True)
@@ -212,7 +224,17 @@ CASES = [
                 {"loss": "focal", "gamma": 0.5, "alpha": "0=0.2,1=0.3,2=0.5"},
             ),
             ("ce-smoothing", "multiclass", {"label_smoothing": 0.1}),
+            ("kl", "multiclass", {"loss": "kl"}),
             ("hinge", "binary", {"loss": "hinge"}),
+        )
+    ),
+    *(
+        Case(f"{name}-{kind}", "multiclass", kind, _soft_targets(kind), options)
+        for kind in ("probabilities", "logits")
+        for name, options in (
+            ("soft-ce", {"task": "multiclass"}),
+            ("soft-ce-smoothing", {"task": "multiclass", "label_smoothing": 0.2}),
+            ("soft-kl", {"loss": "kl"}),
         )
     ),
     Case("regression-single", "regression", "values", _regression(1)),
@@ -511,8 +533,14 @@ def _bce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.array([log_loss([y], [q], labels=[0, 1]) for y, q in zip(target, p, strict=True)])
 
 
+def _is_soft(target: np.ndarray) -> bool:
+    return target.ndim == 2 and not np.all((target == 0) | (target == 1))
+
+
 def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p, y = _probabilities(case, pred), _classes(target)
+    if _is_soft(target):
+        return co.soft_ce(p, target, case.options)
     if "label_smoothing" in case.options:
         return co.smoothed_ce(p, y, case.options)
     return np.array(
@@ -545,6 +573,13 @@ def _focal_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarra
         return co.softmax_focal(p, _classes(target), case.options)
     per_label = co.sigmoid_focal(p, target, case.options)
     return per_label if case.task == "binary" else _reduce_labels(case, per_label)
+
+
+def _kl_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    t = target if target.ndim == 2 else np.eye(K)[target]
+    result: np.ndarray = np.sum(rel_entr(t, p), axis=1)
+    return result
 
 
 def _hinge_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -611,6 +646,7 @@ ORACLES: dict[str, Oracle] = {
     "focal:multilabel": _focal_oracle,
     "focal:multiclass": _focal_oracle,
     "hinge": _hinge_oracle,
+    "kl": _kl_oracle,
     "mae": _per_sample(mean_absolute_error),
     "huber": _closed_form(_huber),
     "smooth_l1": _closed_form(_smooth_l1),
@@ -643,7 +679,10 @@ def _constant(case: Case, target: np.ndarray, w: np.ndarray) -> np.ndarray:
     ``(1 - s) rates + s / K`` with label smoothing, ``W pi / (W pi + 1 - pi)`` with
     ``pos_weight``, the score -1 or +1 of the hinge loss, the mean."""
     if case.task == "multiclass":
-        rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
+        if _is_soft(target):
+            rate = np.average(target, axis=0, weights=w)
+        else:
+            rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
         s = case.options.get("label_smoothing", 0.0)
         return np.tile((1.0 - s) * rate + s / K, (N, 1))
     mean = np.average(target.reshape(N, -1), axis=0, weights=w)
@@ -691,7 +730,9 @@ def test_the_command_line_reports_what_the_library_does(
     library = lossctl.evaluate(*args[:2], **case.options).to_dict()
     assert doc == library
     assert doc["loss"] == LOSSES[case.loss].label
-    expected = {k: v for k, v in case.options.items() if k not in ("loss", "label_reduction")}
+    expected = {
+        k: v for k, v in case.options.items() if k not in ("loss", "label_reduction", "task")
+    }
     for name in ("pos_weight", "alpha"):
         if isinstance(expected.get(name), str):
             values = [float(v.split("=")[-1]) for v in expected[name].split(",")]

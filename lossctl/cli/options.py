@@ -171,6 +171,7 @@ class LossChoice(str, Enum):
     bce = "bce"
     focal = "focal"
     hinge = "hinge"
+    kl = "kl"
     ce = "ce"
     mse = "mse"
     mae = "mae"

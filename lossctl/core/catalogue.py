@@ -82,6 +82,7 @@ LOSS_NAMES: dict[str, LossName] = {
         "the best constant prediction of the focal loss has no closed form",
     ),
     "hinge": LossName(("binary",)),
+    "kl": LossName(("multiclass",)),
     "ce": LossName(("multiclass",), ("label_smoothing", "class_weight")),
     "mse": LossName(REGRESSION),
     "mae": LossName(REGRESSION, (), _MEDIAN),
@@ -109,7 +110,7 @@ DEFAULT_LOSS: dict[str, str] = {
 #: the clip and multilabel reduction of its convention (see lossctl.core.compat).
 COMPAT_LOSSES: dict[str, tuple[str, ...]] = {
     "sklearn": tuple(LOSS_NAMES),
-    "torch": ("bce", "ce", "focal", "mse", "mae", "huber", "smooth_l1"),
+    "torch": ("bce", "ce", "focal", "kl", "mse", "mae", "huber", "smooth_l1"),
     "keras": ("bce", "ce", "hinge", "mse", "mae", "huber", "log_cosh"),
     "kaggle": ("bce", "ce"),
 }

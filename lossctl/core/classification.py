@@ -158,6 +158,48 @@ def smoothed_cross_entropy(
     return SampleLosses(loss, was_clipped)
 
 
+def soft_cross_entropy(
+    t: FloatArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float,
+    label_smoothing: float = 0.0,
+    compat: str = "sklearn",
+) -> SampleLosses:
+    """``-sum_k t'_k log p_k`` for class probabilities t (n, K) as targets, ``t' = (1 - s) t
+    + s / K`` (PyTorch ``CrossEntropyLoss`` with probabilities as targets)."""
+    logp, was_clipped = _log_probs(pred, kind, eps, compat)
+    target = (1.0 - label_smoothing) * t + label_smoothing / pred.shape[1]
+    loss: FloatArray = -np.sum(np.where(target > 0.0, target * logp, 0.0), axis=1)
+    return SampleLosses(loss, was_clipped)
+
+
+def kl_divergence(
+    y: FloatArray | IntArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float,
+    compat: str = "sklearn",
+) -> SampleLosses:
+    """``sum_k t_k (log t_k - log p_k)``, 0 where t_k = 0 (PyTorch ``KLDivLoss`` of log p,
+    summed over classes); class indices are one-hot targets, whose KL is ``-log p[y]``."""
+    t = y if y.ndim == 2 else np.eye(pred.shape[1])[y.astype(np.intp)]
+    logp, was_clipped = _log_probs(pred, kind, eps, compat)
+    safe = np.where(t > 0.0, t, 1.0)
+    loss: FloatArray = np.sum(np.where(t > 0.0, t * (np.log(safe) - logp), 0.0), axis=1)
+    return SampleLosses(np.maximum(loss, 0.0), was_clipped)
+
+
+def row_entropy(y: FloatArray | IntArray, **_: object) -> FloatArray:
+    """The entropy of each target row (0 for class indices): the null model of ``kl``."""
+    if y.ndim == 1:
+        return np.zeros(y.shape[0])
+    result: FloatArray = -np.sum(_xlogx(y.astype(np.float64)), axis=1)
+    return result
+
+
 def softmax_focal(
     y: IntArray,
     pred: FloatArray,
@@ -230,6 +272,12 @@ def null_smoothed(totals: NullTotals, *, label_smoothing: float = 0.0, **_: obje
     return float(-np.sum(_xlogx(target)))
 
 
+def null_kl(totals: NullTotals, **_: object) -> float:
+    """``H(mean target) - mean H(target)``: the KL of predicting the mean distribution."""
+    rate = totals.class_weights / totals.weight
+    return float(-np.sum(_xlogx(rate)) - float(np.sum(totals.extra)) / totals.weight)
+
+
 def null_hinge(totals: NullTotals, **_: object) -> float:
     """``2 min(pi, 1 - pi)``: the mean hinge loss of the constant score +1 or -1."""
     rate = float(totals.mean[0])
@@ -274,6 +322,18 @@ CLASSIFICATION_LOSSES = (
         option="focal",
         domain="y a class; p rows in [0, 1] (p[y] clipped) or any logits",
         report_as="focal",
+    ),
+    LossSpec(
+        "kl",
+        "multiclass",
+        "softmax",
+        "sum_k t_k (log t_k - log p_k),  t the target distribution (one-hot for a class)",
+        kl_divergence,
+        ("eps", "compat"),
+        null_kl,
+        option="kl",
+        domain="y a class or K probabilities summing to 1; p rows in [0, 1] or any logits",
+        null_term=row_entropy,
     ),
     LossSpec(
         "hinge",

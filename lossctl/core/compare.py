@@ -43,7 +43,7 @@ class NullState:
     def __init__(
         self,
         n_classes: int | None = None,
-        term: Callable[[FloatArray], FloatArray] | None = None,
+        term: Callable[..., FloatArray] | None = None,
     ) -> None:
         self.n_classes = n_classes
         self.term = term
@@ -61,9 +61,14 @@ class NullState:
         w = np.ones(y.shape[0]) if weights is None else weights
         total = float(np.sum(w))
         if self.n_classes is not None:
-            self.class_weights += np.bincount(
-                y.astype(np.intp), weights=w, minlength=self.n_classes
-            )
+            if y.ndim == 2:  # class probabilities as targets
+                self.class_weights += weighted_sums(w, y.astype(np.float64))
+            else:
+                self.class_weights += np.bincount(
+                    y.astype(np.intp), weights=w, minlength=self.n_classes
+                )
+            if self.term is not None:
+                self.extra = self.extra + float(np.sum(w * self.term(y)))
             self.weight += total
             return self
         if total <= 0.0:
@@ -89,6 +94,7 @@ class NullState:
     def merge(self, other: NullState) -> NullState:
         if self.n_classes is not None:
             self.class_weights = self.class_weights + other.class_weights
+            self.extra = self.extra + other.extra
             self.weight += other.weight
         elif other.weight > 0.0:
             self._combine(other.weight, other.mean, other.m2)

@@ -197,6 +197,15 @@ def categorical_loss(
 ) -> SampleLosses:
     """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits;
     with ``label_smoothing`` s, against the target ``(1 - s) onehot(y) + s / K``."""
+    if y.ndim == 2:  # class probabilities as targets
+        return cls.soft_cross_entropy(
+            y.astype(np.float64),
+            pred,
+            kind=kind,
+            eps=eps,
+            label_smoothing=label_smoothing,
+            compat=compat,
+        )
     if label_smoothing:
         return cls.smoothed_cross_entropy(
             y, pred, kind=kind, eps=eps, label_smoothing=label_smoothing, compat=compat

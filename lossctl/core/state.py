@@ -74,6 +74,12 @@ def _non_finite(values: FloatArray) -> BoolArray | None:
     return mask if mask.any() else None
 
 
+def _classes(y: FloatArray | IntArray) -> IntArray:
+    """The class of each row: its index, or the most probable class of a target distribution."""
+    classes: IntArray = (y if y.ndim == 1 else np.argmax(y, axis=1)).astype(np.intp)
+    return classes
+
+
 def _class_weighted(
     chunk: Chunk, y: FloatArray | IntArray, class_weight: object
 ) -> tuple[Chunk, FloatArray | None]:
@@ -229,7 +235,7 @@ class EvalState:
             rows=chunk.pred_rows,
             weights=chunk.weights,
             clipped=scored.clipped,
-            y_index=y if detection.task == "multiclass" else None,  # type: ignore[arg-type]
+            y_index=_classes(y) if detection.task == "multiclass" else None,
             per_label=scored.per_label,
             by=None if groups is None else (groups.codes, groups.values),
         )

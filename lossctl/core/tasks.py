@@ -121,6 +121,9 @@ def decide(
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
+    if loss == "kl" and task == "auto" and n_target > 1:
+        task = "multiclass"
+        reasons.append("task multiclass: --loss kl compares distributions")
     chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons, pos_label, target_side)
     _check_shape(chosen, n_pred, n_target, pred_side, targets)
     if pos_label is not None and chosen != "binary":
@@ -142,6 +145,8 @@ def decide(
             chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive, loss_choice=loss
         )
     encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
+    if encoding == "probabilities":
+        _check_soft(loss, params)
     return Detection(
         chosen, prediction_kind, encoding, tuple(reasons), class_names=names, loss_choice=loss
     )
@@ -203,7 +208,11 @@ def _detect_task(
             why = "" if not one_hot else " (one-hot, but prediction rows do not sum to 1)"
             reasons.append(f"{n_target} target columns hold only 0/1{why}")
             return "multilabel"
-        reasons.append(f"{n_target} target columns hold values other than 0/1")
+        soft = targets.not_distribution.n == 0 and n_pred == n_target
+        hint = " (their rows are distributions: --task multiclass reads them as such)"
+        reasons.append(
+            f"{n_target} target columns hold values other than 0/1{hint if soft else ''}"
+        )
         return "regression"
     if n_pred > 1:
         reasons.append(f"one target column and {n_pred} prediction columns")
@@ -384,6 +393,13 @@ def _check_targets(
                 hint=f"{task} targets must be numeric",
             )
     if task == "multiclass":
+        if targets.not_one_hot.n and targets.not_distribution.n == 0:
+            _soft_names(targets, pred_names, side)
+            reasons.append(
+                f"{len(targets.columns)} target columns named as the prediction columns, every "
+                "row a distribution: class probabilities (soft targets)"
+            )
+            return "probabilities", None
         if targets.not_one_hot.n:
             raise bad_value(
                 NotOneHot,
@@ -410,6 +426,33 @@ def _check_targets(
     return "numeric", None
 
 
+def _check_soft(loss: str | None, params: tuple[str, ...]) -> None:
+    """Class probabilities as targets serve ce and kl, and have no class to weigh."""
+    if loss not in (None, "ce", "kl"):
+        raise LossNotForTask(
+            f"--loss {loss} needs a class per sample, and the targets are class probabilities",
+            hint="Use --loss ce or --loss kl with soft targets",
+        )
+    if "class_weight" in params:
+        raise ConflictingOptions(
+            "--class-weight weighs each sample by its class, and the targets are class "
+            "probabilities",
+            hint="Leave out --class-weight, or give one class per sample",
+        )
+
+
+def _soft_names(targets: TargetProfile, pred_names: Sequence[str], side: Side) -> None:
+    """Soft targets: one target column per prediction column, of the same names."""
+    names = [c.name for c in targets.columns]
+    if sorted(names) != sorted(pred_names):
+        raise WrongColumnCount(
+            f"class probabilities as targets need the prediction columns' names "
+            f"({', '.join(pred_names)}), and the target columns are {', '.join(names)}",
+            file=side.file,
+            hint="Name each target column as its class's prediction column",
+        )
+
+
 def encode_targets(
     detection: Detection,
     columns: Sequence[TargetColumn],
@@ -421,6 +464,9 @@ def encode_targets(
             return columns[0].name_index(detection.class_names or pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
+        if detection.target_encoding == "probabilities":
+            by_name = {c.name: c.values for c in columns}
+            return stack_columns([by_name[name] for name in pred_names])
         one_hot: IntArray = np.argmax(stack_columns([c.values for c in columns]), axis=1)
         return one_hot
     if detection.task == "binary" and detection.pos_label is not None:

@@ -9,11 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import rel_entr
 from sklearn.metrics import hinge_loss, log_loss
 from sklearn.utils.class_weight import compute_class_weight
 
 import lossctl
-from lossctl.errors import InvalidOption, LossNotForTask, NoSampleOfClass, ParameterWithoutLoss
+from lossctl.errors import (
+    ConflictingOptions,
+    InvalidOption,
+    LossNotForTask,
+    NoSampleOfClass,
+    ParameterWithoutLoss,
+    WrongColumnCount,
+)
 from tests.cli.helpers import run_eval
 
 Z = np.array([1e4, -1e4, 1e4, -1e4, 0.0])
@@ -227,3 +235,44 @@ def test_balanced_needs_a_sample_of_every_class() -> None:
             target_cols="label",
             class_weight="balanced",
         )
+
+
+# soft targets and kl ----------------------------------------------------------------------
+
+SOFT_PREDS = pd.DataFrame({"cat": [0.7, 0.1, 0.3], "dog": [0.2, 0.8, 0.3], "bird": [0.1, 0.1, 0.4]})
+SOFT_TARGETS = pd.DataFrame(
+    {"dog": [0.1, 0.5, 0.0], "cat": [0.9, 0.25, 0.0], "bird": [0.0, 0.25, 1.0]}
+)
+
+
+def test_soft_targets_are_opt_in_and_the_reasons_say_how() -> None:
+    auto = lossctl.evaluate(SOFT_PREDS, SOFT_TARGETS)
+    assert auto.task == "regression"
+    assert "--task multiclass reads them as such" in auto.reasons[-1]
+    soft = lossctl.evaluate(SOFT_PREDS, SOFT_TARGETS, task="multiclass")
+    assert (soft.task, soft.target_encoding) == ("multiclass", "probabilities")
+    t = SOFT_TARGETS[["cat", "dog", "bird"]].to_numpy()  # matched by name
+    p = SOFT_PREDS.to_numpy()
+    assert soft.mean_loss == pytest.approx(np.mean(-np.sum(t * np.log(p), axis=1)), rel=1e-12)
+    kl = lossctl.evaluate(SOFT_PREDS, SOFT_TARGETS, loss="kl")
+    assert kl.task == "multiclass"
+    assert kl.mean_loss == pytest.approx(np.mean(np.sum(rel_entr(t, p), axis=1)), rel=1e-12)
+
+
+def test_kl_of_class_targets_is_the_cross_entropy() -> None:
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    y = np.array([0, 2, 1])
+    kl, ce = lossctl.evaluate(p, y, loss="kl"), lossctl.evaluate(p, y)
+    assert kl.losses is not None and ce.losses is not None
+    np.testing.assert_allclose(kl.losses, ce.losses, rtol=1e-15)
+    assert kl.null_loss == pytest.approx(ce.null_loss, rel=1e-15)
+
+
+def test_soft_targets_need_the_prediction_columns_names_and_a_class_free_loss() -> None:
+    other = SOFT_TARGETS.rename(columns={"dog": "p1", "cat": "p2", "bird": "p3"})
+    with pytest.raises(WrongColumnCount, match="need the prediction columns' names"):
+        lossctl.evaluate(SOFT_PREDS, other, task="multiclass")
+    with pytest.raises(LossNotForTask, match="--loss focal needs a class per sample"):
+        lossctl.evaluate(SOFT_PREDS, SOFT_TARGETS, task="multiclass", loss="focal")
+    with pytest.raises(ConflictingOptions, match="--class-weight weighs each sample"):
+        lossctl.evaluate(SOFT_PREDS, SOFT_TARGETS, task="multiclass", class_weight="1,2,3")
