@@ -349,6 +349,7 @@ def _with_baseline(
         except Apart:
             pass
         else:
+            beside.state.check_domain(beside.detection, *beside.sides)
             comparison = _compare(source, state, detection, base, beside.state, beside.detection, o)
             return state, detection, comparison
     plan = source.plan
@@ -358,6 +359,7 @@ def _with_baseline(
     weights = _row_weights(held) if hold_weights else None
     base = _baseline_input(source, source.target, o, state.dropped_rows(), weights)
     base_state, base_detection = base.evaluate(base.setup)
+    base_state.check_domain(base_detection, *base.sides)
     return state, detection, _compare(source, state, detection, base, base_state, base_detection, o)
 
 

@@ -404,7 +404,7 @@ class EvalState:
     def result(
         self, detection: Detection, pred_side: Side, target_side: Side | None = None
     ) -> EvalResult:
-        self._check_domain(detection, pred_side, target_side or pred_side)
+        self.check_domain(detection, pred_side, target_side or pred_side)
         if self.overflow.n:
             first = self.overflow.first or 0
             raise LossOverflow(
@@ -424,8 +424,9 @@ class EvalState:
             worst=tuple(self.worst[r] for r, _ in summary.worst),
         )
 
-    def _check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:
-        """Targets (first) and predictions outside the loss's domain, as scikit-learn checks."""
+    def check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:
+        """Targets (first) and predictions outside the loss's domain, as scikit-learn checks
+        (the engine asks it of a baseline's state, whose result it does not take)."""
         option = detection.spec.option
         for count, side, what, column in zip(
             self.outside,

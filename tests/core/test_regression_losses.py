@@ -185,3 +185,16 @@ def test_lossctl_losses_lists_every_loss() -> None:
     for name in ("mae", "huber", "smooth_l1", "log_cosh", "quantile", "msle", "mape"):
         assert name in names
     assert {"poisson", "gamma", "tweedie"} <= set(names)
+
+
+def test_a_baseline_outside_the_domain_is_named_too(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("id,p\na,1.5\nb,2\nc,0.5\n")
+    (tmp_path / "b.csv").write_text("id,p\na,1.5\nb,-2\nc,0.5\n")
+    (tmp_path / "t.csv").write_text("id,y\na,1\nb,2\nc,0\n")
+    p, b, t = (str(tmp_path / name) for name in ("p.csv", "b.csv", "t.csv"))
+    result = run_eval(p, t, "--loss", "poisson", "--baseline", b)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"lossctl: error: {b}, column 'p', row 2: this prediction")
+    with pytest.raises(OutsideLossDomain):
+        lossctl.evaluate(p, t, loss="poisson", baseline=b)
+    assert lossctl.evaluate(p, t, loss="poisson", baseline=p).baseline is not None
