@@ -138,6 +138,20 @@ def eval_command(
     error, 3 internal error (a bug).
     """
     options = _options(dict(locals()))  # first: the parameters, and nothing else
+    files = {"--output": output, "--junit": junit, "--markdown": markdown}
+    return _run(predictions, targets, options, output_format, files, step_summary, no_progress)
+
+
+def _run(
+    predictions: str,
+    targets: str | None,
+    options: EvalOptions,
+    output_format: Format,
+    files: dict[str, str | None],
+    step_summary: bool,
+    no_progress: bool,
+) -> int:
+    """Evaluate, write the files asked for, render the report; return the exit code."""
     import tempfile
 
     from lossctl.cli.progress import ProgressBar
@@ -145,8 +159,9 @@ def eval_command(
     from lossctl.report.render import RENDERERS, Out
 
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
-    files = {"--output": output, "--junit": junit, "--markdown": markdown}
-    _check_outputs({**files, "--step-summary": summary_path}, [predictions, targets, baseline])
+    inputs = [predictions, targets, options.baseline]
+    _check_outputs({**files, "--step-summary": summary_path}, inputs)
+    output = files["--output"]
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
     try:
@@ -158,7 +173,7 @@ def eval_command(
             keep_losses=False,
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
-        _write_files(report, junit, markdown, summary_path)
+        _write_files(report, files["--junit"], files["--markdown"], summary_path)
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()

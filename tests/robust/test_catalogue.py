@@ -140,8 +140,8 @@ CASES: dict[str, Case] = {
     "UnknownLoss": Case(
         {},
         [],
-        "unknown --loss 'hubber'. Use one of: bce, focal, hinge, ce, mse, mae, huber, smooth_l1, "
-        "log_cosh, quantile, msle, mape, poisson, gamma, tweedie",
+        "unknown --loss 'hubber'. Use one of: bce, focal, hinge, kl, ce, mse, mae, huber, "
+        "smooth_l1, log_cosh, quantile, msle, mape, poisson, gamma, tweedie",
         call=lambda: lossctl.evaluate(np.array([0.5]), np.array([1.0]), loss="hubber"),
     ),
     "ParameterWithoutLoss": Case(
