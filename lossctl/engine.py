@@ -178,7 +178,10 @@ def evaluate(
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
         ``max_increase``, ``max_increase_pct``, ``min_d2`` (the report's
-        ``exit_code`` is 1 if any failed), ``head``, ``worst``, ``chunk_rows``.
+        ``exit_code`` is 1 if any failed), ``head``, ``worst``, ``chunk_rows``; the loss:
+        ``loss`` (a ``--loss`` name) and its parameters ``delta``, ``beta``, ``quantile``,
+        ``power``, ``gamma``, ``alpha``, ``pos_weight``, ``label_smoothing``,
+        ``class_weight``; ``compat`` (``"sklearn"``, ``"torch"``, ``"keras"``, ``"kaggle"``).
 
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
 

@@ -407,8 +407,9 @@ class EvalState:
         self.check_domain(detection, pred_side, target_side or pred_side)
         if self.overflow.n:
             first = self.overflow.first or 0
+            what = "squared error" if detection.loss == "squared_error" else f"{detection.loss} loss"
             raise LossOverflow(
-                "the squared error of this row overflows float64",
+                f"the {what} of this row overflows float64",
                 file=pred_side.file_at(first),
                 row=pred_side.row(first),
             )
