@@ -407,7 +407,8 @@ class EvalState:
         self.check_domain(detection, pred_side, target_side or pred_side)
         if self.overflow.n:
             first = self.overflow.first or 0
-            what = "squared error" if detection.loss == "squared_error" else f"{detection.loss} loss"
+            loss = detection.loss
+            what = "squared error" if loss == "squared_error" else f"{loss} loss"
             raise LossOverflow(
                 f"the {what} of this row overflows float64",
                 file=pred_side.file_at(first),
