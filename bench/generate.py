@@ -72,6 +72,10 @@ DATASETS: list[tuple[str, Maker, int | None, bool]] = [
 #: The data set also written with its targets shuffled (``mc_true_shuffled.csv``), and
 #: with the predictions of a second model, drawn alike, as a baseline (``mc_base.parquet``).
 SHUFFLED = "mc"
+#: The data set also written with a value that is not a number near its end
+#: (``mc_pred_bad.csv``: BAD_VALUE in column BAD_COLUMN, BAD_FROM_END rows before the
+#: last, so row 999,996 of 1,000,000), and both files of predictions also gzipped.
+BAD, BAD_COLUMN, BAD_VALUE, BAD_FROM_END = "mc", "c4", b"oops", 4
 # Multiclass in Parquet parts for the scale cases: (directory prefix, rows as a multiple
 # of --rows). The predictions are split into PRED_PARTS files and the targets, differently,
 # into TRUE_PARTS files; the ids run 0..n-1 in the same order on both sides.
@@ -98,6 +102,28 @@ def _write(
             pacsv.write_csv(table, f, write_options=options)
     if parquet:
         pq.write_table(table, path.with_suffix(".parquet"))
+
+
+def bad_row(n: int) -> int:
+    """The data row (from 1, the header not counted) of the bad value in ``n`` rows."""
+    return max(n - BAD_FROM_END, 1)
+
+
+def _write_bad(good: Path, n: int) -> None:
+    """``good``'s CSV with BAD_VALUE in column BAD_COLUMN of row ``bad_row(n)``, as
+    ``mc_pred_bad.csv``; both files also gzipped (``.csv.gz``)."""
+    import gzip
+
+    lines = good.read_bytes().split(b"\n")
+    column = lines[0].split(b",").index(BAD_COLUMN.encode())
+    cells = lines[bad_row(n)].split(b",")
+    cells[column] = BAD_VALUE
+    lines[bad_row(n)] = b",".join(cells)
+    bad = good.with_name(good.stem + "_bad.csv")
+    bad.write_bytes(b"\n".join(lines))
+    for path in (good, bad):
+        with path.open("rb") as f, gzip.open(path.with_suffix(".csv.gz"), "wb", 6) as out:
+            shutil.copyfileobj(f, out, 1 << 20)
 
 
 def _bounds(n: int, parts: int) -> list[int]:
@@ -154,7 +180,7 @@ def ensure_data(
 
     With ``scale``, also the scale sets (stamped apart, in meta-scale.json).
     """
-    meta = {"rows": rows, "seed": seed, "version": 3}
+    meta = {"rows": rows, "seed": seed, "version": 4}
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "meta.json"
     if not _fresh(stamp, meta, force):
@@ -170,6 +196,8 @@ def ensure_data(
                 _write(true, n, out / f"{name}_true_shuffled", False, order)
                 base, _ = make(np.random.default_rng([seed, i, 2]), n)
                 _write(base, n, out / f"{name}_base", True, csv=False)
+            if name == BAD:
+                _write_bad(out / f"{name}_pred.csv", n)
         stamp.write_text(json.dumps(meta))
     stamp = out / "meta-scale.json"
     if scale and not _fresh(stamp, meta, force):

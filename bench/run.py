@@ -38,6 +38,10 @@ SKIPPED = "skipped (install with pip install -e '.[bench]')"
 REL_TOL = 1e-6
 SCALE = "scale-"  # the cases on Parquet parts, whose data generate.py writes on request
 UNITS = {"wall": "s", "rss": "MiB"}
+#: The bad value of mc_pred_bad.csv is this many rows before the last (as in generate.py,
+#: which this does not import: see main()).
+BAD_FROM_END = 4
+GOOD = "good file"  # the same command on the file without the bad value
 
 
 class Target(NamedTuple):
@@ -68,6 +72,9 @@ MC_CSV, MC_PARQUET, STARTUP = "mc-csv", "mc-parquet", "startup-eval"
 SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
 MC_BASELINE, SCALE_BASELINE = "mc-parquet-baseline", f"{SCALE}10m-baseline"
 ALONE = "lossctl alone"  # the same run without --baseline
+BAD_CASES = ("mc-csv-bad", "mc-csv-gz-bad", "mc-csv-stdin-bad")
+MC_CSV_METRICS, MC_PARQUET_METRICS = "mc-csv-metrics", "mc-parquet-metrics"
+NO_METRICS = "--no-metrics"  # the same run with the loss alone
 TARGETS = [
     # (a) 1M x 10 multiclass CSV against the peers
     Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
@@ -85,6 +92,15 @@ TARGETS = [
     Target("(e)", (MC_BASELINE, "lossctl"), (MC_BASELINE, ALONE), "wall", "<=", 1.5),
     Target("(e)", (SCALE_BASELINE, "lossctl"), None, "rss", "<=", 400),
     Target("(e)", (SCALE_BASELINE, "lossctl"), (SCALE_BASELINE, ALONE), "wall", "<=", 1.5),
+    # (f) a bad value near the end is named while streaming: time near a good file's, and
+    # memory within the good file's bound of (a)
+    *(Target("(f)", (case, "lossctl"), (case, GOOD), "wall", "<=", 2.0) for case in BAD_CASES),
+    *(Target("(f)", (case, "lossctl"), None, "rss", "<=", 250) for case in BAD_CASES),
+    # (g) the metrics beside the loss cost at most half the wall of the loss alone
+    Target("(g)", (MC_CSV_METRICS, "lossctl"), (MC_CSV_METRICS, NO_METRICS), "wall", "<=", 1.5),
+    Target(
+        "(g)", (MC_PARQUET_METRICS, "lossctl"), (MC_PARQUET_METRICS, NO_METRICS), "wall", "<=", 1.5
+    ),
 ]
 
 
@@ -119,12 +135,20 @@ class Result:
         except ValueError:
             return None
 
-    def add_run(self, cmd: list[str]) -> None:
-        """Run ``cmd`` once to completion, timing it and taking its peak RSS from wait4."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    def add_run(self, cmd: list[str], expect: Expect | None = None) -> None:
+        """Run ``cmd`` once to completion, timing it and taking its peak RSS from wait4.
+
+        ``expect``: the run must fail so, and its stderr becomes its output; else exit 0.
+        """
+        stdin = expect.stdin if expect is not None else None
+        with (
+            tempfile.TemporaryFile() as out,
+            tempfile.TemporaryFile() as err,
+            open(stdin or os.devnull, "rb") as given,
+        ):
             start = time.perf_counter()
             try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                proc = subprocess.Popen(cmd, stdin=given, stdout=out, stderr=err)
             except OSError as exc:
                 self.error = f"failed: {exc}"
                 return
@@ -134,12 +158,27 @@ class Result:
             out.seek(0)
             err.seek(0)
             self.output = out.read().decode(errors="replace")
-            if proc.returncode != 0:
-                lines = err.read().decode(errors="replace").strip().splitlines() or [""]
+            stderr = err.read().decode(errors="replace")
+            if expect is not None and expect.exit:
+                self.output = stderr
+                if proc.returncode != expect.exit or expect.says not in stderr:
+                    said = stderr.strip()[-100:]
+                    self.error = f"failed (exit {proc.returncode}, not {expect.exit}): {said}"
+                    return
+            elif proc.returncode != 0:
+                lines = stderr.strip().splitlines() or [""]
                 self.error = f"failed (exit {proc.returncode}): {lines[-1][:100]}"
                 return
         self.walls.append(wall)
         self.rss_kib = max(self.rss_kib, usage.ru_maxrss)  # KiB on Linux
+
+
+class Expect(NamedTuple):
+    """How a command is run, and how it must end, when not as usual (stdin empty, exit 0)."""
+
+    exit: int = 0  # the exit status it must end with; its stderr is then its output
+    says: str = ""  # what its stderr must hold, if it exits non-zero
+    stdin: Path | None = None  # a file given as standard input
 
 
 @dataclass
@@ -148,6 +187,7 @@ class Case:
     title: str
     commands: dict[str, list[str]]
     output: Path | None = None  # a file that every command must write; removed after each run
+    expect: dict[str, Expect] = field(default_factory=dict)  # by command
 
 
 def installed(command: str) -> bool:
@@ -162,7 +202,11 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
     def peer(script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
         return [py, str(HERE / "peers" / f"{script}.py"), "--task", task, str(pred), str(true)]
 
-    def evaluate(pred: Path | str, true: Path | str, *options: str) -> list[str]:
+    def evaluate(
+        pred: Path | str, true: Path | str, *options: str, metrics: bool = False
+    ) -> list[str]:
+        """lossctl on a pair; the loss alone, as the peers compute it, unless ``metrics``."""
+        options = options if metrics else (*options, NO_METRICS)
         return [*lossctl, "eval", str(pred), str(true), "--id", "id", *options, "--format", "value"]
 
     def loss_case(
@@ -193,6 +237,30 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         }
         return Case(name, f"--baseline vs none: {pred}", commands)
 
+    def bad_case(name: str, ext: str, stdin: bool = False) -> Case:
+        """lossctl on predictions with a value that is not a number near the end, against
+        the same command on the good file: what finding and naming the row costs."""
+        pred, bad, true = data / f"mc_pred.{ext}", data / f"mc_pred_bad.{ext}", data / "mc_true.csv"
+        row = max(rows - BAD_FROM_END, 1)
+        says = f"row {row}: 'oops' is not a number"
+        if stdin:
+            commands = {"lossctl": evaluate("-", true), GOOD: evaluate("-", true)}
+            expect = {"lossctl": Expect(2, says, bad), GOOD: Expect(stdin=pred)}
+        else:
+            commands = {"lossctl": evaluate(bad, true), GOOD: evaluate(pred, true)}
+            expect = {"lossctl": Expect(2, says)}
+        where = "on stdin" if stdin else ext
+        title = f"multiclass x 10, {rows:,} rows, {where}, 'oops' on row {row:,} vs none"
+        return Case(name, title, commands, expect=expect)
+
+    def metrics_case(name: str, ext: str) -> Case:
+        """lossctl with every metric (the default) against the loss alone."""
+        pred, true = data / f"mc_pred.{ext}", data / f"mc_true.{ext}"
+        commands = {"lossctl": evaluate(pred, true, metrics=True), NO_METRICS: evaluate(pred, true)}
+        return Case(
+            name, f"metrics vs --no-metrics: multiclass x 10, {rows:,} rows, {ext}", commands
+        )
+
     imports = [py, "-c", IMPORT_LINE]
     return [
         loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
@@ -204,6 +272,9 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
             "mc",
             true="true_shuffled",
         ),
+        bad_case(BAD_CASES[0], "csv"),
+        bad_case(BAD_CASES[1], "csv.gz"),
+        bad_case(BAD_CASES[2], "csv", stdin=True),
         loss_case("binary", "binary", "binary", "bin"),
         loss_case("multilabel", "multilabel x 5", "multilabel", "ml"),
         loss_case("regression", "regression", "regression", "reg"),
@@ -223,6 +294,8 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
         baseline_case(
             MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
         ),
+        metrics_case(MC_CSV_METRICS, "csv"),
+        metrics_case(MC_PARQUET_METRICS, "parquet"),
         scale_case(SCALE_1M, "mc1m", rows),
         scale_case(SCALE_10M, "mc10m", 10 * rows),
         baseline_case(
@@ -238,7 +311,7 @@ def run_case(case: Case, repeat: int) -> dict[str, Result]:
     for _ in range(repeat):
         for name, result in results.items():
             if not result.error:
-                result.add_run(case.commands[name])
+                result.add_run(case.commands[name], case.expect.get(name))
                 if case.output is not None:
                     if not (result.error or case.output.exists()):
                         result.error = f"failed: wrote no {case.output.name}"
@@ -261,6 +334,8 @@ def print_case(case: Case, results: dict[str, Result]) -> None:
         if name != "lossctl" and base is not None and base.ok:
             ratios = (f"{base.wall / result.wall:.2f}", f"{base.rss / result.rss:.2f}")
         shown = "" if case.name == "startup-help" else result.last_line[:40]  # help: no value
+        if name in case.expect and case.expect[name].exit:  # its error, from the column on
+            shown = "error: " + result.last_line.partition(", ")[2][:60]
         value = result.value
         if value is not None and reference is not None:
             rel = abs(value - reference) / max(abs(value), abs(reference), sys.float_info.min)

@@ -24,10 +24,13 @@ from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import BaselineComparison
 from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
+from lossctl.core.metrics import MetricOptions
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
 from lossctl.errors import (
     BaselineTaskMismatch,
+    InvalidOption,
+    MetricNotForTask,
     NoHeaderNotCsv,
     NonNumeric,
     NoSampleOfClass,
@@ -58,7 +61,9 @@ def _open(data: object, label: str, options: EvalOptions) -> InputTable:
     return open_table(data, label, options.encoding, options.no_header)
 
 
-def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) -> Source:
+def _input(
+    pred: InputTable, target: InputTable | None, options: EvalOptions, cluster: Any = None
+) -> Source:
     if options.no_header and all(t.has_header is None for t in (pred, target) if t):
         raise NoHeaderNotCsv(
             "--no-header applies to CSV and TSV inputs, and this one is not",
@@ -68,7 +73,15 @@ def _input(pred: InputTable, target: InputTable | None, options: EvalOptions) ->
     # Chunks of at most chunk_rows rows and CHUNK_VALUES values, so that the temporaries
     # of a thousand-class file stay as small as those of a binary one.
     rows = max(1, min(options.chunk_rows, CHUNK_VALUES // len(plan.pred)))
-    return Source(pred, target, plan, rows)
+    source = Source(pred, target, plan, rows)
+    if cluster is None:
+        return source
+    from lossctl.dask_engine import dask_source
+
+    distributed, note = dask_source(source, cluster, options.encoding, options.no_header)
+    if note is not None:
+        distributed.plan = replace(plan, notes=(*plan.notes, note))
+    return distributed
 
 
 @contextlib.contextmanager
@@ -122,6 +135,9 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         head=options.head,
         worst=options.worst,
         seed=options.seed,
+        metrics=MetricOptions(options.threshold, options.top_k, options.bins)
+        if options.metrics
+        else None,
     )
     return replace(setup, **changes)
 
@@ -139,6 +155,19 @@ def _inputs(source: Source, baseline: str | None = None) -> Inputs:
         by_column=plan.by,
         baseline=baseline,
     )
+
+
+def _decided(source: Source, detection: Detection) -> dict[str, Any]:
+    """What both reports say of the decision, and why."""
+    plan = source.plan
+    return {
+        "task": detection.task,
+        "activation": detection.activation,
+        "prediction_kind": detection.prediction_kind,
+        "loss": detection.loss,
+        "target_encoding": detection.target_encoding,
+        "reasons": (plan.alignment, *plan.notes, *detection.reasons),
+    }
 
 
 def _is_path(data: object) -> TypeGuard[str | os.PathLike[str]]:
@@ -177,11 +206,13 @@ def evaluate(
         ``by``, ``eps``, ``label_reduction``, ``drop_missing``, ``encoding``,
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
-        ``max_increase``, ``max_increase_pct``, ``min_d2`` (the report's
-        ``exit_code`` is 1 if any failed), ``head``, ``worst``, ``chunk_rows``; the loss:
-        ``loss`` (a ``--loss`` name) and its parameters ``delta``, ``beta``, ``quantile``,
-        ``power``, ``gamma``, ``alpha``, ``pos_weight``, ``label_smoothing``,
-        ``class_weight``; ``compat`` (``"sklearn"``, ``"torch"``, ``"keras"``, ``"kaggle"``).
+        ``max_increase``, ``max_increase_pct``, ``min_d2``, ``min_accuracy``, ``min_auc``,
+        ``max_ece``, ``max_brier`` (the report's ``exit_code`` is 1 if any failed),
+        ``head``, ``worst``, ``chunk_rows``; ``metrics`` (False: the loss alone),
+        ``threshold``, ``top_k``, ``bins``; the loss: ``loss`` (a ``--loss`` name) and its
+        parameters ``delta``, ``beta``, ``quantile``, ``power``, ``gamma``, ``alpha``,
+        ``pos_weight``, ``label_smoothing``, ``class_weight``; ``compat`` (``"sklearn"``,
+        ``"torch"``, ``"keras"``, ``"kaggle"``).
 
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
 
@@ -199,24 +230,89 @@ def evaluate(
     for destination in destinations:
         if _is_path(destination):
             check_output(os.fspath(destination), paths)
-    target_table = _open(targets, "targets", o) if targets is not None else None
-    source = _input(_open(predictions, "predictions", o), target_table, o)
-    if o.class_weight == "balanced":
-        o = _balanced(source, o)
     comparison = None
     with contextlib.ExitStack() as stack:
+        cluster = _cluster(o, stack)
+        target_table = _open(targets, "targets", o) if targets is not None else None
+        source = _input(_open(predictions, "predictions", o), target_table, o, cluster)
         stack.enter_context(_target_named(source))
-        writers = [stack.enter_context(LossWriter(d)) for d in destinations]
+        if o.class_weight == "balanced":
+            o = _balanced(source, o)
+        writers = _writers(source, destinations, stack)
         kept = Kept() if keep_losses else None
         if o.baseline is None:
             state, detection = source.evaluate(_setup(source, o), writers, kept, progress)
         else:
-            state, detection, comparison = _with_baseline(source, o, writers, kept, progress)
+            state, detection, comparison = _with_baseline(
+                source, o, writers, kept, progress, cluster
+            )
     if not keep_losses:
         kept = None
+    _check_metric_options(detection, source.plan.pred, o)
     result = state.result(detection, *source.sides)
     report = _report(source, detection, result, o, kept, comparison)
     return report.with_gates(_gates(report, comparison, o))
+
+
+def _cluster(o: EvalOptions, stack: contextlib.ExitStack) -> Any:
+    """The Dask cluster of ``--engine dask`` (closed with ``stack``), or None."""
+    if o.engine != "dask":
+        return None
+    from lossctl.dask_engine import Cluster, check_installed
+
+    check_installed()
+    cluster = Cluster(o.scheduler)
+    stack.callback(cluster.close)
+    cluster.client()  # an unreachable scheduler is an error before any work
+    return cluster
+
+
+def _writers(
+    source: Source, destinations: Sequence[Any], stack: contextlib.ExitStack
+) -> list[LossWriter]:
+    """A writer for each destination; on the dask engine, a path is a directory of parts
+    that the workers write (one per partition)."""
+    writers = []
+    for destination in destinations:
+        if _is_path(destination) and getattr(source, "partitions", None):
+            from lossctl.dask_engine import PartsOutput
+
+            output = PartsOutput(os.fspath(destination))
+            source.output = stack.enter_context(output.written())  # type: ignore[attr-defined]
+        else:
+            writers.append(stack.enter_context(LossWriter(destination)))
+    return writers
+
+
+#: The metric each metric gate observes, by task (None: the task has no such metric).
+GATED_METRICS: dict[str, dict[str, str | None]] = {
+    "min_accuracy": {
+        "binary": "accuracy",
+        "multiclass": "accuracy",
+        "multilabel": "subset_accuracy",
+        "regression": None,
+    },
+    "min_auc": {"binary": "roc_auc", "multiclass": "roc_auc", "multilabel": "roc_auc"},
+    "max_ece": {"binary": "ece", "multiclass": "ece", "multilabel": "ece"},
+    "max_brier": {"binary": "brier", "multiclass": "brier", "multilabel": "brier"},
+}
+
+
+def _check_metric_options(detection: Detection, pred: Sequence[str], o: EvalOptions) -> None:
+    """The options on metrics that the decided task cannot take: exit 2."""
+    task = detection.task
+    for name in o.gates.on_metrics:
+        if GATED_METRICS[name].get(task) is None:
+            option = "--" + name.replace("_", "-")
+            raise MetricNotForTask(
+                f"{option} gates a metric that {task} predictions do not have",
+                hint="Leave it out, or use --max-loss",
+            )
+    if o.metrics and task == "multiclass" and o.top_k is not None and o.top_k > len(pred):
+        raise InvalidOption(
+            f"--top-k {o.top_k} is more than the {len(pred)} classes",
+            hint=f"Give at most {len(pred)}",
+        )
 
 
 def _report(
@@ -231,12 +327,7 @@ def _report(
     not_summing = result.not_summing
     return Report(
         version=__version__,
-        task=detection.task,
-        activation=detection.activation,
-        prediction_kind=detection.prediction_kind,
-        loss=detection.loss,
-        target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *plan.notes, *detection.reasons),
+        **_decided(source, detection),
         inputs=_inputs(source, None if comparison is None else _label(o.baseline)),
         summary=result.summary,
         null_loss=result.null_loss,
@@ -258,6 +349,8 @@ def _report(
         ids=None if kept is None or not kept.labels else labels_to_numpy(kept.labels),
         weights=None if kept is None or not kept.weights else np.concatenate(kept.weights),
         target_rows=None if kept is None else concat(kept.rows, np.int64) + 1,
+        metrics=result.metrics,
+        threshold=o.threshold if o.metrics else None,
     )
 
 
@@ -299,6 +392,7 @@ def _baseline_input(
     o: EvalOptions,
     exclude: IntArray | None = None,
     row_weights: tuple[IntArray, np.ndarray] | None = None,
+    cluster: Any = None,
 ) -> BaselineSource:
     """The baseline, to be evaluated by the same rules against the same targets.
 
@@ -308,7 +402,7 @@ def _baseline_input(
     plan = source.plan
     weight = plan.weight if plan.weight_in_targets else None
     options = o.replace(columns=replace(o.columns, by=None, weight_col=weight))
-    base = _input(_open(o.baseline, "baseline", o), target_table, options)
+    base = _input(_open(o.baseline, "baseline", o), target_table, options, cluster)
     setup = _setup(
         base,
         options,
@@ -319,8 +413,9 @@ def _baseline_input(
         row_weights=row_weights,
         summary=False,
     )
+    inner = None if type(base) is Source else base
     return BaselineSource(
-        base.pred, base.target, base.plan, base.rows, setup=setup, options=options
+        base.pred, base.target, base.plan, base.rows, setup=setup, options=options, inner=inner
     )
 
 
@@ -330,6 +425,7 @@ def _with_baseline(
     writers: Sequence[LossWriter],
     kept: Kept | None,
     progress: Progress | None,
+    cluster: Any = None,
 ) -> tuple[EvalState, Detection, BaselineComparison]:
     """The predictions and the baseline, evaluated by the same rules against the same
     targets, and compared.
@@ -343,7 +439,7 @@ def _with_baseline(
     row).
     """
     setup = _setup(source, o, compare="candidate")
-    base = _baseline_input(source, source.target, o)
+    base = _baseline_input(source, source.target, o, cluster=cluster)
     if source.target is not None:
         joint = replace(base.setup, weight=setup.weight, weight_side=setup.weight_side)
         beside = Beside(Companion(base.pred, base.plan.pred, base.plan.pred_id), joint)
@@ -360,7 +456,7 @@ def _with_baseline(
     held = Kept() if kept is None and hold_weights else kept
     state, detection = source.evaluate(setup, writers, held, progress)
     weights = _row_weights(held) if hold_weights else None
-    base = _baseline_input(source, source.target, o, state.dropped_rows(), weights)
+    base = _baseline_input(source, source.target, o, state.dropped_rows(), weights, cluster)
     base_state, base_detection = base.evaluate(base.setup)
     base_state.check_domain(base_detection, *base.sides)
     return state, detection, _compare(source, state, detection, base, base_state, base_detection, o)
@@ -439,6 +535,15 @@ def _gates(
         )
     if g.min_d2 is not None:
         gates.append(Gate.at_least("min_d2", g.min_d2, report.d2))
+    values = {} if report.metrics is None else report.metrics.values
+    for name in g.on_metrics:
+        metric = GATED_METRICS[name][report.task]
+        assert metric is not None
+        observed = values.get(metric)
+        threshold: float = getattr(g, name)
+        value = float("nan") if observed is None else observed
+        gate = Gate.at_least if name.startswith("min") else Gate.at_most
+        gates.append(gate(name, threshold, value))
     return tuple(gates)
 
 
@@ -469,14 +574,8 @@ def detect(
         state = source.run(setup)
         state.check(*source.sides)
         detection = state.decide(*source.sides)
-    plan = source.plan
     return DetectionReport(
-        task=detection.task,
-        activation=detection.activation,
-        prediction_kind=detection.prediction_kind,
-        loss=detection.loss,
-        target_encoding=detection.target_encoding,
-        reasons=(plan.alignment, *plan.notes, *detection.reasons),
+        **_decided(source, detection),
         inputs=_inputs(source),
         n_samples=state.n,
     )

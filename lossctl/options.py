@@ -73,6 +73,10 @@ class Gates:
     max_increase: float | None = None
     max_increase_pct: float | None = None
     min_d2: float | None = None
+    min_accuracy: float | None = None
+    min_auc: float | None = None
+    max_ece: float | None = None
+    max_brier: float | None = None
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -88,6 +92,12 @@ class Gates:
     @property
     def against_baseline(self) -> bool:
         return self.max_increase is not None or self.max_increase_pct is not None
+
+    @property
+    def on_metrics(self) -> tuple[str, ...]:
+        """The gates on metrics that were asked for, by name."""
+        names = ("min_accuracy", "min_auc", "max_ece", "max_brier")
+        return tuple(name for name in names if getattr(self, name) is not None)
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,9 @@ class EvalOptions:
     baseline : another model's predictions, compared with a paired bootstrap of
         ``n_bootstrap`` resamples from ``seed``
     head, worst : sample rows kept for the report; chunk_rows : rows per chunk
+    metrics : compute the metrics beside the loss (accuracy, ROC AUC, ECE, ...):
+        ``threshold`` (binary and multilabel: predicted positive when ``p > threshold``),
+        ``top_k`` (multiclass top-k accuracy; None: 5, given when K > 5), ``bins`` (ECE)
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
     loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power,
@@ -113,6 +126,8 @@ class EvalOptions:
         one number, one per prediction column, or ``NAME=W,...`` (None: none); class_weight :
         ``"balanced"``, ``NAME=W,...`` or a CSV file ``class,weight`` (None: none); see
         :mod:`lossctl.core.catalogue`
+    engine : ``"local"`` (this process) or ``"dask"`` (a Dask cluster: the one at
+        ``scheduler``, or ``$DASK_SCHEDULER_ADDRESS``, else a ``LocalCluster`` for the run)
     """
 
     task: str = "auto"
@@ -142,6 +157,12 @@ class EvalOptions:
     label_smoothing: float | None = None
     class_weight: Any = None
     compat: str = "sklearn"
+    engine: str = "local"
+    scheduler: str | None = None
+    metrics: bool = True
+    threshold: float = 0.5
+    top_k: int | None = None
+    bins: int = 15
 
     def __post_init__(self) -> None:
         if self.task not in TASK_CHOICES:
@@ -172,7 +193,36 @@ class EvalOptions:
         object.__setattr__(self, "class_weight", _class_weights(self.class_weight))
         check_loss(self.loss, self._params(), self.gates.min_d2)
         self._apply_compat()
+        self._check_metrics()
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
+        if self.engine not in ("local", "dask"):
+            raise InvalidOption(f"unknown engine {self.engine!r}", hint="Use local or dask")
+        if self.scheduler is not None and self.engine != "dask":
+            raise ConflictingOptions(
+                "--scheduler names a Dask scheduler, for --engine dask",
+                hint="Give --engine dask, or leave out --scheduler",
+            )
+
+    def _check_metrics(self) -> None:
+        if not 0.0 < self.threshold < 1.0:  # also NaN
+            raise InvalidOption(
+                f"--threshold {self.threshold} is not in the open interval (0, 1)",
+                hint="The default is 0.5",
+            )
+        if self.top_k is not None and self.top_k < 1:
+            raise InvalidOption(
+                f"--top-k {self.top_k} is not a number of classes", hint="Give 1 or more"
+            )
+        if self.bins < 1:
+            raise InvalidOption(
+                f"--bins {self.bins} is not a number of bins", hint="The default is 15"
+            )
+        if not self.metrics and self.gates.on_metrics:
+            option = "--" + self.gates.on_metrics[0].replace("_", "-")
+            raise ConflictingOptions(
+                f"{option} gates a metric, and --no-metrics turns the metrics off",
+                hint="Leave out one of them",
+            )
 
     @classmethod
     def build(cls, **options: Any) -> EvalOptions:

@@ -108,7 +108,7 @@ class Source:
                         beside.state.update(chunk.beside())
                     if scored is not None:
                         for writer in writers:
-                            writer.write(scored.loss, scored.rows.labels)
+                            writer.write(scored.loss, scored.rows.labels, scored.predicted)
                         if kept is not None:
                             kept.add(scored)
                     if progress is not None:
@@ -171,6 +171,21 @@ class BaselineSource(Source):
 
     setup: Setup = field(default_factory=lambda: Setup((), ()))
     options: EvalOptions = field(default_factory=EvalOptions)
+    inner: Source | None = None  # the source whose passes these are (another engine's)
+
+    def run(
+        self,
+        setup: Setup,
+        writers: Sequence[LossWriter] = (),
+        kept: Kept | None = None,
+        progress: Progress | None = None,
+        beside: Beside | None = None,
+    ) -> EvalState:
+        if self.inner is None:
+            return super().run(setup, writers, kept, progress, beside)
+        state = self.inner.run(setup, writers, kept, progress, beside)
+        self.sides = self.inner.sides
+        return state
 
 
 def concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -15,6 +15,7 @@ from lossctl.cli.options import (
     Alpha,
     Baseline,
     Beta,
+    Bins,
     Bootstrap,
     By,
     ChunkRows,
@@ -25,24 +26,32 @@ from lossctl.cli.options import (
     Delta,
     DropMissing,
     Encoding,
+    Engine,
+    EngineChoice,
     Eps,
     Format,
     FromLogits,
     FromProbs,
     Gamma,
     Head,
+    HtmlReport,
     IdCol,
     Junit,
     LabelReduction,
     LabelSmoothing,
     Loss,
     Markdown,
+    MaxBrier,
+    MaxEce,
     MaxIncrease,
     MaxIncreasePct,
     MaxLoss,
+    MinAccuracy,
+    MinAuc,
     MinD2,
     NoHeader,
     NoId,
+    NoMetrics,
     NoProgress,
     Output,
     OutputFormat,
@@ -52,12 +61,15 @@ from lossctl.cli.options import (
     PredCol,
     Predictions,
     Quantile,
+    Scheduler,
     Seed,
     StepSummary,
     TargetCol,
     Targets,
     Task,
     TaskChoice,
+    Threshold,
+    TopK,
     WeightCol,
     Worst,
     prediction_kind,
@@ -78,9 +90,11 @@ NOT_OPTIONS = {
     "output",
     "junit",
     "markdown",
+    "report_file",
     "step_summary",
     "no_progress",
     "debug",
+    "no_metrics",
 }
 
 
@@ -115,8 +129,11 @@ def eval_command(
     label_smoothing: LabelSmoothing = None,
     class_weight: ClassWeight = None,
     chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
+    engine: Engine = EngineChoice.local,
+    scheduler: Scheduler = None,
     output_format: OutputFormat = Format.table,
     output: Output = None,
+    report_file: HtmlReport = None,
     junit: Junit = None,
     markdown: Markdown = None,
     step_summary: StepSummary = False,
@@ -124,11 +141,19 @@ def eval_command(
     worst: Worst = 5,
     max_loss: MaxLoss = None,
     min_d2: MinD2 = None,
+    min_accuracy: MinAccuracy = None,
+    min_auc: MinAuc = None,
+    max_ece: MaxEce = None,
+    max_brier: MaxBrier = None,
     baseline: Baseline = None,
     max_increase: MaxIncrease = None,
     max_increase_pct: MaxIncreasePct = None,
     bootstrap: Bootstrap = 1000,
     seed: Seed = 0,
+    no_metrics: NoMetrics = False,
+    threshold: Threshold = 0.5,
+    top_k: TopK = None,
+    bins: Bins = 15,
     no_progress: NoProgress = False,
     debug: Debug = False,
 ) -> int:
@@ -138,7 +163,7 @@ def eval_command(
     error, 3 internal error (a bug).
     """
     options = _options(dict(locals()))  # first: the parameters, and nothing else
-    files = {"--output": output, "--junit": junit, "--markdown": markdown}
+    files = {"--output": output, "--junit": junit, "--markdown": markdown, "--report": report_file}
     return _run(predictions, targets, options, output_format, files, step_summary, no_progress)
 
 
@@ -159,6 +184,10 @@ def _run(
     from lossctl.report.render import RENDERERS, Out
 
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
+    if files.get("--report") is not None:
+        from lossctl.report.html import check_report_path
+
+        check_report_path(files["--report"])  # type: ignore[arg-type]
     inputs = [predictions, targets, options.baseline]
     _check_outputs({**files, "--step-summary": summary_path}, inputs)
     output = files["--output"]
@@ -174,6 +203,8 @@ def _run(
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
         _write_files(report, files["--junit"], files["--markdown"], summary_path)
+        if files.get("--report") is not None:
+            report.to_html(files["--report"])  # type: ignore[arg-type]
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()
@@ -198,6 +229,7 @@ def _options(params: dict[str, Any]) -> EvalOptions:
         if name not in NOT_OPTIONS
     }
     values["from_logits"] = prediction_kind(params["from_logits"], params["from_probs"])
+    values["metrics"] = not params["no_metrics"]
     if params["output_format"] is not Format.table:
         values["head"] = 0  # only the table shows the first rows
     return EvalOptions.build(**values)

@@ -16,6 +16,14 @@ NUMERICS = "Numerics"
 LOSS = "Loss"
 
 
+ENGINE = "Engine"
+
+
+class EngineChoice(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class TaskChoice(str, Enum):
     auto = "auto"
     binary = "binary"
@@ -282,6 +290,25 @@ ClassWeight = Annotated[
         rich_help_panel=LOSS,
     ),
 ]
+Engine = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="local (this process) or dask (a Dask cluster: pip install 'lossctl[dask]').",
+        rich_help_panel=ENGINE,
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDR",
+        help="--engine dask: the scheduler's address (default: $DASK_SCHEDULER_ADDRESS, "
+        "else a LocalCluster for the run).",
+        rich_help_panel=ENGINE,
+        show_default=False,
+    ),
+]
 ChunkRows = Annotated[
     int,
     typer.Option(
@@ -302,6 +329,14 @@ Output = Annotated[
         "--output",
         "-o",
         help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+HtmlReport = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        help="Write the report as one HTML page with charts (pip install 'lossctl[report]').",
         rich_help_panel=OUTPUT,
     ),
 ]
@@ -381,6 +416,68 @@ Bootstrap = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.", rich_help_panel=GATES)]
+MinAccuracy = Annotated[
+    float | None,
+    typer.Option(
+        "--min-accuracy",
+        help="Gate: fail when the accuracy (multilabel: subset accuracy) is below this.",
+        rich_help_panel=GATES,
+    ),
+]
+MinAuc = Annotated[
+    float | None,
+    typer.Option(
+        "--min-auc",
+        help="Gate: fail when the (macro) ROC AUC is below this.",
+        rich_help_panel=GATES,
+    ),
+]
+MaxEce = Annotated[
+    float | None,
+    typer.Option(
+        "--max-ece",
+        help="Gate: fail when the expected calibration error is above this.",
+        rich_help_panel=GATES,
+    ),
+]
+MaxBrier = Annotated[
+    float | None,
+    typer.Option(
+        "--max-brier", help="Gate: fail when the Brier score is above this.", rich_help_panel=GATES
+    ),
+]
+METRICS = "Metrics"
+NoMetrics = Annotated[
+    bool,
+    typer.Option(
+        "--no-metrics",
+        help="The loss alone: no accuracy, ROC AUC, calibration or confusion matrix.",
+        rich_help_panel=METRICS,
+    ),
+]
+Threshold = Annotated[
+    float,
+    typer.Option(
+        help="Binary and multilabel: predict positive when the probability is above this.",
+        rich_help_panel=METRICS,
+    ),
+]
+TopK = Annotated[
+    int | None,
+    typer.Option(
+        "--top-k",
+        help=r"Multiclass: top-k accuracy with this k.  \[default: 5, shown when K > 5]",
+        rich_help_panel=METRICS,
+        show_default=False,
+    ),
+]
+Bins = Annotated[
+    int,
+    typer.Option(
+        help="Equal-width bins of the calibration error and the reliability table.",
+        rich_help_panel=METRICS,
+    ),
+]
 
 #: The command line's parameters that the library names otherwise.
 API_NAMES = {"pred_col": "pred_cols", "target_col": "target_cols", "bootstrap": "n_bootstrap"}

@@ -18,6 +18,11 @@ def two_values(column: TargetColumnProfile) -> bool:
     return len(column.values) == 2 and not column.more_values
 
 
+def not_binary(column: TargetColumnProfile, side: Side, hint: str) -> NotBinary:
+    """The first target of ``column`` that is neither 0 nor 1."""
+    return bad_value(NotBinary, column.non_binary, "is not 0 or 1", side, column.name, hint=hint)
+
+
 def pos_label_needed(column: TargetColumnProfile, side: Side) -> PosLabelNeeded:
     first, second = column.values
     return PosLabelNeeded(
@@ -44,13 +49,10 @@ def binary_targets(
             raise pos_label_needed(column, side)
         elif two_values(column):
             first, second = column.values
-            raise bad_value(
-                NotBinary,
-                column.non_binary,
-                "is not 0 or 1",
+            raise not_binary(
+                column,
                 side,
-                column.name,
-                hint=f"The targets hold two values, {first} and {second}: name the positive "
+                f"The targets hold two values, {first} and {second}: name the positive "
                 f"class with --pos-label (e.g. --pos-label {shlex.quote(second)})",
             )
         elif column.non_numeric.n:
@@ -63,14 +65,10 @@ def binary_targets(
                 hint="binary targets must be numeric",
             )
         else:
-            raise bad_value(
-                NotBinary,
-                column.non_binary,
-                "is not 0 or 1",
+            raise not_binary(
+                column,
                 side,
-                column.name,
-                hint="binary targets must be 0/1 or true/false; "
-                "use --task regression for other values",
+                "binary targets must be 0/1 or true/false; use --task regression for other values",
             )
     if len(column.values) > 2 or column.more_values:
         others = [v for v in column.values if not matches(v, pos_label)]

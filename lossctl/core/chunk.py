@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from lossctl.core.accumulate import LossSummary
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import BoolArray, IntArray, PredictionKind
+from lossctl.core.metrics import MetricOptions, Metrics
 from lossctl.core.profiles import Count, Rows, TargetColumn, TargetProfile
 from lossctl.core.tasks import Detection
 
@@ -115,6 +116,7 @@ class Setup:
     summary : keep the totals of the report (off for a baseline, which only compares)
     loss : the ``--loss`` name (None: the task's default); loss_options : its parameters,
         ``eps`` and ``label_reduction``
+    metrics : the metrics beside the loss, with their options (None: none)
     """
 
     pred_names: tuple[str, ...]
@@ -135,6 +137,7 @@ class Setup:
     exclude: IntArray | None = None
     row_weights: tuple[IntArray, FloatArray] | None = None
     summary: bool = True
+    metrics: MetricOptions | None = None
 
     @property
     def checked(self) -> tuple[tuple[str, FileSide], ...]:
@@ -149,6 +152,7 @@ class Sample:
     """One row kept for the report, as numbers: ``row`` counts PREDICTIONS' rows from 0.
 
     target : the encoded target (a class index for multiclass); prediction : the row
+    predicted : the predicted class (binary, multiclass) or labels (multilabel), if known
     """
 
     row: int
@@ -156,14 +160,27 @@ class Sample:
     target: tuple[float, ...]
     prediction: tuple[float, ...]
     loss: float
+    predicted: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """The predicted class of each row (``classes`` names the codes: binary ``("0", "1")``,
+    multiclass the classes), or for multilabel the 0/1 prediction of each label."""
+
+    codes: IntArray
+    classes: tuple[str, ...]
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Scored:
-    """The losses of one chunk's ``rows`` (those left once missing values are dropped)."""
+    """The losses of one chunk's ``rows`` (those left once missing values are dropped),
+    and their predicted classes when the metrics are on."""
 
     loss: FloatArray
     rows: Chunk
+    predicted: Predicted | None = None
 
 
 @dataclass(frozen=True)
@@ -176,3 +193,4 @@ class EvalResult:
     not_summing: Count
     head: tuple[Sample, ...]
     worst: tuple[Sample, ...]
+    metrics: Metrics | None = None

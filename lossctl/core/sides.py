@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from lossctl.core.profiles import Count
 from lossctl.errors import BadValueError
+
+E = TypeVar("E", bound=BadValueError)
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,14 @@ class Side:
 
 
 def bad_value(
-    error: type[BadValueError],
+    error: type[E],
     count: Count,
     what: str,
     side: Side,
     column: str | None,
     *,
     hint: str,
-) -> BadValueError:
+) -> E:
     """An ``error`` for the first of ``count``'s rows: ``'<value>' <what>``."""
     value = "this row" if count.value is None else repr(count.value)
     first = count.first or 0

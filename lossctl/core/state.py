@@ -32,12 +32,14 @@ from lossctl.core.chunk import (
     EvalResult,
     Groups,
     Labels,
+    Predicted,
     Sample,
     Scored,
     Setup,
 )
 from lossctl.core.compare import NullState
 from lossctl.core.losses import BoolArray, IntArray, SampleLosses
+from lossctl.core.metrics import MetricsState
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
 from lossctl.core.sides import Side
 from lossctl.core.tasks import Detection, decide, encode_targets
@@ -111,11 +113,13 @@ class EvalState:
         self.valid = True  # every loss so far was computed under self.key
         self.totals: LossAccumulator | None = None
         self.null: NullState | None = None
+        self.metrics: MetricsState | None = None
         self.overflow = Count()
         self.outside = (Count(), Count())  # rows outside the loss's domain: targets, predictions
         self.head: list[Sample] = []
         self.worst: dict[int, Sample] = {}
         self.buckets = PairedBuckets(setup.seed) if setup.compare else None
+        self._predicted: Predicted | None = None  # of the last chunk
 
     # ------------------------------------------------------------------ update
 
@@ -140,7 +144,9 @@ class EvalState:
         detection = self.setup.detection or self._guess()
         if detection is None:
             return None
-        return Scored(self._losses(detection, matrix, chunk), chunk)
+        self._predicted = None
+        loss = self._losses(detection, matrix, chunk)
+        return Scored(loss, chunk, self._predicted)
 
     def _checked(self, chunk: Chunk) -> Chunk | None:
         """Count the missing values and negative weights, over every row of every chunk
@@ -198,7 +204,10 @@ class EvalState:
             self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
             n_classes = len(names) if detection.task == "multiclass" else None
             self.null = NullState(n_classes, spec.term(**setup.loss_options))
+            if setup.metrics is not None and setup.summary:
+                self.metrics = MetricsState(detection.task, names, setup.metrics)
         y = encode_targets(detection, chunk.targets, names)
+        sample_weights = chunk.weights  # the metrics' weights: no class weight in them
         chunk, per_row = _class_weighted(chunk, y, setup.loss_options.get("class_weight"))
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
@@ -214,7 +223,7 @@ class EvalState:
                 else self.outside[1].merge(Count.of(bad_pred, chunk.pred_rows)),
             )
         if setup.summary:
-            self._summary(detection, chunk, matrix, y, scored)
+            self._summary(detection, chunk, matrix, y, scored, sample_weights)
         if self.buckets is not None and setup.compare is not None:
             self._compare(chunk, loss, per_row)
         return loss
@@ -226,8 +235,11 @@ class EvalState:
         matrix: FloatArray,
         y: FloatArray | IntArray,
         scored: SampleLosses,
+        sample_weights: FloatArray | None = None,
     ) -> None:
-        """The report's totals, the null model and the sample rows, for one chunk."""
+        """The report's totals, the null model, the metrics (weighed by ``sample_weights``,
+        without class weights; soft targets by their most probable class) and the sample
+        rows, for one chunk."""
         assert self.totals is not None and self.null is not None
         loss, groups = scored.loss, chunk.groups
         self.totals.update(
@@ -240,7 +252,20 @@ class EvalState:
             by=None if groups is None else (groups.codes, groups.values),
         )
         self.null.update(y, chunk.weights)
-        self._samples(chunk, matrix, y, loss)
+        predicted = None
+        if self.metrics is not None:
+            by = None if groups is None else (groups.codes, groups.values)
+            kind = detection.prediction_kind
+            classes = _classes(y) if detection.task == "multiclass" else y
+            predicted = self.metrics.update(matrix, classes, kind, sample_weights, by)
+            if predicted is not None:
+                names = self.setup.pred_names
+                if detection.task == "multilabel":
+                    self._predicted = Predicted(predicted, (), names)
+                else:
+                    binary = detection.task == "binary"
+                    self._predicted = Predicted(predicted, ("0", "1") if binary else names)
+        self._samples(chunk, matrix, y, loss, predicted)
 
     def _compare(
         self, chunk: Chunk, loss: FloatArray, class_weight: FloatArray | None = None
@@ -262,7 +287,12 @@ class EvalState:
         self.buckets.add(setup.compare, t_rows, loss, w)
 
     def _samples(
-        self, chunk: Chunk, matrix: FloatArray, y: FloatArray | IntArray, loss: FloatArray
+        self,
+        chunk: Chunk,
+        matrix: FloatArray,
+        y: FloatArray | IntArray,
+        loss: FloatArray,
+        predicted: IntArray | None = None,
     ) -> None:
         """Keep the first rows and the worst rows (those the totals now hold)."""
         rows = chunk.pred_rows
@@ -274,6 +304,9 @@ class EvalState:
                 target=tuple(float(v) for v in np.atleast_1d(y[i])),
                 prediction=tuple(float(v) for v in np.atleast_1d(matrix[i])),
                 loss=float(loss[i]),
+                predicted=None
+                if predicted is None
+                else tuple(int(v) for v in np.atleast_1d(predicted[i])),
             )
 
         wanted = min(self.setup.head - len(self.head), loss.size)
@@ -323,9 +356,14 @@ class EvalState:
                 LossAccumulator(other.totals.groups.names, self.setup.worst),
                 NullState(other.null.n_classes, other.null.term) if other.null else NullState(),
             )
+            if other.metrics is not None:
+                m = other.metrics
+                self.metrics = MetricsState(m.task, m.names, m.options)
         assert self.null is not None and other.null is not None
         self.totals.merge(other.totals)
         self.null.merge(other.null)
+        if self.metrics is not None and other.metrics is not None:
+            self.metrics.merge(other.metrics)
         self.overflow = self.overflow.merge(other.overflow)
         self.outside = (
             self.outside[0].merge(other.outside[0]),
@@ -424,6 +462,7 @@ class EvalState:
             not_summing=self.pred_profile.not_summing if warn else Count(),
             head=tuple(self.head),
             worst=tuple(self.worst[r] for r, _ in summary.worst),
+            metrics=None if self.metrics is None else self.metrics.result(),
         )
 
     def check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:

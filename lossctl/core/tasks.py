@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
-from lossctl.core.binary import binary_targets, pos_label_needed, two_values
+from lossctl.core.binary import binary_targets, not_binary, pos_label_needed, two_values
 from lossctl.core.catalogue import LOSS_NAMES, check_task_params
 from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
 from lossctl.core.losses import TASK_LOSS, IntArray, LossSpec, PredictionKind, Task, loss_for
@@ -45,7 +45,6 @@ from lossctl.errors import (
     LossNotForTask,
     MixedClassTargets,
     NonNumeric,
-    NotBinary,
     NotOneHot,
     ProbabilityOutOfRange,
     UnknownClass,
@@ -413,13 +412,10 @@ def _check_targets(
     if task in ("binary", "multilabel"):
         for column in targets.columns:
             if column.non_binary.n:
-                raise bad_value(
-                    NotBinary,
-                    column.non_binary,
-                    "is not 0 or 1",
+                raise not_binary(
+                    column,
                     side,
-                    column.name,
-                    hint=f"{task} targets must be 0/1 or true/false; "
+                    f"{task} targets must be 0/1 or true/false; "
                     "use --task regression for other values",
                 )
         return "0/1" if task == "binary" else "0/1 per label", None

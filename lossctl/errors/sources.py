@@ -14,12 +14,15 @@ __all__ = [
     "InvalidJson",
     "IsADirectory",
     "MixedPartFormats",
+    "NoCredentials",
     "NoFileMatches",
     "NoPartFiles",
     "NotJsonObject",
     "NotUtf8",
     "RaggedRow",
+    "SchedulerUnreachable",
     "StdinIsTerminal",
+    "StorageUnreachable",
     "UnparsableCsv",
     "Unreadable",
     "UnsupportedData",
@@ -150,3 +153,21 @@ class UnsupportedData(SourceError):
     """(Python API) An object that is not a table: a 3-D array, complex numbers."""
 
     fix = "Give a path, a DataFrame, a pyarrow Table, or a 1-D or 2-D array of numbers"
+
+
+class SchedulerUnreachable(SourceError):
+    """--scheduler (or DASK_SCHEDULER_ADDRESS) names a Dask scheduler that does not answer."""
+
+    fix = "Check the address and that the scheduler is running, or leave out --scheduler"
+
+
+class NoCredentials(SourceError):
+    """Object storage refuses the request: no credentials found, or they do not give access."""
+
+    fix = "Set the credentials as the storage's own tools take them (environment, profile)"
+
+
+class StorageUnreachable(SourceError):
+    """The object storage (its endpoint, or an https:// server) does not answer."""
+
+    fix = "Check the URL, the endpoint (AWS_ENDPOINT_URL) and the network"

@@ -10,7 +10,9 @@ __all__ = [
     "ConflictingOptions",
     "InvalidOption",
     "LossNotForTask",
+    "MetricNotForTask",
     "MissingBaseline",
+    "MissingExtra",
     "NoHeaderNotCsv",
     "NoNullModel",
     "NoTargets",
@@ -20,6 +22,8 @@ __all__ = [
     "OutputNotWritable",
     "OverlappingColumns",
     "ParameterWithoutLoss",
+    "ReportNeedsExtra",
+    "ReportNotHtml",
     "UnknownEncoding",
     "UnknownLoss",
     "UnknownTask",
@@ -43,8 +47,8 @@ class UnknownTask(UsageError):
 
 
 class InvalidOption(UsageError):
-    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head, or a
-    loss parameter (--delta, --beta, --quantile, --power)."""
+    """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
+    --threshold, --top-k, --bins, or a loss parameter (--delta, --beta, --quantile, --power)."""
 
     fix = "Use a value in the range the message gives"
 
@@ -105,6 +109,12 @@ class MissingBaseline(UsageError):
     fix = "Give the baseline's predictions with --baseline"
 
 
+class MetricNotForTask(UsageError):
+    """A gate on a metric that the task does not have (--min-accuracy on regression)."""
+
+    fix = "Leave out the gate, or gate a metric of the task"
+
+
 class OverlappingColumns(UsageError):
     """One column named for two parts: a prediction and a target, or a weight or --by column."""
 
@@ -143,7 +153,26 @@ class NoHeaderNotCsv(UsageError):
     fix = "Leave out --no-header, or give the inputs as CSV"
 
 
+class ReportNotHtml(UsageError):
+    """--report names a file that is not .html (or .htm)."""
+
+    fix = "Give a file name ending in .html"
+
+
+class ReportNeedsExtra(UsageError):
+    """--report (or Report.to_html) without matplotlib, which the [report] extra installs."""
+
+    fix = "pip install 'lossctl[report]'"
+
+
 class OutputClash(UsageError):
     """Two output options (--output, --junit, --markdown, --step-summary) name the same file."""
 
     fix = "Give each output a file of its own"
+
+
+class MissingExtra(UsageError):
+    """An option or a path that needs an optional part of lossctl that is not installed:
+    --engine dask needs lossctl[dask], s3:// paths lossctl[s3] (gs:// [gcs], az:// [azure])."""
+
+    fix = "Install the extra that the message names"

@@ -34,8 +34,26 @@ def _not_writable(path: str | Path, error: OSError) -> OutputNotWritable:
 
 
 def _discard(tmp: str) -> None:
+    if os.path.isdir(tmp) and not os.path.islink(tmp):
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     with contextlib.suppress(OSError):
         os.unlink(tmp)
+
+
+def place(tmp: str, target: Path) -> None:
+    """Rename a written file or directory into place: now, or when the innermost
+    :func:`deferred_renames` commits."""
+    if _pending is None:
+        try:
+            os.replace(tmp, target)
+        except OSError as error:
+            _discard(tmp)
+            raise _not_writable(target, error) from None
+    else:
+        _pending.append((tmp, target))
 
 
 def _mode(target: Path) -> int:

@@ -3,7 +3,8 @@
 A file is parsed block by block; a plain file of a few MiB or more is cut at
 line breaks into ranges that two threads parse at once. Standard input and
 named pipes are first copied to a temporary file (:mod:`lossctl.io.spool`), so
-that they can be read twice.
+that they can be read twice. When pyarrow refuses the data, :mod:`lossctl.io.csv_errors`
+finds the row while streaming.
 """
 
 from __future__ import annotations
@@ -20,19 +21,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lossctl.errors import (
-    EmptyFile,
-    InputError,
-    NotUtf8,
-    RaggedRow,
-    UnparsableCsv,
-    Unreadable,
-    UnsupportedFormat,
-)
+from lossctl.errors import InputError, NotUtf8, Unreadable, UnsupportedFormat
+from lossctl.io import csv_errors
+from lossctl.io.csv_errors import Start
 from lossctl.io.sources import Source
 from lossctl.io.spool import spool
-from lossctl.io.table import Batch, InputTable, raise_first_non_number
+from lossctl.io.table import Batch, InputTable
 
+#: The bytes of a CSV file that pyarrow parses at a time (grown for longer lines).
+BLOCK = 1 << 20
 #: The largest block of a CSV file read at once: no line may be longer.
 MAX_BLOCK = 1 << 30
 #: The bytes of a CSV file that one thread parses at a time, when two parse at once;
@@ -105,14 +102,6 @@ def _check_stdin_is_csv(head: bytes) -> None:
             )
 
 
-def _decodes(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 class CsvTable(InputTable):
     """A CSV or TSV file, possibly compressed, or CSV bytes from stdin."""
 
@@ -121,14 +110,14 @@ class CsvTable(InputTable):
         self.label = source.label
         self.encoding = encoding
         self.delimiter = "\t" if source.format == "tsv" else ","
-        self.block_size = 1 << 20
+        self.block_size = BLOCK
         self.newlines_in_values = False
         # Standard input, a named pipe or a device can be read once: copy it to a file
         # (read by Python, so that Ctrl-C ends a wait for data that does not come).
         self.path = str(source.path)
         if source.is_stdin:
             self.path = spool(lambda: sys.stdin.buffer, source.label)
-            _check_stdin_is_csv(self._head(4, raw=True))
+            _check_stdin_is_csv(self.head(4, raw=True))
         elif source.path is not None and not source.path.is_file():
             pipe = source.path
             self.path = spool(lambda: open(pipe, "rb"), source.label)  # noqa: SIM115 (closed by spool)
@@ -137,13 +126,16 @@ class CsvTable(InputTable):
         #: Whether the first line names the columns (else they are named by position).
         self.has_header = not no_header
         self._names: list[str] | None = None
+        if no_header and (width := self._first_width()):
+            # Named before any parse, so that an error of the first block can name them
+            self._names = self.names = [str(i) for i in range(width)]
         header_block: int | None = HEADER_BLOCK
         while True:
             try:
                 stream = self._input()
                 reader = pacsv.open_csv(
                     stream,
-                    read_options=self._read_options(block=header_block),
+                    read_options=self.read_options(block=header_block),
                     parse_options=self._parse_options(),
                 )
                 names = self._names = reader.schema.names
@@ -172,6 +164,12 @@ class CsvTable(InputTable):
         super().__init__(source.label, names)
         self.notes = notes
 
+    def _first_width(self) -> int:
+        """How many fields the first record has (read by Python's csv from the first bytes)."""
+        text = self.head(HEADER_BLOCK).decode(self.encoding, errors="replace").lstrip("\ufeff")
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        return len(next((record for record in records if record), []))
+
     def _input(self) -> Any:
         """The file, decompressed; ``done()`` follows its position in the raw bytes."""
         self._file = pa.OSFile(self.path)
@@ -179,12 +177,11 @@ class CsvTable(InputTable):
             return self._file
         return pa.CompressedInputStream(self._file, self.source.compression)
 
-    def _read_options(self, skip: int = 0, block: int | None = None) -> pacsv.ReadOptions:
+    def read_options(self, block: int | None = None) -> pacsv.ReadOptions:
         headless = not self.has_header
         return pacsv.ReadOptions(
             encoding=self.encoding,
             block_size=block or self.block_size,
-            skip_rows_after_names=skip,
             # (before the names are known, a file without a header gets f0, f1, ...)
             column_names=self._names if headless and self._names is not None else None,
             autogenerate_column_names=headless and self._names is None,
@@ -206,7 +203,7 @@ class CsvTable(InputTable):
         message = str(error)
         # pyarrow calls a file empty when its header is longer than a block; a file of a
         # BOM or blank lines alone is empty too, but not longer than a block.
-        size = len(self._head(self.block_size + 1)) if "Empty CSV" in message else 0
+        size = len(self.head(self.block_size + 1)) if "Empty CSV" in message else 0
         if ("straddl" in message or size > self.block_size) and self.block_size < MAX_BLOCK:
             self.block_size = min(self.block_size * 8, MAX_BLOCK)  # pyarrow takes an int32
             return True
@@ -236,8 +233,9 @@ class CsvTable(InputTable):
         Types of the ``other`` columns are inferred from the first block; when a
         later block disagrees (a class name after numbers), the rest of the file is
         read with that column as text, so batches may differ in type. A parse that
-        needs other settings (longer lines, quoted line breaks) starts again after
-        the rows already given.
+        needs other settings (longer lines, quoted line breaks) starts again, and goes
+        on after the rows already given (they are read again and dropped: pyarrow's
+        ``skip_rows_after_names`` would count blank lines as rows).
         """
         columns = [*numeric, *other]
         types = {name: pa.float64() for name in numeric}
@@ -260,11 +258,17 @@ class CsvTable(InputTable):
                 stream = self._input()
                 reader = pacsv.open_csv(
                     stream,
-                    read_options=self._read_options(given),
+                    read_options=self.read_options(),
                     parse_options=self._parse_options(),
                     convert_options=convert,
                 )
+                seen = 0  # the rows parsed in this pass
                 for record in reader:
+                    seen += record.num_rows
+                    if seen <= given:
+                        continue
+                    if seen - record.num_rows < given:
+                        record = record.slice(record.num_rows - (seen - given))
                     if not record.num_rows:
                         continue
                     binary = [n for n in other if pa.types.is_binary(record.column(n).type)]
@@ -274,13 +278,13 @@ class CsvTable(InputTable):
                     given += record.num_rows
                 return
             except pa.ArrowInvalid as error:
-                retry = self._conversion_column(error)
+                retry = self.conversion_column(error)
                 if retry is not None and retry in other and retry not in types:
                     types[retry] = pa.string()
                     continue
                 if self._larger_blocks(error) or self._quoted_line_breaks(error):
                     continue
-                raise self._explain(error, columns) from None
+                raise self._explain(error, columns, Start(given)) from None
             except UnicodeError:
                 raise self._not_text() from None
             except OSError as error:
@@ -353,20 +357,45 @@ class CsvTable(InputTable):
             pending = [pool.submit(parse_range, *pair) for pair in itertools.pairwise(starts[:3])]
             given = 0
             for index in range(len(starts) - 1):
-                table = pending.pop(0).result()
+                # An error is looked for from this range's first byte: the rows before it
+                # are good, and every quote so far encloses a whole field.
+                start = Start(given, starts[index])
+                try:
+                    table = pending.pop(0).result()
+                except pa.ArrowInvalid as error:
+                    self._explain_range(error, columns, types, start)
+                    raise
                 following = index + len(pending) + 1  # the next range not yet submitted
                 if following + 1 < len(starts):
                     pending.append(pool.submit(parse_range, *starts[following : following + 2]))
                 binary = [n for n in columns if pa.types.is_binary(table.column(n).type)]
                 if binary:
-                    raise self._not_text(binary)
+                    raise self._not_text(binary, start)
                 for record in table.combine_chunks().to_batches():
                     if record.num_rows:
                         yield Batch({n: record.column(n) for n in columns}, 0, given)
                         given += record.num_rows
                 self._range_done = starts[index + 1]
 
-    def _conversion_column(self, error: pa.ArrowInvalid) -> str | None:
+    def _explain_range(
+        self,
+        error: pa.ArrowInvalid,
+        columns: list[str],
+        types: dict[str, pa.DataType],
+        start: Start,
+    ) -> None:
+        """Raise the error that explains why a range that begins at ``start`` was refused,
+        when it is a value that is not a number or a ragged row; else return (the careful
+        reader parses the file again, and explains)."""
+        column = self.conversion_column(error)
+        if column is not None and types.get(column) == pa.float64():
+            raise self._explain(error, columns, start) from None
+        if "columns, got" in str(error):  # (no quoted line break: see _whole_quoted_fields)
+            ragged = csv_errors.ragged_row(self, start)
+            if ragged is not None:
+                raise ragged from None
+
+    def conversion_column(self, error: pa.ArrowInvalid) -> str | None:
         """The column named by pyarrow's "In CSV column #i: CSV conversion error ...", if any.
 
         ``i`` counts the columns of the file, not the ones read.
@@ -377,99 +406,23 @@ class CsvTable(InputTable):
         index = int(message.split("column #", 1)[1].split(":", 1)[0])
         return self.names[index] if index < len(self.names) else None
 
-    def _not_text(self, columns: Sequence[str] = ()) -> NotUtf8:
-        """The bytes do not decode with the encoding asked for: the first header name, or
-        cell of ``columns`` (of any column if none), that does not.
+    def _not_text(
+        self, columns: Sequence[str] = (), start: Start = csv_errors.FIRST_ROW
+    ) -> NotUtf8:
+        """The first header name, or cell of ``columns`` after ``start``, that is not text
+        in the encoding asked for (see :func:`lossctl.io.csv_errors.not_text`)."""
+        return csv_errors.not_text(self, columns, start)
 
-        Every byte is a character in latin-1, so the file parses as CSV that way
-        whatever it holds; each field is then decoded as the encoding says.
-        """
-        other = "latin-1" if self.encoding.lower().replace("-", "") != "latin1" else "utf-8"
-        if self._head(2) in (b"\xff\xfe", b"\xfe\xff"):
-            other = "utf-16"  # a byte-order mark says so
-        hint = f"It's often worth trying: --encoding {other} (or save the file as UTF-8)"
-        raw = self._bytes()
-        if raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        parsed = csv.reader(
-            io.StringIO(raw.decode("latin-1"), newline=""), delimiter=self.delimiter
-        )
-        records: Iterator[list[str]] = (r for r in parsed if r)  # blank lines, as _text_rows
-        if not self.has_header:
-            records = itertools.chain([self.names], records)
-        header = [cell.encode("latin-1") for cell in next(records, [])]
-        for cell in header:
-            if not _decodes(cell, self.encoding):
-                what = f"the header's name {cell!r} is not {self.encoding} text"
-                return NotUtf8(what, file=self.label, hint=hint)
-        names = [cell.decode(self.encoding) for cell in header]
-        positions = [names.index(c) for c in columns if c in names] or range(len(names))
-        bad: list[tuple[int, str, bytes]] = []
-        for row, record in enumerate(records, start=1):
-            cells = [(j, record[j].encode("latin-1")) for j in positions if j < len(record)]
-            wrong = [(j, cell) for j, cell in cells if not _decodes(cell, self.encoding)]
-            if wrong:
-                bad.append((row, names[wrong[0][0]], wrong[0][1]))
-        if not bad:  # (an encoding that this parse cannot follow, such as UTF-16)
-            return NotUtf8(f"is not valid {self.encoding} text", file=self.label, hint=hint)
-        row, column, value = bad[0]
-        return NotUtf8(
-            f"{value!r} is not {self.encoding} text",
-            file=self.label,
-            column=column,
-            row=row,
-            count=len(bad),
-            hint=hint,
-        )
-
-    def _bytes(self) -> bytes:
-        """The whole input, decompressed (for the slow paths that explain an error)."""
-        with pa.input_stream(self.path, compression=self.source.compression) as stream:
-            return bytes(stream.read())
-
-    def _head(self, n: int, raw: bool = False) -> bytes:
+    def head(self, n: int, raw: bool = False) -> bytes:
         """The first ``n`` bytes, decompressed unless ``raw``."""
         compression = None if raw else self.source.compression
         with pa.input_stream(self.path, compression=compression) as stream:
             head: bytes = stream.read(n)
         return head
 
-    def _text_rows(self) -> Iterator[list[str]]:
-        """Every record of the file, header first (the names by position in a file without
-        one), parsed by Python's csv (slow path)."""
-        text = self._bytes().decode(self.encoding, errors="replace").lstrip("\ufeff")
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-        rows: Iterator[list[str]] = (r for r in records if r)  # pyarrow skips blank lines too
-        return rows if self.has_header else itertools.chain([self.names], rows)
-
-    def _explain(self, error: pa.ArrowInvalid, columns: Sequence[str]) -> InputError:
-        """Turn pyarrow's message into one that names the row and says what to do."""
-        message = str(error)
-        if "Empty CSV file" in message:
-            return EmptyFile("is empty", file=self.label, hint="Give a file with a header row")
-        if "utf8" in message.lower() or not _decodes(self._bytes(), self.encoding):
-            return self._not_text(columns)  # a stray byte can look like anything else
-        rows = self._text_rows()
-        header = next(rows, [])
-        if "Expected" in message and "columns, got" in message:
-            ragged = [
-                (row, len(record))
-                for row, record in enumerate(rows, start=1)
-                if len(record) != len(header)
-            ]
-            if ragged:
-                row, got = ragged[0]
-                return RaggedRow(
-                    f"has {got} field{'s' if got != 1 else ''} where the header has {len(header)}",
-                    file=self.label,
-                    row=row,
-                    count=len(ragged),
-                    hint="Fix the row, or check the delimiter and quoting",
-                )
-        column = self._conversion_column(error)
-        if column is not None and column in header:
-            position = header.index(column)
-            raise_first_non_number(
-                self.label, column, (r[position] if position < len(r) else "" for r in rows)
-            )
-        return UnparsableCsv(f"cannot be parsed as CSV: {message}", file=self.label)
+    def _explain(
+        self, error: pa.ArrowInvalid, columns: Sequence[str], start: Start = csv_errors.FIRST_ROW
+    ) -> InputError:
+        """Turn pyarrow's message into one that names the row and says what to do, reading
+        the file again as a stream from ``start`` (see :mod:`lossctl.io.csv_errors`)."""
+        return csv_errors.explain(self, error, columns, start)

@@ -24,6 +24,16 @@ READERS: dict[Format, Callable[[Source], InputTable]] = {
 def open_file(source: Source, encoding: str = "utf-8", no_header: bool = False) -> InputTable:
     """The reader of ``source``'s format, opened (CSV and TSV in ``encoding``, without a
     header line if ``no_header``)."""
+    if source.url is not None and source.format != "parquet":
+        # Copied to a temporary file first (Parquet is read in place, in ranges).
+        from dataclasses import replace
+        from pathlib import Path
+
+        from lossctl.io.remote import open_binary
+        from lossctl.io.spool import spool
+
+        url = source.url
+        source = replace(source, path=Path(spool(lambda: open_binary(url), url)), url=None)
     reader = READERS.get(source.format)
     if reader is None:
         return CsvTable(source, encoding, no_header)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,7 +22,12 @@ class ParquetTable(InputTable):
         try:
             # Column chunks read through a 1 MiB buffer, page by page: memory then
             # follows the batch, not the row group (which the file's writer chose).
-            self._file = pq.ParquetFile(str(source.path), buffer_size=1 << 20, pre_buffer=False)
+            where: Any = str(source.path)
+            if source.url is not None:
+                from lossctl.io.remote import open_binary
+
+                where = open_binary(source.url)
+            self._file = pq.ParquetFile(where, buffer_size=1 << 20, pre_buffer=False)
         except (pa.ArrowInvalid, OSError) as error:
             raise CorruptParquet(
                 f"is not a readable Parquet file ({error})",

@@ -30,6 +30,7 @@ class PartsTable(InputTable):
 
     def __init__(self, parts: Parts, encoding: str = "utf-8", no_header: bool = False) -> None:
         self.sources = parts.sources
+        self.root = parts.root
         self.encoding = encoding
         self.no_header = no_header
         self.partitions = [parts.partitions(source) for source in parts.sources]

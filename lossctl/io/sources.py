@@ -78,6 +78,7 @@ class Source:
     path: Path | None
     format: Format
     compression: str | None = None
+    url: str | None = None  # in object storage (see lossctl.io.remote); path is then its key
 
     @property
     def is_stdin(self) -> bool:
@@ -120,7 +121,7 @@ def resolve(spec: str) -> Source:
                 hint="Pipe a CSV file into lossctl, or give a file path",
             )
         return Source("-", None, "csv")
-    path = Path(spec)
+    path = Path(spec.partition("://")[2].partition("?")[0] if is_url(spec) else spec)
     fmt, compression = split_suffix(path)
     if fmt is None:
         raise UnsupportedFormat(
@@ -128,6 +129,11 @@ def resolve(spec: str) -> Source:
             file=spec,
             hint=f"lossctl reads {SUPPORTED}",
         )
+    if is_url(spec):
+        from lossctl.io.remote import exists_file
+
+        exists_file(spec)
+        return Source(spec, path, fmt, compression, url=spec)
     if not path.exists():
         raise FileNotFound("no such file", file=spec, hint="Check the path")
     if path.is_dir():
@@ -186,6 +192,8 @@ def resolve_parts(spec: str) -> Parts | None:
     """
     if spec == "-":
         return None
+    if is_url(spec):
+        return _remote_parts(spec)
     if os.path.isdir(spec):
         root = spec
         paths = _search(spec)
@@ -227,6 +235,37 @@ def resolve_parts(spec: str) -> Parts | None:
             hint="Give parts of one format, with a narrower glob such as 'preds/*.parquet'",
         )
     return Parts(spec, root, tuple(sources))
+
+
+def _remote_parts(spec: str) -> Parts | None:
+    """The parts that a glob or a prefix in object storage names (None: one object)."""
+    from lossctl.io.remote import listing
+
+    found = listing(spec)
+    if found is None:
+        return None
+    root, urls = found
+    kept = [
+        url
+        for url in urls
+        if split_suffix(Path(url))[0] is not None
+        and not _ignored(os.path.relpath(url.partition("://")[2], root))
+    ]
+    if not kept:
+        raise NoFileMatches(
+            "no object of a type lossctl reads matches",
+            file=spec,
+            hint="Check the bucket, the prefix and the pattern",
+        )
+    sources = [resolve(url) for url in kept]
+    return Parts(spec, root, tuple(sources))
+
+
+def is_url(spec: str) -> bool:
+    """Whether ``spec`` is a URL of object storage (``s3://``, ``gs://``, ``https://``...)."""
+    from lossctl.io.remote import is_url as remote
+
+    return "://" in spec and remote(spec)
 
 
 def would_read(spec: str, path: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from lossctl.core.chunk import Labels
+from lossctl.core.chunk import Labels, Predicted
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
 from lossctl.io.atomic import atomic_path
 from lossctl.io.chunks import ArrowLabels
@@ -55,12 +55,27 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
         )
 
 
-def losses_table(losses: np.ndarray, ids: pa.Array | None, id_name: str | None) -> pa.Table:
-    """The per-sample table: the id column when there is one, then ``loss``."""
+def losses_table(
+    losses: np.ndarray,
+    ids: pa.Array | None,
+    id_name: str | None,
+    predicted: Predicted | None = None,
+) -> pa.Table:
+    """The per-sample table: the id column when there is one, then ``loss``, then the
+    predicted class (``predicted``: 0/1, or the class name) or, for multilabel, the
+    prediction of each label (``predicted_<label>``)."""
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     if ids is not None and id_name is not None:
         columns[id_name if id_name != "loss" else "id"] = ids
     columns["loss"] = from_numpy(losses)
+    if predicted is not None and predicted.labels:
+        codes = predicted.codes.reshape(len(losses), -1)
+        for j, label in enumerate(predicted.labels):
+            columns[f"predicted_{label}"] = pa.array(codes[:, j].astype(np.int8))
+    elif predicted is not None and predicted.classes == ("0", "1"):
+        columns["predicted"] = pa.array(predicted.codes.astype(np.int8))
+    elif predicted is not None:
+        columns["predicted"] = pa.array(predicted.classes).take(pa.array(predicted.codes))
     return pa.table(columns)
 
 
@@ -99,10 +114,13 @@ class LossWriter:
         else:
             self.close()
 
-    def write(self, losses: np.ndarray, labels: Labels | None) -> None:
-        """One chunk's losses, with the ids of its rows (``io``'s own :class:`ArrowLabels`)."""
+    def write(
+        self, losses: np.ndarray, labels: Labels | None, predicted: Predicted | None = None
+    ) -> None:
+        """One chunk's losses, with the ids of its rows (``io``'s own :class:`ArrowLabels`)
+        and their predicted classes."""
         ids = labels.array if isinstance(labels, ArrowLabels) else None
-        table = losses_table(losses, ids, self.id_name)
+        table = losses_table(losses, ids, self.id_name, predicted)
         if self._sink is None:
             self._open(table.schema)
         if self.fmt == "parquet":

@@ -58,6 +58,11 @@ def render_markdown(report: Report) -> str:
     ]
     if report.normalized_entropy is not None:
         lines.append(f"| normalized entropy | {_fmt(report.normalized_entropy)} |")
+    if report.metrics is not None:
+        lines += [
+            f"| {name} | {'-' if value is None else _fmt(value)} |"
+            for name, value in report.metrics.values.items()
+        ]
     if report.baseline is not None:
         b = report.baseline
         lines += [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lossctl.core.accumulate import GroupLoss, LossSummary
 from lossctl.core.chunk import Sample
 from lossctl.core.compare import BaselineComparison, d2_score
+from lossctl.core.metrics import Metrics
 from lossctl.errors import ExitCode
 from lossctl.report.samples import SampleRow, sample_row
 
@@ -27,6 +29,10 @@ GATE_SUBJECTS = {
     "max_increase": "loss increase over the baseline",
     "max_increase_pct": "loss increase over the baseline, in %",
     "min_d2": "D^2",
+    "min_accuracy": "accuracy",
+    "min_auc": "ROC AUC",
+    "max_ece": "ECE",
+    "max_brier": "Brier score",
 }
 
 
@@ -146,6 +152,8 @@ class Report:
     loss_params: dict[str, object] = field(default_factory=dict)
     null_reason: str | None = None
     compat: str = "sklearn"
+    metrics: Metrics | None = None
+    threshold: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -231,6 +239,15 @@ class Report:
             + "; ".join(self.reasons)
         )
 
+    def _loss_keys(self) -> dict[str, Any]:
+        """What the JSON report says of the loss beyond its name: the parameters, why there
+        is no null model (if so), and the --compat convention."""
+        return {
+            "loss_params": dict(self.loss_params),
+            "null_reason": self.null_reason,
+            "compat": self.compat,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (``--format json``); every float is finite or None."""
         s = self.summary
@@ -249,10 +266,9 @@ class Report:
             "unweighted_mean_loss": _num(s.unweighted_mean_loss),
             "min_loss": _num(s.min_loss),
             "max_loss": _num(s.max_loss),
-            "loss_params": dict(self.loss_params),
             "null_loss": _num(self.null_loss),
             "d2": _num(self.d2),
-            "null_reason": self.null_reason,
+            **self._loss_keys(),
             "detection": {
                 "task": self.task,
                 "prediction_kind": self.prediction_kind,
@@ -263,7 +279,6 @@ class Report:
             },
             "inputs": _inputs(self.inputs),
             "eps": self.eps,
-            "compat": self.compat,
             "label_reduction": self.label_reduction,
             "n_clipped": s.n_clipped,
             "n_dropped": self.n_dropped,
@@ -293,6 +308,8 @@ class Report:
         if self.inputs.by_column is not None:
             doc["by"] = self.inputs.by_column
             doc["groups"] = [_group(g) for g in s.by_groups]
+        if self.metrics is not None:
+            doc.update(metrics_dict(self.metrics, self.threshold))
         if self.baseline is not None:
             b = self.baseline
             doc["baseline"] = {
@@ -310,6 +327,21 @@ class Report:
             }
         return doc
 
+    def to_html(self, path: str | os.PathLike[str]) -> None:
+        """Write the report as one self-contained HTML page (``--report``): the summary,
+        the charts, the per-class / label / group losses. Needs the ``[report]`` extra."""
+        from lossctl.io.writers import write_text
+        from lossctl.report.html import check_report_path, render_html
+
+        check_report_path(os.fspath(path))
+        write_text(os.fspath(path), render_html(self))
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the summary and the metrics (and the charts, with matplotlib)."""
+        from lossctl.report.html import notebook_html
+
+        return notebook_html(self)
+
     def to_frame(self) -> pd.DataFrame:
         """Per-sample losses as a pandas DataFrame (id column when there is one, then ``loss``)."""
         import pandas as pd
@@ -319,6 +351,27 @@ class Report:
             data[self.inputs.id_column] = self.ids
         data["loss"] = self.losses
         return pd.DataFrame(data)
+
+
+def metrics_dict(metrics: Metrics, threshold: float | None) -> dict[str, Any]:
+    """The report's ``metrics``, ``confusion_matrix`` and ``reliability`` keys."""
+    m: dict[str, Any] = {
+        name: None if value is None else _num(value) for name, value in metrics.values.items()
+    }
+    if threshold is not None and ("precision" in m or "subset_accuracy" in m):
+        m["threshold"] = threshold
+    if metrics.auc is not None:
+        m["auc_sketch"] = metrics.auc
+    for key in ("per_class", "per_label", "per_group"):
+        part = getattr(metrics, key)
+        if part:
+            m[key] = part
+    doc: dict[str, Any] = {"metrics": m}
+    if metrics.confusion is not None:
+        doc["confusion_matrix"] = metrics.confusion
+    if metrics.reliability is not None:
+        doc["reliability"] = metrics.reliability
+    return doc
 
 
 def counted(n: int, noun: str) -> str:

@@ -29,7 +29,7 @@ def sample_row(sample: Sample, task: str, kind: str, names: Sequence[str]) -> Sa
         row=sample.row,
         id=sample.id,
         target=_target(sample, task, names),
-        prediction=_prediction(np.array(sample.prediction), task, kind, names),
+        prediction=_prediction(np.array(sample.prediction), task, kind, names, sample.predicted),
         loss=sample.loss,
     )
 
@@ -40,7 +40,21 @@ def _target(sample: Sample, task: str, names: Sequence[str]) -> str:
     return _numbers(np.array(sample.target))
 
 
-def _prediction(values: np.ndarray, task: str, kind: str, names: Sequence[str]) -> str:
+def _prediction(
+    values: np.ndarray,
+    task: str,
+    kind: str,
+    names: Sequence[str],
+    predicted: tuple[int, ...] | None = None,
+) -> str:
+    """The prediction as the table shows it: with the predicted class (binary) or the
+    predicted labels (multilabel) when the metrics are on."""
+    if predicted is not None and task in ("binary", "multilabel"):
+        shown = _prediction(values, task, kind, names)
+        if task == "binary":
+            return f"{predicted[0]}: {shown}"
+        labels = [name for name, bit in zip(names, predicted, strict=True) if bit]
+        return f"{{{', '.join(labels)}}}: {shown}"
     if task == "multiclass":
         probs = softmax(values) if kind == "logits" else values
         top = int(np.argmax(probs))

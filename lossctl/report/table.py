@@ -43,6 +43,10 @@ def render_table(report: Report, console: Console) -> None:
     if report.worst:
         console.print(_rows(f"Worst {counted(len(report.worst), 'row')}", report, worst=True))
     console.print(_histogram(report))
+    if report.metrics is not None:
+        from lossctl.report.metric_tables import render_metrics
+
+        render_metrics(report.metrics, console)
     if report.summary.groups:
         what = "class" if report.task == "multiclass" else "label"
         console.print(_groups(f"Mean loss per {what}", what, report.summary.groups))
@@ -183,7 +187,13 @@ def _histogram(report: Report) -> Table:
 def _groups(title: str, what: str, groups: tuple[GroupLoss, ...], weights: bool = False) -> Table:
     from rich.text import Text
 
+    from lossctl.report.metric_tables import LONGEST
+
     table = _table(title, what, "samples", *(["weight"] if weights else []), "mean loss")
+    if len(groups) > LONGEST:  # the worst, and how many more the JSON holds
+        more = len(groups) - LONGEST
+        groups = tuple(sorted(groups, key=lambda g: -g.mean_loss)[:LONGEST])
+        table.caption = f"the {LONGEST} of highest mean loss; {more} more in the JSON"
     for group in groups:
         cells = [group.name, str(group.n_samples)]
         cells += [_fmt(group.sum_weights)] if weights else []

@@ -87,7 +87,10 @@ def test_format_csv_is_the_per_sample_losses_in_prediction_order(case: Case) -> 
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     table = pd.read_csv(io.StringIO(result.stdout))
-    assert list(table.columns) == ["id", "loss"]
+    assert list(table.columns)[:2] == ["id", "loss"]
+    predicted = list(table.columns)[2:]  # the predicted class, or label by label
+    assert all(name.startswith("predicted") for name in predicted)
+    assert bool(predicted) == (case.task != "regression")
     preds = pd.read_csv(sample_path(case.preds))
     assert table["id"].tolist() == preds["id"].tolist()
     np.testing.assert_allclose(table["loss"].to_numpy(), case.per_sample(), rtol=1e-12)
@@ -122,8 +125,11 @@ def test_output_file_holds_id_then_loss_in_prediction_order(tmp_path: Path, suff
     else:
         delimiter = "\t" if suffix == "tsv" else ","
         table = pacsv.read_csv(out, parse_options=pacsv.ParseOptions(delimiter=delimiter))
-    assert table.column_names == ["id", "loss"]
+    assert table.column_names == ["id", "loss", "predicted"]
     expected_ids = pd.read_csv(preds)["id"].tolist()
+    classes = pd.read_csv(preds).drop(columns="id")
+    argmax = classes.columns[classes.to_numpy().argmax(axis=1)].tolist()
+    assert [str(c) for c in table.column("predicted").to_pylist()] == argmax
     assert table.column("id").to_pylist() == expected_ids
     losses = np.asarray(table.column("loss").to_numpy())
     np.testing.assert_allclose(losses, multiclass_probs(), rtol=1e-12)
@@ -145,7 +151,7 @@ def test_output_without_an_id_has_only_the_loss_column(tmp_path: Path) -> None:
     result = run_eval(sample_path("multiclass_probs.csv"), aligned, "--no-id", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     table = pq.read_table(out)
-    assert table.column_names == ["loss"]
+    assert table.column_names == ["loss", "predicted"]
     np.testing.assert_allclose(table.column("loss").to_numpy(), multiclass_probs(), rtol=1e-12)
 
 

@@ -182,7 +182,7 @@ def test_explicit_id_column_with_another_name(tmp_path: Path) -> None:
     result = run_eval(
         str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--id", "key", "--format", "csv"
     )
-    assert result.stdout.splitlines()[0] == "key,loss"
+    assert result.stdout.splitlines()[0] == "key,loss,predicted"
 
 
 def test_automatic_id_column_in_any_case(tmp_path: Path) -> None:
@@ -412,9 +412,10 @@ def test_format_csv_without_ids_is_a_loss_column(tmp_path: Path) -> None:
     aligned = write_aligned_multiclass_labels(tmp_path)
     result = run_eval(sample_path("multiclass_probs.csv"), aligned, "--no-id", "--format", "csv")
     lines = result.stdout.splitlines()
-    assert lines[0] == "loss"
+    assert lines[0] == "loss,predicted"
     assert len(lines) == 151
-    np.testing.assert_allclose([float(x) for x in lines[1:]], multiclass_probs(), rtol=1e-12)
+    losses = [float(x.split(",")[0]) for x in lines[1:]]
+    np.testing.assert_allclose(losses, multiclass_probs(), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- target encodings

@@ -46,6 +46,13 @@ def test_an_evaluation_does_not_load_pydantic() -> None:
     assert _loaded(["eval", *SAMPLES, "--format", "value", "--head", "3"]) == ["0"]
 
 
+def test_an_evaluation_loads_neither_dask_nor_fsspec() -> None:
+    """The extras are not weight: a plain run (and --help) imports none of them."""
+    extra = "'dask', 'distributed', 'fsspec', 's3fs', 'boto3', 'botocore'"
+    assert _loaded(["eval", *SAMPLES, "--format", "value"], extra=extra) == ["0"]
+    assert _loaded(["eval", "--help"], extra=extra) == ["0"]
+
+
 def test_help_loads_no_numerical_library() -> None:
     assert _loaded(["eval", "--help"], extra="'numpy', 'pyarrow'") == ["0"]
 

@@ -150,7 +150,7 @@ def test_broken_pipe_ends_quietly(big_pair: tuple[str, str]) -> None:
             child.kill()
             child.wait()
         child.stderr.close()
-    assert first == b"id,loss\n"
+    assert first == b"id,loss,predicted\n"
     assert "Traceback" not in stderr, stderr
     assert "BrokenPipe" not in stderr, stderr
     assert "Exception ignored" not in stderr, stderr

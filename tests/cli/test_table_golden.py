@@ -146,7 +146,7 @@ def test_golden_holds_the_right_numbers() -> None:
     worst = golden.split("Worst 2 rows", 1)[1].split("Loss histogram", 1)[0]
     assert worst.index("a4") < worst.index("a5")  # 2.996 (row 4) before 1.204 (row 5)
     assert f"{-math.log(0.05):.6g}" in worst
-    histogram = golden.split("Loss histogram", 1)[1].split("Mean loss per class", 1)[0]
+    histogram = golden.split("Loss histogram", 1)[1].split("Metrics", 1)[0]
     counts = [int(line.split()[2]) for line in histogram.splitlines() if "█" in line]
     assert counts == [1, 3, 2]  # 0.223 | 0.357 0.693 0.693 | 1.204 2.996
     first = golden.split("First 3 rows", 1)[1].split("Worst 2 rows", 1)[0]

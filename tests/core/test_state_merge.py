@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from lossctl.core.bootstrap import PairedBuckets, bucket_of, rows_key
 from lossctl.core.compare import d2_score
 from lossctl.core.defaults import DEFAULT_EPS
+from lossctl.core.metrics import MetricOptions
 from lossctl.core.profiles import TargetColumn
 from lossctl.core.sides import Side
 from lossctl.core.state import Chunk, EvalResult, EvalState, Setup
@@ -184,8 +185,14 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[Inputs, Setup, Setup]
         "drop_missing": sc.fault == "drop",
         "seed": sc.seed % 1000,
     }
+    options = MetricOptions(
+        threshold=(0.5, 0.25, 0.75)[sc.seed % 3],
+        top_k=(None, 1, 2)[sc.seed // 3 % 3],
+        bins=(15, 1, 4)[sc.seed // 9 % 3],
+    )
     candidate = Setup(
         **common,
+        metrics=options,
         weight=None if sc.weights == "none" else "w",
         weight_side="pred" if sc.weights == "held" else "target",
         head=sc.head,
@@ -239,6 +246,25 @@ def assert_same_result(got: EvalResult, want: EvalResult, null_scale: float) -> 
     assert got.not_summing == want.not_summing
     assert got.head == want.head
     assert got.worst == want.worst
+    assert (got.metrics is None) == (want.metrics is None)
+    if got.metrics is not None and want.metrics is not None:
+        assert_same_values(got.metrics.__dict__, want.metrics.__dict__, "metrics")
+
+
+def assert_same_values(got: Any, want: Any, where: str) -> None:
+    """The metrics, every number within REL of the larger of the two and 1, alike."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), where
+        for key in want:
+            assert_same_values(got[key], want[key], f"{where}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            assert_same_values(a, b, f"{where}[{i}]")
+    elif isinstance(want, float) and isinstance(got, float):
+        assert_close(got, want, where, 1.0)
+    else:
+        assert got == want, f"{where}: {got!r} != {want!r}"
 
 
 def assert_oracle_samples(setup: Setup, data: Input, detection: Detection, res: EvalResult) -> None:

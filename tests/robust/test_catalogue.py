@@ -49,6 +49,18 @@ def _stdin_is_a_terminal(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.io.sources, "sys", SimpleNamespace(stdin=Terminal()))
 
 
+def _no_matplotlib(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(A machine without the [report] extra: matplotlib cannot be found.)"""
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else found(name, *a),
+    )
+
+
 def _pyarrow_refuses(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSV error that lossctl has no better words for (none is known: this stands in)."""
 
@@ -110,6 +122,33 @@ def _parts(files: dict[str, str | bytes]) -> Callable[[Path, pytest.MonkeyPatch]
             (directory / name).write_bytes(data)
 
     return write
+
+
+def _no_dask(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Dask is a test dependency: a run without it is a run that cannot import it.)"""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+
+
+class NoCredentialsError(Exception):
+    """botocore's exception for no credentials, by its name (what lossctl looks at)."""
+
+
+class EndpointConnectionError(Exception):
+    """botocore's exception for an endpoint that does not answer, by its name."""
+
+
+def _storage_fails(error: Exception) -> Callable[[], object]:
+    def call() -> object:
+        from lossctl.io.remote import call as guarded
+
+        def fail() -> None:
+            raise error
+
+        return guarded("s3://models/preds.parquet", fail)
+
+    return call
 
 
 def _patch_evaluate(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,6 +230,12 @@ CASES: dict[str, Case] = {
         "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
         "predictions with --baseline",
     ),
+    "MetricNotForTask": Case(
+        {"preds.csv": "v\n1.5\n2.0\n", "targets.csv": "y\n1.0\n3.0\n"},
+        [*ARGS, "--min-accuracy", "0.9"],
+        "--min-accuracy gates a metric that regression predictions do not have. Leave it "
+        "out, or use --max-loss",
+    ),
     "OverlappingColumns": Case(
         {"data.csv": "p,y\n0.2,0\n0.9,1\n"},
         ["data.csv", "--pred-col", "p,y", "--target-col", "y"],
@@ -224,10 +269,29 @@ CASES: dict[str, Case] = {
         "preds.parquet: --no-header applies to CSV and TSV inputs, and this one is not. "
         "Leave out --no-header, or give the inputs as CSV",
     ),
+    "ReportNotHtml": Case(
+        PAIR,
+        [*ARGS, "--report", "report.pdf"],
+        "report.pdf: --report writes an HTML page, and this name does not end in .html. "
+        "Give a file name ending in .html",
+    ),
+    "ReportNeedsExtra": Case(
+        PAIR,
+        [*ARGS, "--report", "report.html"],
+        "--report draws its charts with matplotlib, which is not installed. "
+        "pip install 'lossctl[report]'",
+        setup=_no_matplotlib,
+    ),
     "OutputClash": Case(
         PAIR,
         [*ARGS, "--junit", "report.txt", "--markdown", "./report.txt"],
         "report.txt: --junit and --markdown name the same file. Give each output a file of its own",
+    ),
+    "MissingExtra": Case(
+        PAIR,
+        [*ARGS, "--engine", "dask"],
+        "--engine dask needs Dask, which is not installed. Install it: pip install 'lossctl[dask]'",
+        setup=_no_dask,
     ),
     # ------------------------------------------------------------------ sources
     "FileNotFound": Case(
@@ -362,6 +426,26 @@ CASES: dict[str, Case] = {
         "predictions: is an array of 3 dimensions. Give a 1-D array (one column) or a 2-D "
         "array (one column per class or label)",
         call=lambda: lossctl.evaluate(np.zeros((2, 2, 2)), np.array([0, 1])),
+    ),
+    "SchedulerUnreachable": Case(
+        PAIR,
+        [*ARGS, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+        "tcp://127.0.0.1:9: cannot reach the Dask scheduler (OSError). Check the address and "
+        "that the scheduler is running, or leave out --scheduler",
+    ),
+    "NoCredentials": Case(
+        {},
+        [],
+        "s3://models/preds.parquet: access refused or no credentials (NoCredentialsError). Set "
+        "the credentials as the storage's own tools take them (environment, profile)",
+        call=_storage_fails(NoCredentialsError("Unable to locate credentials")),
+    ),
+    "StorageUnreachable": Case(
+        {},
+        [],
+        "s3://models/preds.parquet: the storage does not answer (EndpointConnectionError). "
+        "Check the URL, the endpoint (AWS_ENDPOINT_URL) and the network",
+        call=_storage_fails(EndpointConnectionError("Could not connect")),
     ),
     # ------------------------------------------------------------------ columns
     "NoSuchColumn": Case(

@@ -173,7 +173,7 @@ def _read_first_line_then_close(child: subprocess.Popen[bytes]) -> tuple[bytes, 
 
 @pytest.mark.parametrize(
     ("output_format", "first"),
-    [("csv", b"id,loss\n"), ("table", None)],
+    [("csv", b"id,loss,predicted\n"), ("table", None)],
 )
 def test_head_1_ends_quietly(work: Path, output_format: str, first: bytes | None) -> None:
     child = lossctl("eval", "p.csv", "t.csv", "--format", output_format, "--head", "3000", cwd=work)
@@ -188,7 +188,7 @@ def test_head_1_keeps_the_exit_code_of_a_failed_gate(work: Path) -> None:
     """The report was cut short, not the evaluation: a failed gate still says 1."""
     child = lossctl("eval", "p.csv", "t.csv", "--format", "csv", "--max-loss", "0.1", cwd=work)
     line, code, stderr = _read_first_line_then_close(child)
-    assert line == b"id,loss\n"
+    assert line == b"id,loss,predicted\n"
     assert code == 1
     assert stderr.startswith("lossctl: gate max_loss failed")
     assert len(stderr.splitlines()) == 1

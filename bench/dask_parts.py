@@ -1,0 +1,90 @@
+"""The dask engine against the local engine: N rows of binary Parquet parts (predictions and
+targets, no ids), wall time and the peak RSS of the largest process of each run.
+
+    python bench/dask_parts.py [--rows 10000000] [--parts 10] [--workers 2]
+
+The dask run starts its LocalCluster (``--workers`` processes, one thread each) inside the
+measured command, as ``lossctl eval --engine dask`` does without --scheduler; the rows per
+second per worker of the report are over the whole command, start-up included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RUN = """
+import sys, time, distributed, lossctl
+t = time.perf_counter()
+if {workers}:
+    with distributed.LocalCluster(n_workers={workers}, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as c, distributed.Client(c):
+        up = time.perf_counter() - t
+        r = lossctl.evaluate({p!r}, {t!r}, engine="dask", scheduler=c.scheduler_address,
+                             keep_losses=False)
+else:
+    up = 0.0
+    r = lossctl.evaluate({p!r}, {t!r}, keep_losses=False)
+print(repr(r.mean_loss), up, time.perf_counter() - t)
+"""
+
+
+def write(root: Path, rows: int, parts: int) -> tuple[str, str]:
+    rng = np.random.default_rng(0)
+    for side in ("p", "t"):
+        (root / side).mkdir(parents=True, exist_ok=True)
+    per = rows // parts
+    for i in range(parts):
+        y = rng.integers(0, 2, per)
+        p = np.clip(0.3 * y + rng.uniform(0, 0.7, per), 1e-6, 1 - 1e-6)
+        pq.write_table(pa.table({"p": p}), root / "p" / f"part-{i:03d}.parquet")
+        pq.write_table(pa.table({"y": y}), root / "t" / f"part-{i:03d}.parquet")
+    return str(root / "p"), str(root / "t")
+
+
+def measure(p: str, t: str, workers: int) -> tuple[str, float, float, float]:
+    """mean loss, cluster start-up, wall (s), peak RSS of the largest process (MiB)."""
+    code = RUN.format(p=p, t=t, workers=workers)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    loss, up, wall = out.stdout.split()
+    return loss, float(up), float(wall), max(peak, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--parts", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        p, t = write(Path(tmp), args.rows, args.parts)
+        size = sum(f.stat().st_size for f in Path(tmp).rglob("*.parquet"))
+        print(
+            f"{args.rows:,} rows in {args.parts} parts ({size / 2**20:.0f} MiB of Parquet), "
+            f"{os.cpu_count()} cores"
+        )
+        for name, workers in (("local", 0), (f"dask, {args.workers} workers", args.workers)):
+            started = time.perf_counter()
+            loss, up, wall, rss = measure(p, t, workers)
+            rate = args.rows / (wall - up) / max(workers, 1)
+            print(
+                f"{name:16} mean {loss}  wall {wall:.2f} s (cluster start {up:.2f} s)  "
+                f"{rate / 1e6:.2f} M rows/s per core  peak RSS {rss:.0f} MiB"
+                f"  [{time.perf_counter() - started:.1f} s with Python's start]"
+            )
+
+
+if __name__ == "__main__":
+    main()

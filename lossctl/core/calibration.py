@@ -1,0 +1,74 @@
+"""The reliability table and the expected calibration error, from mergeable bin sums.
+
+As torchmetrics' ``BinaryCalibrationError`` / ``MulticlassCalibrationError``
+(``norm="l1"``): ``bins`` equal-width bins of the confidence over [0, 1], a
+confidence in ``[edge_i, edge_i+1)`` in bin ``i``, and
+``ECE = sum_b (w_b / W) * |frequency_b - confidence_b|``. Two differences,
+both on purpose: every sum is in float64 (torchmetrics' multiclass routine
+casts to float32), and a confidence of exactly 1 falls in the last bin
+(torchmetrics gives it a bin of its own, one past the last). Weights enter
+the bins as they enter every other metric.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lossctl.core.activations import FloatArray
+
+
+class ReliabilityBins:
+    """Per column (the label of a multilabel input; one column otherwise) and per bin:
+    the count, the weight, and the weighted sums of confidence and of hits."""
+
+    def __init__(self, bins: int, columns: int = 1) -> None:
+        self.edges = np.linspace(0.0, 1.0, bins + 1)
+        self.bins = bins
+        self.columns = columns
+        self.sums = np.zeros((4, columns, bins))  # count, weight, w * conf, w * hit
+
+    def update(self, conf: FloatArray, hit: FloatArray, w: FloatArray | None) -> None:
+        """conf, hit : (n, columns) confidences in [0, 1] and 1.0 where right."""
+        b, c = self.bins, self.columns
+        index = np.minimum(np.searchsorted(self.edges, conf, side="right") - 1, b - 1)
+        index = np.maximum(index, 0) + b * np.arange(c)
+        flat = index.ravel()
+        size = b * c
+        ww = np.ones(conf.shape) if w is None else np.broadcast_to(w[:, None], conf.shape)
+        self.sums[0] += np.bincount(flat, minlength=size).reshape(c, b)
+        self.sums[1] += np.bincount(flat, weights=ww.ravel(), minlength=size).reshape(c, b)
+        wc = (ww * conf).ravel()
+        self.sums[2] += np.bincount(flat, weights=wc, minlength=size).reshape(c, b)
+        wh = (ww * hit).ravel()
+        self.sums[3] += np.bincount(flat, weights=wh, minlength=size).reshape(c, b)
+
+    def merge(self, other: ReliabilityBins) -> None:
+        self.sums += other.sums
+
+    def ece(self, column: int = 0) -> float | None:
+        """The expected calibration error of one column (None without weight)."""
+        _, w, wc, wh = self.sums[:, column]
+        total = float(w.sum())
+        if total <= 0.0:
+            return None
+        return float(np.sum(np.abs(wh - wc))) / total
+
+    def table(self, column: int = 0) -> list[dict[str, Any]]:
+        """Every bin: its edges, count, mean confidence and observed frequency (None
+        for a bin without weight)."""
+        n, w, wc, wh = self.sums[:, column]
+        rows = []
+        for i in range(self.bins):
+            held = w[i] > 0.0
+            rows.append(
+                {
+                    "lower": float(self.edges[i]),
+                    "upper": float(self.edges[i + 1]),
+                    "count": int(n[i]),
+                    "confidence": float(wc[i] / w[i]) if held else None,
+                    "frequency": float(wh[i] / w[i]) if held else None,
+                }
+            )
+        return rows
