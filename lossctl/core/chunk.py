@@ -144,7 +144,7 @@ class Setup:
         """The columns checked for missing values, in the order errors are raised."""
         columns: list[tuple[str, FileSide]] = [(name, "pred") for name in self.pred_names]
         columns += [(name, "target") for name in self.target_names]
-        return (*columns, *([(self.weight, self.weight_side)] if self.weight else []))
+        return (*columns, *([(self.weight, self.weight_side)] if self.weight is not None else []))
 
 
 @dataclass(frozen=True)
