@@ -33,6 +33,7 @@ from lossctl.errors import (
     MetricNotForTask,
     NoHeaderNotCsv,
     NonNumeric,
+    NoSampleOfClass,
     NotBinary,
     UnpairedBaseline,
     UnsupportedColumnType,
@@ -123,7 +124,13 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
         task=options.task,
         kind=options.kind,  # type: ignore[arg-type]
         pos_label=options.pos_label,
-        loss_options={"eps": options.eps, "label_reduction": options.label_reduction},
+        loss=options.loss,
+        loss_options={
+            "eps": options.eps,
+            "label_reduction": options.label_reduction,
+            "compat": options.compat,
+            **options.loss_params(plan.pred),
+        },
         drop_missing=options.drop_missing,
         head=options.head,
         worst=options.worst,
@@ -202,7 +209,10 @@ def evaluate(
         ``max_increase``, ``max_increase_pct``, ``min_d2``, ``min_accuracy``, ``min_auc``,
         ``max_ece``, ``max_brier`` (the report's ``exit_code`` is 1 if any failed),
         ``head``, ``worst``, ``chunk_rows``; ``metrics`` (False: the loss alone),
-        ``threshold``, ``top_k``, ``bins``.
+        ``threshold``, ``top_k``, ``bins``; the loss: ``loss`` (a ``--loss`` name) and its
+        parameters ``delta``, ``beta``, ``quantile``, ``power``, ``gamma``, ``alpha``,
+        ``pos_weight``, ``label_smoothing``, ``class_weight``; ``compat`` (``"sklearn"``,
+        ``"torch"``, ``"keras"``, ``"kaggle"``).
 
     Errors are :class:`lossctl.errors.LossctlError` subclasses.
 
@@ -226,6 +236,8 @@ def evaluate(
         target_table = _open(targets, "targets", o) if targets is not None else None
         source = _input(_open(predictions, "predictions", o), target_table, o, cluster)
         stack.enter_context(_target_named(source))
+        if o.class_weight == "balanced":
+            o = _balanced(source, o)
         writers = _writers(source, destinations, stack)
         kept = Kept() if keep_losses else None
         if o.baseline is None:
@@ -237,7 +249,7 @@ def evaluate(
     if not keep_losses:
         kept = None
     _check_metric_options(detection, source.plan.pred, o)
-    result = state.result(detection, source.sides[0])
+    result = state.result(detection, *source.sides)
     report = _report(source, detection, result, o, kept, comparison)
     return report.with_gates(_gates(report, comparison, o))
 
@@ -319,9 +331,12 @@ def _report(
         inputs=_inputs(source, None if comparison is None else _label(o.baseline)),
         summary=result.summary,
         null_loss=result.null_loss,
+        loss_params=o.loss_params(plan.pred),
+        compat=o.compat,
+        null_reason=detection.spec.no_null or None,
         eps=o.eps,
         label_reduction=o.label_reduction if detection.task == "multilabel" else None,
-        weighted=plan.weight is not None,
+        weighted=plan.weight is not None or o.class_weight is not None,
         n_dropped=result.n_dropped,
         n_not_summing=not_summing.n,
         first_not_summing=None if not_summing.first is None else side.row(not_summing.first),
@@ -337,6 +352,26 @@ def _report(
         metrics=result.metrics,
         threshold=o.threshold if o.metrics else None,
     )
+
+
+def _balanced(source: Source, o: EvalOptions) -> EvalOptions:
+    """``--class-weight balanced``: scikit-learn's ``n / (K * count of the class)``, from the
+    class counts of a first pass over the input."""
+    state, detection = source.evaluate(_setup(source, o.replace(class_weight=None)))
+    if detection.task != "multiclass":
+        return o  # the evaluation says that --class-weight is not for this task
+    groups = state.result(detection, *source.sides).summary.groups
+    counts = [group.n_samples for group in groups]
+    empty = [group.name for group in groups if group.n_samples == 0]
+    if empty:
+        raise NoSampleOfClass(
+            f"--class-weight balanced needs a sample of every class, and {empty[0]!r} has none",
+            file=source.sides[1].file or source.sides[0].file,
+            hint="Give the class weights with NAME=W,..., or leave out the empty class's column",
+        )
+    n = sum(counts)
+    weights = ",".join(f"{n / (len(counts) * c)!r}" for c in counts)
+    return o.replace(class_weight=weights)
 
 
 def _label(data: object) -> str:
@@ -413,6 +448,7 @@ def _with_baseline(
         except Apart:
             pass
         else:
+            beside.state.check_domain(beside.detection, *beside.sides)
             comparison = _compare(source, state, detection, base, beside.state, beside.detection, o)
             return state, detection, comparison
     plan = source.plan
@@ -422,6 +458,7 @@ def _with_baseline(
     weights = _row_weights(held) if hold_weights else None
     base = _baseline_input(source, source.target, o, state.dropped_rows(), weights, cluster)
     base_state, base_detection = base.evaluate(base.setup)
+    base_state.check_domain(base_detection, *base.sides)
     return state, detection, _compare(source, state, detection, base, base_state, base_detection, o)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from lossctl.core.catalogue import COMPAT_EPS, check_compat, check_loss, loss_params
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_EPS, TASK_CHOICES
 from lossctl.errors import (
     BothStdin,
@@ -107,7 +108,10 @@ class EvalOptions:
     pos_label : the target value that is the positive class of binary targets (text; a
         number or a bool is taken as its text: ``1`` -> ``"1"``, ``True`` -> ``"True"``)
     eps : probabilities are clipped to ``[eps, 1 - eps]``
-    label_reduction : multilabel, ``"sum"`` (the default) or ``"mean"`` over labels
+    label_reduction : multilabel, ``"sum"`` or ``"mean"`` over labels (None: "sum", or
+        "mean" under ``compat`` torch, keras or kaggle)
+    compat : whose convention to follow with probabilities: ``"sklearn"`` (the default),
+        ``"torch"``, ``"keras"`` or ``"kaggle"`` (see :mod:`lossctl.core.compat`)
     drop_missing : drop rows with a missing value instead of failing
     baseline : another model's predictions, compared with a paired bootstrap of
         ``n_bootstrap`` resamples from ``seed``
@@ -117,6 +121,11 @@ class EvalOptions:
         ``top_k`` (multiclass top-k accuracy; None: 5, given when K > 5), ``bins`` (ECE)
     encoding : of CSV inputs; no_header : CSV inputs have no header line (their columns
         are named by position, ``"0"``, ``"1"``, ...)
+    loss : the ``--loss`` name (None: the task's default); delta, beta, quantile, power,
+        gamma, label_smoothing : its parameters (None: their defaults); alpha, pos_weight :
+        one number, one per prediction column, or ``NAME=W,...`` (None: none); class_weight :
+        ``"balanced"``, ``NAME=W,...`` or a CSV file ``class,weight`` (None: none); see
+        :mod:`lossctl.core.catalogue`
     engine : ``"local"`` (this process) or ``"dask"`` (a Dask cluster: the one at
         ``scheduler``, or ``$DASK_SCHEDULER_ADDRESS``, else a ``LocalCluster`` for the run)
     """
@@ -126,7 +135,7 @@ class EvalOptions:
     pos_label: Any = None
     columns: ColumnSpec = field(default_factory=ColumnSpec)
     eps: float = DEFAULT_EPS
-    label_reduction: str = "sum"
+    label_reduction: str | None = None
     drop_missing: bool = False
     encoding: str = "utf-8"
     no_header: bool = False
@@ -137,6 +146,17 @@ class EvalOptions:
     head: int = 10
     worst: int = 5
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    loss: str | None = None
+    delta: float | None = None
+    beta: float | None = None
+    quantile: float | None = None
+    power: float | None = None
+    gamma: float | None = None
+    alpha: Any = None
+    pos_weight: Any = None
+    label_smoothing: float | None = None
+    class_weight: Any = None
+    compat: str = "sklearn"
     engine: str = "local"
     scheduler: str | None = None
     metrics: bool = True
@@ -149,11 +169,12 @@ class EvalOptions:
             raise UnknownTask(
                 f"unknown task {self.task!r}", hint=f"Use one of: {', '.join(TASK_CHOICES)}"
             )
-        if not 0.0 < self.eps < 0.5:
+        own_eps = self.compat != "sklearn" and self.eps == COMPAT_EPS.get(self.compat)
+        if not 0.0 < self.eps < 0.5 and not own_eps:
             raise InvalidOption(
                 f"--eps {self.eps} is not in (0, 0.5)", hint="The default is 2.22e-16"
             )
-        if self.label_reduction not in ("sum", "mean"):
+        if self.label_reduction not in ("sum", "mean", None):
             raise InvalidOption(
                 f"unknown --label-reduction {self.label_reduction!r}", hint="Use sum or mean"
             )
@@ -169,6 +190,9 @@ class EvalOptions:
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)
+        object.__setattr__(self, "class_weight", _class_weights(self.class_weight))
+        check_loss(self.loss, self._params(), self.gates.min_d2)
+        self._apply_compat()
         self._check_metrics()
         object.__setattr__(self, "pos_label", _pos_label(self.pos_label, self.task))
         if self.engine not in ("local", "dask"):
@@ -219,6 +243,37 @@ class EvalOptions:
             columns=ColumnSpec(**parts["columns"]), gates=Gates(**parts["gates"]), **parts[""]
         )
 
+    def _apply_compat(self) -> None:
+        """``--compat``: its eps and multilabel reduction, which --eps and --label-reduction
+        may not contradict."""
+        check_compat(self.compat, self.loss)
+        reduction = "sum" if self.compat == "sklearn" else "mean"
+        given = self.label_reduction
+        if self.compat != "sklearn" and given is not None and given != reduction:
+            raise ConflictingOptions(
+                f"--compat {self.compat} reduces multilabel losses by their {reduction}, "
+                f"and --label-reduction says {self.label_reduction}",
+                hint="Give one of them",
+            )
+        if self.label_reduction is None:
+            object.__setattr__(self, "label_reduction", reduction)
+        if self.compat != "sklearn":
+            if self.eps not in (DEFAULT_EPS, COMPAT_EPS[self.compat]):
+                raise ConflictingOptions(
+                    f"--compat {self.compat} clips probabilities its own way, and --eps says "
+                    f"{self.eps:g}",
+                    hint="Give one of them",
+                )
+            object.__setattr__(self, "eps", COMPAT_EPS[self.compat])
+
+    def _params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in LOSS_PARAMS}
+
+    def loss_params(self, columns: tuple[str, ...]) -> dict[str, object]:
+        """The parameters of ``--loss`` as used (given, or their defaults), for these
+        prediction columns."""
+        return loss_params(self.loss, self._params(), columns)
+
     def replace(self, **changes: Any) -> EvalOptions:
         return dataclasses.replace(self, **changes)
 
@@ -229,6 +284,19 @@ class EvalOptions:
             return None
         return "logits" if self.from_logits else "probabilities"
 
+
+#: The options that are parameters of a loss.
+LOSS_PARAMS = (
+    "delta",
+    "beta",
+    "quantile",
+    "power",
+    "gamma",
+    "alpha",
+    "pos_weight",
+    "label_smoothing",
+    "class_weight",
+)
 
 #: Which part of EvalOptions each flat keyword belongs to ("" for EvalOptions itself).
 _PART: dict[str, str] = {
@@ -266,6 +334,38 @@ def _pos_label(value: object, task: str) -> str | None:
             hint="Leave --pos-label out, or use --task binary",
         )
     return value
+
+
+def _numbers(text: str) -> bool:
+    """Whether ``text`` is numbers separated by commas (weights in the columns' order)."""
+    try:
+        [float(part) for part in text.split(",")]
+    except ValueError:
+        return False
+    return True
+
+
+def _class_weights(value: Any) -> Any:
+    """``--class-weight``: a CSV file with a ``class,weight`` header becomes ``NAME=W,...``;
+    ``balanced``, ``NAME=W,...``, ``W1,W2,...`` and the Python forms stay as they are."""
+    if not isinstance(value, str) or value == "balanced" or "=" in value or _numbers(value):
+        return value
+    import csv
+    import os
+
+    if not os.path.isfile(value):
+        raise InvalidOption(
+            f"--class-weight {value!r} is not balanced, NAME=W,... or a CSV file",
+            hint="Give balanced, cat=1,dog=2, or a file with a class,weight header",
+        )
+    with open(value, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or [c.strip() for c in rows[0]] != ["class", "weight"]:
+        raise InvalidOption(
+            f"--class-weight file {value!r} does not start with the header class,weight",
+            hint="Write one class,weight line per class after that header",
+        )
+    return ",".join(f"{row[0]}={row[1]}" for row in rows[1:] if row)
 
 
 def _check_encoding(encoding: str) -> None:

@@ -139,9 +139,25 @@ def headerless(n: int = 150) -> None:
     np.savetxt(HERE / "noheader_labels.csv", label, fmt="%d")
 
 
+def edges() -> None:
+    """Probabilities on the edges, where the libraries' conventions part (--compat): exactly
+    0 and 1, 1e-12 from them, and a multiclass row that sums to 0.9. Written out, no draws."""
+    write(
+        "multiclass_edges.csv",
+        {
+            "id": ["e1", "e2", "e3", "e4", "e5"],
+            "cat": [0.7, 0.0, 0.2, 1.0, 1e-12],
+            "dog": [0.2, 0.5, 0.2, 0.0, 1.0 - 1e-12],
+            "bird": [0.1, 0.5, 0.5, 0.0, 0.0],
+            "label": ["cat", "cat", "bird", "cat", "cat"],
+        },
+    )
+
+
 if __name__ == "__main__":
     binary()
     multiclass()
     multilabel()
     regression()
     headerless()
+    edges()

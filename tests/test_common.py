@@ -24,12 +24,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit, logit
+from scipy.special import expit, logit, rel_entr
 from scipy.special import softmax as scipy_softmax
-from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.metrics import (
+    log_loss,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_pinball_loss,
+    mean_squared_error,
+    mean_squared_log_error,
+    mean_tweedie_deviance,
+)
 
 import lossctl
-from lossctl.core.losses import LOSSES, TASK_LOSS
+from lossctl.core.losses import LOSSES, loss_for
+from tests import classification_oracles as co
 from tests.cli.helpers import eval_json
 
 N = 60
@@ -83,6 +92,41 @@ def _regression(outputs: int) -> Callable[[np.random.Generator], Data]:
     return make
 
 
+def _positive(outputs: int, counts: bool = False) -> Callable[[np.random.Generator], Data]:
+    """Targets for the deviances: counts with zeros (poisson), or > 0; predictions > 0."""
+
+    def make(rng: np.random.Generator) -> Data:
+        shape = (N,) if outputs == 1 else (N, outputs)
+        y = rng.poisson(3.0, shape).astype(np.float64) if counts else rng.gamma(2.0, 2.0, shape)
+        return (y + 1.0) * np.exp(rng.normal(0.0, 0.3, shape)), y
+
+    return make
+
+
+def _maker(task: str, kind: str) -> Callable[[np.random.Generator], Data]:
+    """The data of a classification case: class indices for multiclass."""
+    if task == "binary":
+        return _binary_probs if kind == "probabilities" else _binary_logits
+    if task == "multiclass":
+        pred = _multiclass_probs if kind == "probabilities" else _multiclass_logits
+        return lambda rng: (pred(rng), _index(rng))
+    if kind == "probabilities":
+        return lambda rng: (rng.uniform(0.01, 0.99, (N, K)), _multi_hot(rng))
+    return lambda rng: (_multiclass_logits(rng), _multi_hot(rng))
+
+
+def _soft_targets(kind: str) -> Callable[[np.random.Generator], Data]:
+    """Class probabilities as targets (rows of a Dirichlet draw, one exact one-hot row)."""
+
+    def make(rng: np.random.Generator) -> Data:
+        pred = _multiclass_probs(rng) if kind == "probabilities" else _multiclass_logits(rng)
+        target = rng.dirichlet(np.full(K, 0.7), N)
+        target[1] = [0.0, 1.0, 0.0]
+        return pred, target
+
+    return make
+
+
 @dataclass(frozen=True)
 class Case:
     """One task x prediction kind: how to make data, and what lossctl should detect."""
@@ -96,14 +140,18 @@ class Case:
     @property
     def loss(self) -> str:
         """The registry's name of the loss this case computes."""
-        return TASK_LOSS[self.task]
+        spec = loss_for(self.options.get("loss"), self.task)
+        assert spec is not None
+        return spec.name
+
+    @property
+    def has_null(self) -> bool:
+        return LOSSES[self.loss].null is not None
 
     @property
     def link(self) -> str | None:
-        """How probabilities follow from logits for this task (None for regression)."""
-        return {"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"}.get(
-            self.task
-        )
+        """How probabilities follow from logits for this loss (None: scores or values)."""
+        return None if LOSSES[self.loss].activation == "identity" else ACTIVATION[self.task]
 
 
 CASES = [
@@ -153,8 +201,55 @@ CASES = [
         )
         for reduction in ("sum", "mean")
     ),
+    *(
+        Case(f"{name}-{kind}", task, kind, _maker(task, kind), options)
+        for kind in ("probabilities", "logits")
+        for name, task, options in (
+            ("binary-pos-weight", "binary", {"pos_weight": "2.5"}),
+            (
+                "multilabel-pos-weight",
+                "multilabel",
+                {"pos_weight": "0.5,2,4", "label_reduction": "sum"},
+            ),
+            ("focal-binary", "binary", {"loss": "focal", "gamma": 2.0, "alpha": 0.25}),
+            (
+                "focal-multilabel",
+                "multilabel",
+                {"loss": "focal", "gamma": 1.5, "label_reduction": "mean"},
+            ),
+            ("focal-multiclass", "multiclass", {"loss": "focal", "gamma": 2.0}),
+            (
+                "focal-multiclass-alpha",
+                "multiclass",
+                {"loss": "focal", "gamma": 0.5, "alpha": "0=0.2,1=0.3,2=0.5"},
+            ),
+            ("ce-smoothing", "multiclass", {"label_smoothing": 0.1}),
+            ("kl", "multiclass", {"loss": "kl"}),
+            ("hinge", "binary", {"loss": "hinge"}),
+        )
+    ),
+    *(
+        Case(f"{name}-{kind}", "multiclass", kind, _soft_targets(kind), options)
+        for kind in ("probabilities", "logits")
+        for name, options in (
+            ("soft-ce", {"task": "multiclass"}),
+            ("soft-ce-smoothing", {"task": "multiclass", "label_smoothing": 0.2}),
+            ("soft-kl", {"loss": "kl"}),
+        )
+    ),
     Case("regression-single", "regression", "values", _regression(1)),
     Case("regression-multi-output", "regression", "values", _regression(3)),
+    Case("mae", "regression", "values", _regression(1), {"loss": "mae"}),
+    Case("mae-multi-output", "regression", "values", _regression(2), {"loss": "mae"}),
+    Case("huber", "regression", "values", _regression(2), {"loss": "huber", "delta": 0.7}),
+    Case("smooth_l1", "regression", "values", _regression(1), {"loss": "smooth_l1", "beta": 2.0}),
+    Case("log_cosh", "regression", "values", _regression(1), {"loss": "log_cosh"}),
+    Case("quantile", "regression", "values", _regression(2), {"loss": "quantile", "quantile": 0.8}),
+    Case("msle", "regression", "values", _positive(2, counts=True), {"loss": "msle"}),
+    Case("mape", "regression", "values", _regression(1), {"loss": "mape"}),
+    Case("poisson", "regression", "values", _positive(1, counts=True), {"loss": "poisson"}),
+    Case("gamma", "regression", "values", _positive(1), {"loss": "gamma"}),
+    Case("tweedie", "regression", "values", _positive(1), {"loss": "tweedie", "power": 1.5}),
 ]
 
 ACTIVATION = {
@@ -206,9 +301,7 @@ def test_cases_cover_the_registry() -> None:
     assert {c.loss for c in CASES} == set(LOSSES) == set(ORACLES)
     for name, spec in LOSSES.items():
         kinds = {c.kind for c in CASES if c.loss == name}
-        assert kinds == (
-            {"values"} if spec.activation == "identity" else {"probabilities", "logits"}
-        )
+        assert kinds == ({"values"} if spec.task == "regression" else {"probabilities", "logits"})
     assert {c.options.get("label_reduction") for c in CASES if c.task == "multilabel"} == {
         "sum",
         "mean",
@@ -224,15 +317,15 @@ def test_task_and_kind_are_detected_without_hints(case: Case, seed: int) -> None
     pred, target = case.make(np.random.default_rng(seed))
     report = _run(case, pred, target)
     assert (report.task, report.prediction_kind) == (case.task, case.kind)
-    assert report.activation == ACTIVATION[case.task]
-    assert report.loss == case.loss == report.to_dict()["loss"]
+    assert report.activation == LOSSES[case.loss].activation
+    assert report.loss == LOSSES[case.loss].label == report.to_dict()["loss"]
     assert report.n_samples == N
     assert report.exit_code == 0
     doc = report.to_dict()
     assert (doc["task"], doc["prediction_kind"], doc["activation"]) == (
         case.task,
         case.kind,
-        ACTIVATION[case.task],
+        LOSSES[case.loss].activation,
     )
     assert doc["detection"]["reasons"]
 
@@ -435,11 +528,21 @@ def _classes(target: np.ndarray) -> np.ndarray:
 
 def _bce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p = _probabilities(case, pred)
+    if "pos_weight" in case.options:
+        return co.weighted_bce(p, target, case.options)
     return np.array([log_loss([y], [q], labels=[0, 1]) for y, q in zip(target, p, strict=True)])
+
+
+def _is_soft(target: np.ndarray) -> bool:
+    return target.ndim == 2 and not np.all((target == 0) | (target == 1))
 
 
 def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p, y = _probabilities(case, pred), _classes(target)
+    if _is_soft(target):
+        return co.soft_ce(p, target, case.options)
+    if "label_smoothing" in case.options:
+        return co.smoothed_ce(p, y, case.options)
     return np.array(
         [log_loss([k], [row], labels=list(range(K))) for k, row in zip(y, p, strict=True)]
     )
@@ -447,15 +550,40 @@ def _ce_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _multilabel_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     p = _probabilities(case, pred)
+    if "pos_weight" in case.options:
+        return _reduce_labels(case, co.weighted_bce(p, target, case.options))
     per_label = np.array(
         [
             [log_loss([y], [q], labels=[0, 1]) for y, q in zip(ys, ps, strict=True)]
             for ys, ps in zip(target, p, strict=True)
         ]
     )
+    return _reduce_labels(case, per_label)
+
+
+def _reduce_labels(case: Case, per_label: np.ndarray) -> np.ndarray:
     reduce = np.mean if case.options.get("label_reduction") == "mean" else np.sum
     result: np.ndarray = reduce(per_label, axis=1)
     return result
+
+
+def _focal_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    if case.task == "multiclass":
+        return co.softmax_focal(p, _classes(target), case.options)
+    per_label = co.sigmoid_focal(p, target, case.options)
+    return per_label if case.task == "binary" else _reduce_labels(case, per_label)
+
+
+def _kl_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p = _probabilities(case, pred)
+    t = target if target.ndim == 2 else np.eye(K)[target]
+    result: np.ndarray = np.sum(rel_entr(t, p), axis=1)
+    return result
+
+
+def _hinge_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return co.hinge(pred, target)
 
 
 def _squared_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -465,12 +593,70 @@ def _squared_oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndar
     )
 
 
-#: Per-sample losses by scikit-learn (``log_loss`` of one sample, ``mean_squared_error``).
-ORACLES: dict[str, Callable[[Case, np.ndarray, np.ndarray], np.ndarray]] = {
+def _per_sample(metric: Callable[..., float], **fixed: Any) -> Oracle:
+    """A scikit-learn ``mean_*`` metric of one sample at a time (averaged over outputs)."""
+
+    def oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        params = {**fixed, **{k: v for k, v in case.options.items() if k in ("power",)}}
+        if "quantile" in case.options:
+            params["alpha"] = case.options["quantile"]
+        y, p = target.reshape(N, -1), pred.reshape(N, -1)
+        if metric is mean_tweedie_deviance:  # single output only
+            return np.array([metric(y[i], p[i], **params) for i in range(N)])
+        return np.array([metric(y[i : i + 1], p[i : i + 1], **params) for i in range(N)])
+
+    return oracle
+
+
+def _closed_form(fn: Callable[[np.ndarray, dict[str, Any]], np.ndarray]) -> Oracle:
+    """PyTorch's definitions (``HuberLoss``, ``SmoothL1Loss``), written out with NumPy."""
+
+    def oracle(case: Case, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        r = np.abs(target.reshape(N, -1) - pred.reshape(N, -1))
+        result: np.ndarray = np.mean(fn(r, case.options), axis=1)
+        return result
+
+    return oracle
+
+
+def _huber(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    d = o["delta"]
+    return np.where(r <= d, 0.5 * r**2, d * (r - 0.5 * d))
+
+
+def _smooth_l1(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    b = o["beta"]
+    return np.where(r < b, 0.5 * r**2 / b, r - 0.5 * b)
+
+
+def _log_cosh(r: np.ndarray, o: dict[str, Any]) -> np.ndarray:
+    return np.log(np.cosh(r))
+
+
+Oracle = Callable[[Case, np.ndarray, np.ndarray], np.ndarray]
+
+#: Per-sample losses by scikit-learn (``log_loss`` of one sample, its ``mean_*`` metrics),
+#: or PyTorch's definitions in NumPy.
+ORACLES: dict[str, Oracle] = {
     "binary_cross_entropy": _bce_oracle,
     "categorical_cross_entropy": _ce_oracle,
     "multilabel_log_loss": _multilabel_oracle,
     "squared_error": _squared_oracle,
+    "focal": _focal_oracle,
+    "focal:multilabel": _focal_oracle,
+    "focal:multiclass": _focal_oracle,
+    "hinge": _hinge_oracle,
+    "kl": _kl_oracle,
+    "mae": _per_sample(mean_absolute_error),
+    "huber": _closed_form(_huber),
+    "smooth_l1": _closed_form(_smooth_l1),
+    "log_cosh": _closed_form(_log_cosh),
+    "quantile": _per_sample(mean_pinball_loss),
+    "msle": _per_sample(mean_squared_log_error),
+    "mape": _per_sample(mean_absolute_percentage_error),
+    "poisson": _per_sample(mean_tweedie_deviance, power=1.0),
+    "gamma": _per_sample(mean_tweedie_deviance, power=2.0),
+    "tweedie": _per_sample(mean_tweedie_deviance),
 }
 
 
@@ -489,11 +675,22 @@ def test_losses_and_mean_equal_the_oracle(case: Case, seed: int) -> None:
 
 
 def _constant(case: Case, target: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The best constant prediction, in the form of the case's predictions."""
+    """The best constant prediction, in the form of the case's predictions: the rates,
+    ``(1 - s) rates + s / K`` with label smoothing, ``W pi / (W pi + 1 - pi)`` with
+    ``pos_weight``, the score -1 or +1 of the hinge loss, the mean."""
     if case.task == "multiclass":
-        rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
-        return np.tile(rate, (N, 1))
+        if _is_soft(target):
+            rate = np.average(target, axis=0, weights=w)
+        else:
+            rate = np.array([np.sum(w[_classes(target) == k]) for k in range(K)]) / np.sum(w)
+        s = case.options.get("label_smoothing", 0.0)
+        return np.tile((1.0 - s) * rate + s / K, (N, 1))
     mean = np.average(target.reshape(N, -1), axis=0, weights=w)
+    if "pos_weight" in case.options:
+        pw = co.per_column(case.options["pos_weight"], mean.size)
+        mean = pw * mean / (pw * mean + 1.0 - mean)
+    if case.loss == "hinge":
+        mean = np.where(mean > 0.5, 1.0, -1.0)
     return np.tile(mean, (N, 1)).reshape(target.shape).astype(np.float64)
 
 
@@ -505,6 +702,11 @@ def test_the_null_model_is_the_oracle_loss_of_the_best_constant(case: Case, seed
     w = _weights(rng)
     for weights in (None, w):
         report = _run(case, pred, target, weights)
+        if not case.has_null:
+            assert np.isnan(report.null_loss) and np.isnan(report.d2)
+            assert report.to_dict()["null_reason"] and report.to_dict()["d2"] is None
+            continue
+        assert report.to_dict()["null_reason"] is None
         unit = np.ones(N) if weights is None else weights
         constant = _constant(case, target, unit)
         as_probs = Case(case.id, case.task, "values", case.make, case.options)
@@ -527,5 +729,13 @@ def test_the_command_line_reports_what_the_library_does(
     doc = eval_json(*args)
     library = lossctl.evaluate(*args[:2], **case.options).to_dict()
     assert doc == library
-    assert doc["loss"] == case.loss
+    assert doc["loss"] == LOSSES[case.loss].label
+    expected = {
+        k: v for k, v in case.options.items() if k not in ("loss", "label_reduction", "task")
+    }
+    for name in ("pos_weight", "alpha"):
+        if isinstance(expected.get(name), str):
+            values = [float(v.split("=")[-1]) for v in expected[name].split(",")]
+            expected[name] = values[0] if len(values) == 1 else values
+    assert doc["loss_params"] == expected
     assert doc["mean_loss"] == pytest.approx(np.mean(ORACLES[case.loss](case, pred, target)))

@@ -12,12 +12,18 @@ from lossctl.cli.app import app, error_line, silence_stdout, stdout_console
 from lossctl.cli.examples import EVAL, ExamplesCommand
 from lossctl.cli.options import (
     API_NAMES,
+    Alpha,
     Baseline,
+    Beta,
     Bins,
     Bootstrap,
     By,
     ChunkRows,
+    ClassWeight,
+    Compat,
+    CompatChoice,
     Debug,
+    Delta,
     DropMissing,
     Encoding,
     Engine,
@@ -26,11 +32,14 @@ from lossctl.cli.options import (
     Format,
     FromLogits,
     FromProbs,
+    Gamma,
     Head,
     HtmlReport,
     IdCol,
     Junit,
     LabelReduction,
+    LabelSmoothing,
+    Loss,
     Markdown,
     MaxBrier,
     MaxEce,
@@ -47,9 +56,11 @@ from lossctl.cli.options import (
     Output,
     OutputFormat,
     PosLabel,
+    PosWeight,
+    Power,
     PredCol,
     Predictions,
-    Reduction,
+    Quantile,
     Scheduler,
     Seed,
     StepSummary,
@@ -105,7 +116,18 @@ def eval_command(
     no_header: NoHeader = False,
     drop_missing: DropMissing = False,
     eps: Eps = DEFAULT_EPS,
-    label_reduction: LabelReduction = Reduction.sum,
+    label_reduction: LabelReduction = None,
+    compat: Compat = CompatChoice.sklearn,
+    loss: Loss = None,
+    delta: Delta = None,
+    beta: Beta = None,
+    quantile: Quantile = None,
+    power: Power = None,
+    gamma: Gamma = None,
+    alpha: Alpha = None,
+    pos_weight: PosWeight = None,
+    label_smoothing: LabelSmoothing = None,
+    class_weight: ClassWeight = None,
     chunk_rows: ChunkRows = DEFAULT_CHUNK_ROWS,
     engine: Engine = EngineChoice.local,
     scheduler: Scheduler = None,
@@ -141,6 +163,20 @@ def eval_command(
     error, 3 internal error (a bug).
     """
     options = _options(dict(locals()))  # first: the parameters, and nothing else
+    files = {"--output": output, "--junit": junit, "--markdown": markdown, "--report": report_file}
+    return _run(predictions, targets, options, output_format, files, step_summary, no_progress)
+
+
+def _run(
+    predictions: str,
+    targets: str | None,
+    options: EvalOptions,
+    output_format: Format,
+    files: dict[str, str | None],
+    step_summary: bool,
+    no_progress: bool,
+) -> int:
+    """Evaluate, write the files asked for, render the report; return the exit code."""
     import tempfile
 
     from lossctl.cli.progress import ProgressBar
@@ -148,12 +184,13 @@ def eval_command(
     from lossctl.report.render import RENDERERS, Out
 
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY") or None if step_summary else None
-    if report_file is not None:
+    if files.get("--report") is not None:
         from lossctl.report.html import check_report_path
 
-        check_report_path(report_file)
-    files = {"--output": output, "--junit": junit, "--markdown": markdown, "--report": report_file}
-    _check_outputs({**files, "--step-summary": summary_path}, [predictions, targets, baseline])
+        check_report_path(files["--report"])  # type: ignore[arg-type]
+    inputs = [predictions, targets, options.baseline]
+    _check_outputs({**files, "--step-summary": summary_path}, inputs)
+    output = files["--output"]
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
     try:
@@ -165,9 +202,9 @@ def eval_command(
             keep_losses=False,
             progress=ProgressBar() if ProgressBar.wanted(no_progress) else None,
         )
-        _write_files(report, junit, markdown, summary_path)
-        if report_file is not None:
-            report.to_html(report_file)
+        _write_files(report, files["--junit"], files["--markdown"], summary_path)
+        if files.get("--report") is not None:
+            report.to_html(files["--report"])  # type: ignore[arg-type]
         try:
             RENDERERS[output_format.value](report, Out(sys.stdout, stdout_console, spool))
             sys.stdout.flush()

@@ -42,6 +42,12 @@ $ lossctl eval sample_data/binary_probs.csv \\
 $ lossctl eval sample_data/binary_single.csv --target-col churned \\
     --weight-col weight --format json
 
+# Another loss, with its parameter; and PyTorch's numbers from probabilities
+$ lossctl eval sample_data/regression_preds.csv \\
+    sample_data/regression_targets.csv --loss huber --delta 0.5
+$ lossctl eval sample_data/multiclass_edges.csv --target-col label \\
+    --compat torch
+
 # Per-sample losses to a file; the parts a glob matches read as one input
 $ lossctl eval 'sample_data/multiclass_parts/*.parquet' \\
     sample_data/multiclass_labels.csv --output losses.parquet
@@ -75,7 +81,7 @@ $ lossctl detect sample_data/binary_single.csv --target-col churned \\
 """
 
 LOSSES = """\
-# The tasks, their activations and loss formulas
+# The --loss names, their tasks, activations, formulas and domains
 $ lossctl losses
 
 # The same as JSON

@@ -23,7 +23,7 @@ def losses_command(
         LossesFormat, typer.Option("--format", help="table (Rich) or json.")
     ] = LossesFormat.table,
 ) -> int:
-    """List the losses lossctl computes, with the task, activation and formula of each."""
+    """List the losses lossctl computes: the --loss name, task, activation, formula, domain."""
     from lossctl.core.losses import LOSSES
 
     if output_format is LossesFormat.json:
@@ -36,10 +36,12 @@ def losses_command(
     from rich.text import Text
 
     table = Table(title="lossctl losses")
-    for name in ("task", "activation", "loss"):
+    for name in ("--loss", "task", "activation", "loss"):
         table.add_column(name, no_wrap=True)  # names are never cut; the formula wraps
     table.add_column("per-sample formula")
+    table.add_column("domain")
     for spec in LOSSES.values():
-        table.add_row(*(Text(v) for v in (spec.task, spec.activation, spec.name, spec.formula)))
+        cells = (spec.option, spec.task, spec.activation, spec.label, spec.formula, spec.domain)
+        table.add_row(*(Text(v) for v in cells))
     stdout_console().print(table)
     return 0

@@ -13,6 +13,7 @@ COLUMNS = "Columns"
 OUTPUT = "Output"
 GATES = "Gates and baseline"
 NUMERICS = "Numerics"
+LOSS = "Loss"
 
 
 ENGINE = "Engine"
@@ -163,11 +164,130 @@ Eps = Annotated[
     float, typer.Option(help=r"Clip probabilities to \[eps, 1 - eps].", rich_help_panel=NUMERICS)
 ]
 LabelReduction = Annotated[
-    Reduction,
+    Reduction | None,
     typer.Option(
         "--label-reduction",
-        help="Multilabel: sum the per-label losses, or average them (PyTorch/Keras).",
+        help="Multilabel: sum the per-label losses (default), or average them (PyTorch/Keras).",
         rich_help_panel=NUMERICS,
+    ),
+]
+
+
+class LossChoice(str, Enum):
+    """The ``--loss`` names (``lossctl.core.catalogue.LOSS_NAMES``)."""
+
+    bce = "bce"
+    focal = "focal"
+    hinge = "hinge"
+    kl = "kl"
+    ce = "ce"
+    mse = "mse"
+    mae = "mae"
+    huber = "huber"
+    smooth_l1 = "smooth_l1"
+    log_cosh = "log_cosh"
+    quantile = "quantile"
+    msle = "msle"
+    mape = "mape"
+    poisson = "poisson"
+    gamma = "gamma"
+    tweedie = "tweedie"
+
+
+Loss = Annotated[
+    LossChoice | None,
+    typer.Option(
+        "--loss",
+        help="The per-sample loss (default: the task's own; lossctl losses lists them).",
+        rich_help_panel=LOSS,
+    ),
+]
+Delta = Annotated[
+    float | None,
+    typer.Option(
+        "--delta",
+        help="--loss huber: where the square turns linear (default 1; > 0).",
+        rich_help_panel=LOSS,
+    ),
+]
+Beta = Annotated[
+    float | None,
+    typer.Option(
+        "--beta",
+        help="--loss smooth_l1: where the square turns linear (default 1; >= 0).",
+        rich_help_panel=LOSS,
+    ),
+]
+Quantile = Annotated[
+    float | None,
+    typer.Option(
+        "--quantile",
+        help="--loss quantile: the quantile predicted (default 0.5; in (0, 1)).",
+        rich_help_panel=LOSS,
+    ),
+]
+Power = Annotated[
+    float | None,
+    typer.Option(
+        "--power",
+        help="--loss tweedie: the power of the deviance (default 0; <= 0 or >= 1).",
+        rich_help_panel=LOSS,
+    ),
+]
+Gamma = Annotated[
+    float | None,
+    typer.Option(
+        "--gamma", help="--loss focal: the focusing power (default 2; >= 0).", rich_help_panel=LOSS
+    ),
+]
+Alpha = Annotated[
+    str | None,
+    typer.Option(
+        "--alpha",
+        help="--loss focal: weight of the positives in [0, 1] (multiclass: NAME=W,... per class).",
+        rich_help_panel=LOSS,
+    ),
+]
+PosWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--pos-weight",
+        help="bce: weight of the positive term (> 0; multilabel: W1,W2,... or NAME=W,...).",
+        rich_help_panel=LOSS,
+    ),
+]
+LabelSmoothing = Annotated[
+    float | None,
+    typer.Option(
+        "--label-smoothing",
+        help="ce: the target becomes (1 - s) one-hot + s / K (default 0; in [0, 1]).",
+        rich_help_panel=LOSS,
+    ),
+]
+
+
+class CompatChoice(str, Enum):
+    sklearn = "sklearn"
+    torch = "torch"
+    keras = "keras"
+    kaggle = "kaggle"
+
+
+Compat = Annotated[
+    CompatChoice,
+    typer.Option(
+        "--compat",
+        help="Reproduce this library's numbers on probabilities (clip, clamp, rescaling, "
+        "multilabel mean).",
+        rich_help_panel=NUMERICS,
+    ),
+]
+ClassWeight = Annotated[
+    str | None,
+    typer.Option(
+        "--class-weight",
+        help="ce: weigh each sample by its class: balanced, NAME=W,... or a class,weight CSV.",
+        rich_help_panel=LOSS,
     ),
 ]
 Engine = Annotated[

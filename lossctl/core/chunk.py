@@ -114,6 +114,8 @@ class Setup:
     row_weights : the baseline's weights in the comparison, when they are not in its
         chunks: the candidate's target rows (sorted) and their weights
     summary : keep the totals of the report (off for a baseline, which only compares)
+    loss : the ``--loss`` name (None: the task's default); loss_options : its parameters,
+        ``eps`` and ``label_reduction``
     metrics : the metrics beside the loss, with their options (None: none)
     """
 
@@ -124,6 +126,7 @@ class Setup:
     task: str = "auto"
     kind: PredictionKind | None = None
     pos_label: str | None = None
+    loss: str | None = None
     loss_options: dict[str, object] = field(default_factory=dict)
     drop_missing: bool = False
     head: int = 0
@@ -141,7 +144,7 @@ class Setup:
         """The columns checked for missing values, in the order errors are raised."""
         columns: list[tuple[str, FileSide]] = [(name, "pred") for name in self.pred_names]
         columns += [(name, "target") for name in self.target_names]
-        return (*columns, *([(self.weight, self.weight_side)] if self.weight else []))
+        return (*columns, *([(self.weight, self.weight_side)] if self.weight is not None else []))
 
 
 @dataclass(frozen=True)

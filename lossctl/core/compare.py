@@ -13,6 +13,8 @@ The baseline comparison (:class:`BaselineComparison`) is computed by
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,8 @@ class NullState:
         weight, weighted mean and weighted sum of squared deviations of each target
         column, merged with Chan et al.'s pairwise formula, which stays exact where
         ``E[y^2] - E[y]^2`` would cancel.
+    term : a loss's ``null_term`` (see :class:`lossctl.core.losses.LossSpec`): ``extra``
+        holds its weighted sum over the rows, per target column
 
     >>> from lossctl.core.losses import LOSSES
     >>> state = NullState().update(np.array([1.0, 0.0, 0.0, 0.0]))
@@ -36,12 +40,18 @@ class NullState:
     0.562335145
     """
 
-    def __init__(self, n_classes: int | None = None) -> None:
+    def __init__(
+        self,
+        n_classes: int | None = None,
+        term: Callable[..., FloatArray] | None = None,
+    ) -> None:
         self.n_classes = n_classes
+        self.term = term
         self.weight = 0.0
         self.class_weights: FloatArray = np.zeros(n_classes or 0)
         self.mean: FloatArray = np.empty(0)
         self.m2: FloatArray = np.empty(0)
+        self.extra: FloatArray = np.zeros(1)
 
     @np.errstate(over="ignore", invalid="ignore")  # targets near 1e154 give an infinite variance
     def update(self, y: FloatArray | IntArray, weights: FloatArray | None = None) -> NullState:
@@ -51,14 +61,21 @@ class NullState:
         w = np.ones(y.shape[0]) if weights is None else weights
         total = float(np.sum(w))
         if self.n_classes is not None:
-            self.class_weights += np.bincount(
-                y.astype(np.intp), weights=w, minlength=self.n_classes
-            )
+            if y.ndim == 2:  # class probabilities as targets
+                self.class_weights += weighted_sums(w, y.astype(np.float64))
+            else:
+                self.class_weights += np.bincount(
+                    y.astype(np.intp), weights=w, minlength=self.n_classes
+                )
+            if self.term is not None:
+                self.extra = self.extra + float(np.sum(w * self.term(y)))
             self.weight += total
             return self
         if total <= 0.0:
             return self
         values = y.astype(np.float64).reshape(y.shape[0], -1)
+        if self.term is not None:
+            self.extra = self.extra + weighted_sums(w, self.term(values))
         mean = weighted_sums(w, values) / total
         self._combine(total, mean, weighted_sums(w, np.square(values - mean)))
         return self
@@ -77,15 +94,19 @@ class NullState:
     def merge(self, other: NullState) -> NullState:
         if self.n_classes is not None:
             self.class_weights = self.class_weights + other.class_weights
+            self.extra = self.extra + other.extra
             self.weight += other.weight
         elif other.weight > 0.0:
             self._combine(other.weight, other.mean, other.m2)
+            self.extra = self.extra + other.extra
         return self
 
 
 def d2_score(mean_loss: float, null: float) -> float:
     """``1 - mean_loss / null``; with a null loss of 0 (constant targets), 1.0 for a
     perfect model and 0.0 otherwise, as scikit-learn's ``r2_score`` does."""
+    if math.isnan(null):
+        return math.nan  # no null model
     if null > 0.0:
         return 1.0 - mean_loss / null
     return 1.0 if mean_loss == 0.0 else 0.0

@@ -13,22 +13,39 @@ names each task's default), and the common tests iterate over it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
-
 import numpy as np
-from numpy.typing import NDArray
 
+from lossctl.core import classification as cls
 from lossctl.core.activations import FloatArray, softplus
+from lossctl.core.catalogue import DEFAULT_LOSS, LOSS_NAMES, WEIGHTING
+from lossctl.core.compat import CONVENTIONS, binary_neg_logs, class_neg_log
 from lossctl.core.defaults import DEFAULT_EPS
+from lossctl.core.regression import REGRESSION_LOSSES, null_squared
+from lossctl.core.spec import (
+    BoolArray,
+    IntArray,
+    LabelReduction,
+    LossSpec,
+    NullTotals,
+    PredictionKind,
+    SampleLosses,
+    Task,
+    no_clip,
+)
 
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
-
-Task = Literal["binary", "multiclass", "multilabel", "regression"]
-PredictionKind = Literal["probabilities", "logits", "values"]
-LabelReduction = Literal["sum", "mean"]
+__all__ = [
+    "LOSSES",
+    "TASK_LOSS",
+    "BoolArray",
+    "IntArray",
+    "LabelReduction",
+    "LossSpec",
+    "NullTotals",
+    "PredictionKind",
+    "SampleLosses",
+    "Task",
+    "loss_for",
+]
 
 
 def clipped(p: FloatArray, *, eps: float) -> BoolArray:
@@ -104,40 +121,36 @@ def squared_error(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
         return err if err.ndim == 1 else np.mean(err, axis=1)
 
 
-@dataclass(frozen=True)
-class SampleLosses:
-    """Per-sample losses of one chunk, with what the report needs beside them.
-
-    loss : (n_samples,)
-    clipped : (n_samples,) bool, whether clipping changed the sample's loss input
-    per_label : (n_samples, n_labels) for multilabel, else None
-    """
-
-    loss: FloatArray
-    clipped: BoolArray
-    per_label: FloatArray | None = None
-
-
-def _no_clip(n: int) -> BoolArray:
-    return np.zeros(n, dtype=bool)
-
-
 def _binary_elementwise(
-    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float
+    y: FloatArray, pred: FloatArray, kind: PredictionKind, eps: float, compat: str = "sklearn"
 ) -> tuple[FloatArray, BoolArray]:
     """The binary cross-entropy of each value, and which values were clipped."""
     if kind == "logits":
-        return sigmoid_binary_cross_entropy(y, pred), _no_clip(pred.shape[0])
+        return sigmoid_binary_cross_entropy(y, pred), no_clip(pred.shape[0])
+    if compat != "sklearn":
+        pos, neg, changed = binary_neg_logs(pred, CONVENTIONS[compat])
+        return np.where(y > 0.5, pos, neg), changed
     mask = clipped(pred, eps=eps)
     rows: BoolArray = mask if mask.ndim == 1 else np.any(mask, axis=1)
     return binary_cross_entropy(y, pred, eps=eps), rows
 
 
 def binary_loss(
-    y: FloatArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+    y: FloatArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float = DEFAULT_EPS,
+    pos_weight: object = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
-    """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit."""
-    loss, was_clipped = _binary_elementwise(y.astype(np.float64, copy=False), pred, kind, eps)
+    """Binary cross-entropy of one column: y (n,) 0/1, pred (n,) P(positive) or logit;
+    ``pos_weight`` weighs the positive term (PyTorch ``BCEWithLogitsLoss(pos_weight=)``);
+    ``compat`` the library whose way with probabilities to follow."""
+    if pos_weight is not None:
+        return cls.weighted_bce(y, pred, kind=kind, eps=eps, pos_weight=pos_weight, compat=compat)
+    y = y.astype(np.float64, copy=False)
+    loss, was_clipped = _binary_elementwise(y, pred, kind, eps, compat)
     return SampleLosses(loss, was_clipped)
 
 
@@ -148,25 +161,60 @@ def multilabel_loss(
     kind: PredictionKind,
     eps: float = DEFAULT_EPS,
     label_reduction: LabelReduction = "sum",
+    pos_weight: object = None,
+    compat: str = "sklearn",
 ) -> SampleLosses:
     """The binary cross-entropy of each label, summed (or averaged) over labels.
 
     y, pred : (n, L); one label is still a matrix of labels
+    pos_weight : one weight of the positive term per label, or None
     """
     n = pred.shape[0]
+    if pos_weight is not None:
+        return cls.weighted_bce(
+            y.reshape(n, -1),
+            pred.reshape(n, -1),
+            kind=kind,
+            eps=eps,
+            pos_weight=pos_weight,
+            label_reduction=label_reduction,
+            compat=compat,
+        )
     y = y.astype(np.float64, copy=False).reshape(n, -1)
-    per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps)
+    per_label, was_clipped = _binary_elementwise(y, pred.reshape(n, -1), kind, eps, compat)
     reduce = np.sum if label_reduction == "sum" else np.mean
     return SampleLosses(reduce(per_label, axis=1), was_clipped, per_label=per_label)
 
 
 def categorical_loss(
-    y: IntArray, pred: FloatArray, *, kind: PredictionKind, eps: float = DEFAULT_EPS
+    y: IntArray,
+    pred: FloatArray,
+    *,
+    kind: PredictionKind,
+    eps: float = DEFAULT_EPS,
+    label_smoothing: float = 0.0,
+    compat: str = "sklearn",
 ) -> SampleLosses:
-    """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits."""
+    """Categorical cross-entropy: y (n,) class indices, pred (n, K) probabilities or logits;
+    with ``label_smoothing`` s, against the target ``(1 - s) onehot(y) + s / K``."""
+    if y.ndim == 2:  # class probabilities as targets
+        return cls.soft_cross_entropy(
+            y.astype(np.float64),
+            pred,
+            kind=kind,
+            eps=eps,
+            label_smoothing=label_smoothing,
+            compat=compat,
+        )
+    if label_smoothing:
+        return cls.smoothed_cross_entropy(
+            y, pred, kind=kind, eps=eps, label_smoothing=label_smoothing, compat=compat
+        )
     y_index = y.astype(np.intp, copy=False)
     if kind == "logits":
-        return SampleLosses(softmax_cross_entropy(y_index, pred), _no_clip(pred.shape[0]))
+        return SampleLosses(softmax_cross_entropy(y_index, pred), no_clip(pred.shape[0]))
+    if compat != "sklearn":
+        return SampleLosses(*class_neg_log(pred, y_index, CONVENTIONS[compat]))
     was_clipped = clipped(_take_class(pred, y_index), eps=eps)
     return SampleLosses(categorical_cross_entropy(y_index, pred, eps=eps), was_clipped)
 
@@ -174,7 +222,7 @@ def categorical_loss(
 def regression_loss(y: FloatArray, pred: FloatArray, *, kind: PredictionKind) -> SampleLosses:
     """Squared error, averaged over the output columns: y and pred (n,) or (n, K)."""
     loss = squared_error(y.astype(np.float64, copy=False), pred)
-    return SampleLosses(loss, _no_clip(pred.shape[0]))
+    return SampleLosses(loss, no_clip(pred.shape[0]))
 
 
 # ----------------------------------------------------------------- null models
@@ -194,80 +242,7 @@ def binary_entropies(mean: FloatArray) -> FloatArray:
     return _entropy(mean) + _entropy(1.0 - mean)
 
 
-def _null_binary(totals: NullTotals, **params: object) -> float:
-    return float(np.sum(binary_entropies(totals.mean)))
-
-
-def _null_multilabel(
-    totals: NullTotals, *, label_reduction: str = "sum", **params: object
-) -> float:
-    per_label = binary_entropies(totals.mean)
-    return float(np.sum(per_label) if label_reduction == "sum" else np.mean(per_label))
-
-
-def _null_categorical(totals: NullTotals, **params: object) -> float:
-    return float(np.sum(_entropy(totals.class_weights / totals.weight)))
-
-
-def _null_squared(totals: NullTotals, **params: object) -> float:
-    return float(np.mean(totals.m2 / totals.weight))
-
-
-class NullTotals(Protocol):
-    """What the closed forms of the null models read (``NullState`` provides it)."""
-
-    weight: float
-    class_weights: FloatArray  # multiclass: the weight of each class
-    mean: FloatArray  # the other tasks: the weighted mean of each target column
-    m2: FloatArray  # and its weighted sum of squared deviations
-
-
 # ------------------------------------------------------------------- registry
-
-
-@dataclass(frozen=True)
-class LossSpec:
-    """One loss lossctl computes: what it serves, the function, and what it says of itself.
-
-    name : the JSON report's ``"loss"``
-    fn : ``fn(y, pred, *, kind, **params) -> SampleLosses``; ``y`` as the task's
-        targets are encoded (class indices for multiclass, 0/1 or values otherwise)
-    params : the options (``EvalOptions`` fields) that ``fn`` takes, by keyword
-    null : the mean loss of the best constant prediction, from the targets' totals;
-        None for a loss without a closed form
-    """
-
-    name: str
-    task: Task
-    activation: str
-    formula: str
-    fn: Callable[..., SampleLosses]
-    params: tuple[str, ...] = ()
-    null: Callable[..., float] | None = None
-
-    def __call__(
-        self, y: FloatArray | IntArray, pred: FloatArray, *, kind: PredictionKind, **options: Any
-    ) -> SampleLosses:
-        """The per-sample losses, taking from ``options`` the parameters this loss has."""
-        return self.fn(y, pred, kind=kind, **{p: options[p] for p in self.params if p in options})
-
-    def null_loss(self, totals: NullTotals, **options: Any) -> float:
-        if self.null is None:
-            return float("nan")
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.null(totals, **{p: options[p] for p in self.params if p in options})
-
-    def describe(self) -> dict[str, Any]:
-        """What ``lossctl losses`` prints."""
-        return {
-            "loss": self.name,
-            "task": self.task,
-            "activation": self.activation,
-            "formula": self.formula,
-            "params": list(self.params),
-            "null_model": self.null is not None,
-        }
-
 
 LOSSES: dict[str, LossSpec] = {
     spec.name: spec
@@ -276,19 +251,24 @@ LOSSES: dict[str, LossSpec] = {
             "binary_cross_entropy",
             "binary",
             "sigmoid",
-            "-(y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits",
+            "-(W y log p + (1 - y) log(1 - p)),  p = sigmoid(z) for logits, W = --pos-weight",
             binary_loss,
-            ("eps",),
-            _null_binary,
+            ("eps", "pos_weight", "compat"),
+            cls.null_bce,
+            "bce",
+            "y in {0, 1}; p in [0, 1] (clipped to [eps, 1 - eps]) or any logit",
         ),
         LossSpec(
             "categorical_cross_entropy",
             "multiclass",
             "softmax",
-            "-log p[y],  p = softmax(z) for logits",
+            "-log p[y] ((1 - s) (-log p[y]) + (s / K) sum_k (-log p_k) with --label-smoothing s),"
+            "  p = softmax(z) for logits",
             categorical_loss,
-            ("eps",),
-            _null_categorical,
+            ("eps", "label_smoothing", "compat"),
+            cls.null_smoothed,
+            "ce",
+            "y a class; p rows in [0, 1] (p[y] clipped to [eps, 1 - eps]) or any logits",
         ),
         LossSpec(
             "multilabel_log_loss",
@@ -296,8 +276,10 @@ LOSSES: dict[str, LossSpec] = {
             "sigmoid",
             "sum over labels of the binary cross-entropy (mean with --label-reduction mean)",
             multilabel_loss,
-            ("eps", "label_reduction"),
-            _null_multilabel,
+            ("eps", "label_reduction", "pos_weight", "compat"),
+            cls.null_bce,
+            "bce",
+            "y in {0, 1} per label; p in [0, 1] (clipped) or any logits",
         ),
         LossSpec(
             "squared_error",
@@ -306,8 +288,12 @@ LOSSES: dict[str, LossSpec] = {
             "(y - y_hat)^2, averaged over output columns",
             regression_loss,
             (),
-            _null_squared,
+            null_squared,
+            "mse",
+            "any real y and y_hat",
         ),
+        *cls.CLASSIFICATION_LOSSES,
+        *REGRESSION_LOSSES,
     )
 }
 
@@ -318,3 +304,19 @@ TASK_LOSS: dict[str, str] = {
     "multilabel": "multilabel_log_loss",
     "regression": "squared_error",
 }
+
+
+def loss_for(option: str | None, task: str) -> LossSpec | None:
+    """The loss that ``--loss option`` computes for ``task`` (None: it does not serve it)."""
+    wanted = DEFAULT_LOSS[task] if option is None else option
+    for spec in LOSSES.values():
+        if spec.option == wanted and spec.task == task:
+            return spec
+    return None
+
+
+assert {spec.option for spec in LOSSES.values()} == set(LOSS_NAMES)
+assert all(
+    set(LOSS_NAMES[spec.option].params) - set(WEIGHTING) <= set(spec.params)
+    for spec in LOSSES.values()
+)

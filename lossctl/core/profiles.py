@@ -306,27 +306,34 @@ class TargetColumnProfile:
 
 @dataclass(frozen=True)
 class TargetProfile:
-    """Profiles of every target column, and for several columns the rows that are not one-hot."""
+    """Profiles of every target column, and for several columns the rows that are not one-hot
+    and those that are not distributions (values in [0, 1] summing to 1 within SUM_TOLERANCE:
+    soft targets, class probabilities)."""
 
     columns: tuple[TargetColumnProfile, ...]
     not_one_hot: Count = field(default_factory=Count)
+    not_distribution: Count = field(default_factory=Count)
 
     @classmethod
     def of(
         cls, columns: Sequence[TargetColumn], pred_names: Sequence[str], rows: Rows = 0
     ) -> TargetProfile:
         profiles = tuple(TargetColumnProfile.of(c, pred_names, rows) for c in columns)
-        not_one_hot = Count()
+        not_one_hot = not_distribution = Count()
         if len(columns) > 1:
             matrix = stack_columns([c.values for c in columns])
             binary = np.all((matrix == 0.0) | (matrix == 1.0), axis=1)
-            not_one_hot = Count.of(~(binary & (np.sum(matrix, axis=1) == 1.0)), rows)
-        return cls(profiles, not_one_hot)
+            sums = np.sum(matrix, axis=1)
+            not_one_hot = Count.of(~(binary & (sums == 1.0)), rows)
+            inside = np.all((matrix >= 0.0) & (matrix <= 1.0), axis=1)
+            not_distribution = Count.of(~(inside & (np.abs(sums - 1.0) <= SUM_TOLERANCE)), rows)
+        return cls(profiles, not_one_hot, not_distribution)
 
     def merge(self, other: TargetProfile) -> TargetProfile:
         return TargetProfile(
             tuple(a.merge(b) for a, b in zip(self.columns, other.columns, strict=True)),
             self.not_one_hot.merge(other.not_one_hot),
+            self.not_distribution.merge(other.not_distribution),
         )
 
     @property

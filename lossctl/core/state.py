@@ -19,11 +19,14 @@ detection given.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from lossctl.core.accumulate import LossAccumulator
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.bootstrap import PairedBuckets
+from lossctl.core.catalogue import LOSS_PARAMETERS
 from lossctl.core.chunk import (
     Chunk,
     EvalResult,
@@ -35,7 +38,7 @@ from lossctl.core.chunk import (
     Setup,
 )
 from lossctl.core.compare import NullState
-from lossctl.core.losses import LOSSES, BoolArray, IntArray, SampleLosses
+from lossctl.core.losses import BoolArray, IntArray, SampleLosses
 from lossctl.core.metrics import MetricsState
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
 from lossctl.core.sides import Side
@@ -46,6 +49,7 @@ from lossctl.errors import (
     LossOverflow,
     MissingValue,
     NegativeWeight,
+    OutsideLossDomain,
     ZeroWeights,
 )
 
@@ -72,6 +76,25 @@ def _non_finite(values: FloatArray) -> BoolArray | None:
     return mask if mask.any() else None
 
 
+def _classes(y: FloatArray | IntArray) -> IntArray:
+    """The class of each row: its index, or the most probable class of a target distribution."""
+    classes: IntArray = (y if y.ndim == 1 else np.argmax(y, axis=1)).astype(np.intp)
+    return classes
+
+
+def _class_weighted(
+    chunk: Chunk, y: FloatArray | IntArray, class_weight: object
+) -> tuple[Chunk, FloatArray | None]:
+    """``--class-weight``: each row's weight times its class's (PyTorch's class-weighted
+    mean, ``sum(w c[y] loss) / sum(w c[y])``), and the class weight of each row; the
+    per-sample losses stay unweighted."""
+    if class_weight is None:
+        return chunk, None
+    per_row: FloatArray = np.asarray(class_weight, dtype=np.float64)[y.astype(np.intp)]
+    weights = per_row if chunk.weights is None else chunk.weights * per_row
+    return dataclasses.replace(chunk, weights=weights), per_row
+
+
 class EvalState:
     """The running state of one evaluation of one prediction input (see the module)."""
 
@@ -92,6 +115,7 @@ class EvalState:
         self.null: NullState | None = None
         self.metrics: MetricsState | None = None
         self.overflow = Count()
+        self.outside = (Count(), Count())  # rows outside the loss's domain: targets, predictions
         self.head: list[Sample] = []
         self.worst: dict[int, Sample] = {}
         self.buckets = PairedBuckets(setup.seed) if setup.compare else None
@@ -174,21 +198,34 @@ class EvalState:
     def _losses(self, detection: Detection, matrix: FloatArray, chunk: Chunk) -> FloatArray:
         setup = self.setup
         names = setup.pred_names
-        spec = LOSSES[detection.loss]
+        spec = detection.spec
         if self.totals is None:
             multi = detection.task in ("multiclass", "multilabel")
             self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
-            self.null = NullState(len(names) if detection.task == "multiclass" else None)
+            n_classes = len(names) if detection.task == "multiclass" else None
+            self.null = NullState(n_classes, spec.term(**setup.loss_options))
             if setup.metrics is not None and setup.summary:
                 self.metrics = MetricsState(detection.task, names, setup.metrics)
         y = encode_targets(detection, chunk.targets, names)
+        sample_weights = chunk.weights  # the metrics' weights: no class weight in them
+        chunk, per_row = _class_weighted(chunk, y, setup.loss_options.get("class_weight"))
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
         self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
+        if scored.outside is not None:
+            bad_y, bad_pred = scored.outside
+            self.outside = (
+                self.outside[0]
+                if bad_y is None
+                else self.outside[0].merge(Count.of(bad_y, chunk.target_rows)),
+                self.outside[1]
+                if bad_pred is None
+                else self.outside[1].merge(Count.of(bad_pred, chunk.pred_rows)),
+            )
         if setup.summary:
-            self._summary(detection, chunk, matrix, y, scored)
+            self._summary(detection, chunk, matrix, y, scored, sample_weights)
         if self.buckets is not None and setup.compare is not None:
-            self._compare(chunk, loss)
+            self._compare(chunk, loss, per_row)
         return loss
 
     def _summary(
@@ -198,8 +235,11 @@ class EvalState:
         matrix: FloatArray,
         y: FloatArray | IntArray,
         scored: SampleLosses,
+        sample_weights: FloatArray | None = None,
     ) -> None:
-        """The report's totals, the null model and the sample rows, for one chunk."""
+        """The report's totals, the null model, the metrics (weighed by ``sample_weights``,
+        without class weights; soft targets by their most probable class) and the sample
+        rows, for one chunk."""
         assert self.totals is not None and self.null is not None
         loss, groups = scored.loss, chunk.groups
         self.totals.update(
@@ -207,7 +247,7 @@ class EvalState:
             rows=chunk.pred_rows,
             weights=chunk.weights,
             clipped=scored.clipped,
-            y_index=y if detection.task == "multiclass" else None,  # type: ignore[arg-type]
+            y_index=_classes(y) if detection.task == "multiclass" else None,
             per_label=scored.per_label,
             by=None if groups is None else (groups.codes, groups.values),
         )
@@ -216,7 +256,8 @@ class EvalState:
         if self.metrics is not None:
             by = None if groups is None else (groups.codes, groups.values)
             kind = detection.prediction_kind
-            predicted = self.metrics.update(matrix, y, kind, chunk.weights, by)
+            classes = _classes(y) if detection.task == "multiclass" else y
+            predicted = self.metrics.update(matrix, classes, kind, sample_weights, by)
             if predicted is not None:
                 names = self.setup.pred_names
                 if detection.task == "multilabel":
@@ -226,7 +267,9 @@ class EvalState:
                     self._predicted = Predicted(predicted, ("0", "1") if binary else names)
         self._samples(chunk, matrix, y, loss, predicted)
 
-    def _compare(self, chunk: Chunk, loss: FloatArray) -> None:
+    def _compare(
+        self, chunk: Chunk, loss: FloatArray, class_weight: FloatArray | None = None
+    ) -> None:
         """This model's losses into the comparison's buckets, by target row."""
         setup = self.setup
         assert self.buckets is not None and setup.compare is not None
@@ -237,6 +280,7 @@ class EvalState:
             held, weights = setup.row_weights
             found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
             w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
+            w = w if class_weight is None else w * class_weight
         if setup.exclude is not None and setup.exclude.size:
             used = ~np.isin(t_rows, setup.exclude)
             t_rows, loss, w = t_rows[used], loss[used], w[used]
@@ -310,7 +354,7 @@ class EvalState:
         if self.totals is None:
             self.totals, self.null = (
                 LossAccumulator(other.totals.groups.names, self.setup.worst),
-                (NullState(other.null.n_classes if other.null else None)),
+                NullState(other.null.n_classes, other.null.term) if other.null else NullState(),
             )
             if other.metrics is not None:
                 m = other.metrics
@@ -321,6 +365,10 @@ class EvalState:
         if self.metrics is not None and other.metrics is not None:
             self.metrics.merge(other.metrics)
         self.overflow = self.overflow.merge(other.overflow)
+        self.outside = (
+            self.outside[0].merge(other.outside[0]),
+            self.outside[1].merge(other.outside[1]),
+        )
         self.head = sorted([*self.head, *other.head], key=lambda s: s.row)[: self.setup.head]
         samples = {**self.worst, **other.worst}
         self.worst = {int(r): samples[int(r)] for r in self.totals.worst_index}
@@ -341,6 +389,9 @@ class EvalState:
             task=self.setup.task,
             kind=self.setup.kind,
             pos_label=self.setup.pos_label,
+            loss=self.setup.loss,
+            params=tuple(name for name in self.setup.loss_options if name in LOSS_PARAMETERS),
+            compat=str(self.setup.loss_options.get("compat", "sklearn")),
         )
 
     def check(self, pred_side: Side, target_side: Side) -> None:
@@ -388,11 +439,16 @@ class EvalState:
         """Whether this state's losses were all computed under ``detection``."""
         return self.valid and self.totals is not None and self.key == _key(detection)
 
-    def result(self, detection: Detection, pred_side: Side) -> EvalResult:
+    def result(
+        self, detection: Detection, pred_side: Side, target_side: Side | None = None
+    ) -> EvalResult:
+        self.check_domain(detection, pred_side, target_side or pred_side)
         if self.overflow.n:
             first = self.overflow.first or 0
+            loss = detection.loss
+            what = "squared error" if loss == "squared_error" else f"{loss} loss"
             raise LossOverflow(
-                "the squared error of this row overflows float64",
+                f"the {what} of this row overflows float64",
                 file=pred_side.file_at(first),
                 row=pred_side.row(first),
             )
@@ -401,13 +457,36 @@ class EvalState:
         warn = detection.task == "multiclass" and detection.prediction_kind == "probabilities"
         return EvalResult(
             summary=summary,
-            null_loss=LOSSES[detection.loss].null_loss(self.null, **self.setup.loss_options),
+            null_loss=detection.spec.null_loss(self.null, **self.setup.loss_options),
             n_dropped=self.n_dropped,
             not_summing=self.pred_profile.not_summing if warn else Count(),
             head=tuple(self.head),
             worst=tuple(self.worst[r] for r, _ in summary.worst),
             metrics=None if self.metrics is None else self.metrics.result(),
         )
+
+    def check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:
+        """Targets (first) and predictions outside the loss's domain, as scikit-learn checks
+        (the engine asks it of a baseline's state, whose result it does not take)."""
+        option = detection.spec.option
+        for count, side, what, column in zip(
+            self.outside,
+            (target_side, pred_side),
+            ("target", "prediction"),
+            (self.setup.target_names, self.setup.pred_names),
+            strict=True,
+        ):
+            if count.n:
+                first = count.first or 0
+                rule = detection.spec.domain_of(what, **self.setup.loss_options)
+                raise OutsideLossDomain(
+                    f"this {what} is outside the domain of --loss {option} ({what}s {rule})",
+                    file=side.file_at(first),
+                    column=column[0] if len(column) == 1 else None,
+                    row=side.row(first),
+                    count=count.n,
+                    hint="Choose a loss whose domain holds these values, such as mse",
+                )
 
     def dropped_rows(self) -> IntArray:
         """The target rows this state dropped, sorted (kept in a comparison only)."""

@@ -28,8 +28,9 @@ import numpy as np
 
 from lossctl.core.activations import FloatArray, stack_columns
 from lossctl.core.binary import binary_targets, not_binary, pos_label_needed, two_values
+from lossctl.core.catalogue import LOSS_NAMES, check_task_params
 from lossctl.core.labels import Affix, affixes, as_number, is_truth_pair
-from lossctl.core.losses import LOSSES, TASK_LOSS, IntArray, PredictionKind, Task
+from lossctl.core.losses import TASK_LOSS, IntArray, LossSpec, PredictionKind, Task, loss_for
 from lossctl.core.profiles import (
     Count,
     PredictionProfile,
@@ -41,6 +42,7 @@ from lossctl.core.sides import Side, bad_value
 from lossctl.errors import (
     ClassIndexOutOfRange,
     ConflictingOptions,
+    LossNotForTask,
     MixedClassTargets,
     NonNumeric,
     NotOneHot,
@@ -61,6 +63,7 @@ class Detection:
     pos_label : binary targets of other values than 0/1: the value that is 1
     class_names : multiclass class names that are not the prediction column names
         (those names without a common prefix or suffix), in the columns' order
+    loss_choice : the ``--loss`` name (None: the task's default loss)
     """
 
     task: Task
@@ -69,15 +72,23 @@ class Detection:
     reasons: tuple[str, ...]
     pos_label: str | None = None
     class_names: tuple[str, ...] | None = None
+    loss_choice: str | None = None
+
+    @property
+    def spec(self) -> LossSpec:
+        """The loss computed: ``--loss`` for this task (checked by :func:`decide`)."""
+        spec = loss_for(self.loss_choice, self.task)
+        assert spec is not None, (self.loss_choice, self.task)
+        return spec
 
     @property
     def loss(self) -> str:
-        """The name of the loss, a key of :data:`lossctl.core.losses.LOSSES`."""
-        return TASK_LOSS[self.task]
+        """The name of the loss, as the report gives it (:attr:`LossSpec.label`)."""
+        return self.spec.label
 
     @property
     def activation(self) -> str:
-        return LOSSES[self.loss].activation
+        return self.spec.activation
 
 
 def _fmt(x: float) -> str:
@@ -94,15 +105,24 @@ def decide(
     task: str = "auto",
     kind: PredictionKind | None = None,
     pos_label: str | None = None,
+    loss: str | None = None,
+    params: tuple[str, ...] = (),
+    compat: str = "sklearn",
 ) -> Detection:
     """Decide the task, the prediction kind and the target encoding, with reasons.
 
     ``task`` and ``kind`` override the rules; a contradiction between them and
     the data is an input error that names the file, the column and the row.
-    ``pos_label`` names the value of binary targets that is the positive class.
+    ``pos_label`` names the value of binary targets that is the positive class;
+    ``loss`` the ``--loss`` chosen, which must serve the task, and ``params`` the names
+    of the loss parameters given, which must be its own (or the default loss's), and which
+    ``compat`` must have.
     """
     reasons: list[str] = []
     n_pred, n_target = len(pred_names), len(targets.columns)
+    if loss == "kl" and task == "auto" and n_target > 1:
+        task = "multiclass"
+        reasons.append("task multiclass: --loss kl compares distributions")
     chosen = _detect_task(pred, targets, n_pred, n_target, task, reasons, pos_label, target_side)
     _check_shape(chosen, n_pred, n_target, pred_side, targets)
     if pos_label is not None and chosen != "binary":
@@ -111,12 +131,49 @@ def decide(
             f"({n_pred} prediction and {n_target} target columns)",
             hint="Leave --pos-label out, or pick one prediction and one target column",
         )
+    _check_loss(loss, chosen, task)
+    check_task_params(loss, chosen, params, compat)
+    if loss is not None:
+        reasons.append(f"loss {loss} set by --loss")
     prediction_kind = _detect_kind(chosen, pred, kind, pred_names, pred_side, reasons)
     if chosen == "binary":
+        if loss == "hinge" and task == "binary" and pos_label is None:
+            pos_label = _plus_one(targets.columns[0])
         encoding, positive = binary_targets(targets.columns[0], pos_label, target_side, reasons)
-        return Detection(chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive)
+        return Detection(
+            chosen, prediction_kind, encoding, tuple(reasons), pos_label=positive, loss_choice=loss
+        )
     encoding, names = _check_targets(chosen, targets, pred_names, target_side, reasons)
-    return Detection(chosen, prediction_kind, encoding, tuple(reasons), class_names=names)
+    if encoding == "probabilities":
+        _check_soft(loss, params)
+    return Detection(
+        chosen, prediction_kind, encoding, tuple(reasons), class_names=names, loss_choice=loss
+    )
+
+
+def _plus_one(column: TargetColumnProfile) -> str | None:
+    """Hinge targets of -1 and +1: the value that is the positive class, "1"."""
+    if not two_values(column):
+        return None
+    numbers = {as_number(str(v)) for v in column.values}
+    return "1" if numbers == {-1.0, 1.0} else None
+
+
+def _check_loss(loss: str | None, chosen: Task, task: str) -> None:
+    """``--loss`` must serve the task (given or detected)."""
+    if loss is None or loss_for(loss, chosen) is not None:
+        return
+    tasks = LOSS_NAMES[loss].tasks
+    how = "given by --task" if task != "auto" else "detected"
+    hint = (
+        f"Choose a {chosen} loss such as --loss {loss_for(None, chosen).option}"  # type: ignore[union-attr]
+        if task != "auto"
+        else f"If the targets are {' or '.join(tasks)} targets, add --task {tasks[0]}"
+    )
+    raise LossNotForTask(
+        f"--loss {loss} is a {' and '.join(tasks)} loss, but the task {how} is {chosen}",
+        hint=hint,
+    )
 
 
 def _detect_task(
@@ -150,7 +207,11 @@ def _detect_task(
             why = "" if not one_hot else " (one-hot, but prediction rows do not sum to 1)"
             reasons.append(f"{n_target} target columns hold only 0/1{why}")
             return "multilabel"
-        reasons.append(f"{n_target} target columns hold values other than 0/1")
+        soft = targets.not_distribution.n == 0 and n_pred == n_target
+        hint = " (their rows are distributions: --task multiclass reads them as such)"
+        reasons.append(
+            f"{n_target} target columns hold values other than 0/1{hint if soft else ''}"
+        )
         return "regression"
     if n_pred > 1:
         reasons.append(f"one target column and {n_pred} prediction columns")
@@ -331,6 +392,13 @@ def _check_targets(
                 hint=f"{task} targets must be numeric",
             )
     if task == "multiclass":
+        if targets.not_one_hot.n and targets.not_distribution.n == 0:
+            _soft_names(targets, pred_names, side)
+            reasons.append(
+                f"{len(targets.columns)} target columns named as the prediction columns, every "
+                "row a distribution: class probabilities (soft targets)"
+            )
+            return "probabilities", None
         if targets.not_one_hot.n:
             raise bad_value(
                 NotOneHot,
@@ -354,6 +422,33 @@ def _check_targets(
     return "numeric", None
 
 
+def _check_soft(loss: str | None, params: tuple[str, ...]) -> None:
+    """Class probabilities as targets serve ce and kl, and have no class to weigh."""
+    if loss not in (None, "ce", "kl"):
+        raise LossNotForTask(
+            f"--loss {loss} needs a class per sample, and the targets are class probabilities",
+            hint="Use --loss ce or --loss kl with soft targets",
+        )
+    if "class_weight" in params:
+        raise ConflictingOptions(
+            "--class-weight weighs each sample by its class, and the targets are class "
+            "probabilities",
+            hint="Leave out --class-weight, or give one class per sample",
+        )
+
+
+def _soft_names(targets: TargetProfile, pred_names: Sequence[str], side: Side) -> None:
+    """Soft targets: one target column per prediction column, of the same names."""
+    names = [c.name for c in targets.columns]
+    if sorted(names) != sorted(pred_names):
+        raise WrongColumnCount(
+            f"class probabilities as targets need the prediction columns' names "
+            f"({', '.join(pred_names)}), and the target columns are {', '.join(names)}",
+            file=side.file,
+            hint="Name each target column as its class's prediction column",
+        )
+
+
 def encode_targets(
     detection: Detection,
     columns: Sequence[TargetColumn],
@@ -365,6 +460,9 @@ def encode_targets(
             return columns[0].name_index(detection.class_names or pred_names)
         if detection.target_encoding == "class index":
             return columns[0].values.astype(np.intp)
+        if detection.target_encoding == "probabilities":
+            by_name = {c.name: c.values for c in columns}
+            return stack_columns([by_name[name] for name in pred_names])
         one_hot: IntArray = np.argmax(stack_columns([c.values for c in columns]), axis=1)
         return one_hot
     if detection.task == "binary" and detection.pos_label is not None:

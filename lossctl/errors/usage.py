@@ -6,21 +6,26 @@ from lossctl.errors.base import UsageError
 
 __all__ = [
     "BothStdin",
+    "CompatLacksLoss",
     "ConflictingOptions",
     "InvalidOption",
+    "LossNotForTask",
     "MetricNotForTask",
     "MissingBaseline",
     "MissingExtra",
     "NoHeaderNotCsv",
+    "NoNullModel",
     "NoTargets",
     "OutputClash",
     "OutputDirMissing",
     "OutputIsInput",
     "OutputNotWritable",
     "OverlappingColumns",
+    "ParameterWithoutLoss",
     "ReportNeedsExtra",
     "ReportNotHtml",
     "UnknownEncoding",
+    "UnknownLoss",
     "UnknownTask",
     "UnsupportedOutput",
 ]
@@ -43,9 +48,41 @@ class UnknownTask(UsageError):
 
 class InvalidOption(UsageError):
     """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
-    --threshold, --top-k, --bins."""
+    --threshold, --top-k, --bins, or a loss parameter (--delta, --beta, --quantile, --power)."""
 
     fix = "Use a value in the range the message gives"
+
+
+class UnknownLoss(UsageError):
+    """(Python API) A loss that lossctl does not know; the command line checks --loss itself."""
+
+    fix = "Use a name that lossctl losses lists"
+
+
+class ParameterWithoutLoss(UsageError):
+    """A loss parameter (--delta, --quantile, ...) given without the loss that takes it."""
+
+    fix = "Leave the parameter out, or choose its loss with --loss"
+
+
+class LossNotForTask(UsageError):
+    """The --loss chosen does not serve the task given or detected (a regression loss on
+    class targets, a classification loss on values)."""
+
+    fix = "Choose a loss of the task, or set the task with --task"
+
+
+class CompatLacksLoss(UsageError):
+    """--compat names a library that does not have the loss chosen (or the task's default
+    loss): --compat kaggle --loss huber."""
+
+    fix = "Choose a loss the library has, or leave out --compat"
+
+
+class NoNullModel(UsageError):
+    """--min-d2 with a loss whose null model has no closed form (mae, huber, quantile, ...)."""
+
+    fix = "Use --max-loss instead, or a loss with a null model"
 
 
 class UnknownEncoding(UsageError):

@@ -20,10 +20,12 @@ __all__ = [
     "MixedJsonTypes",
     "NegativeWeight",
     "NoColumnsLeft",
+    "NoSampleOfClass",
     "NoSuchColumn",
     "NonNumeric",
     "NotBinary",
     "NotOneHot",
+    "OutsideLossDomain",
     "PartColumnsDiffer",
     "PartitionColumnClash",
     "PosLabelNeeded",
@@ -183,6 +185,20 @@ class LossOverflow(BadValueError):
     """A regression error so large that its square is beyond float64 (about 1e308)."""
 
     fix = "Scale the predictions and targets to a smaller range"
+
+
+class NoSampleOfClass(BadValueError):
+    """--class-weight balanced, and a class (a prediction column) has no sample in the targets,
+    so its weight n / (K x count) has no value."""
+
+    fix = "Give the class weights with NAME=W,..., or leave out the empty class's column"
+
+
+class OutsideLossDomain(BadValueError):
+    """A target or prediction outside the domain of the --loss chosen (a negative target for
+    poisson, a prediction <= 0 for gamma), as scikit-learn checks it."""
+
+    fix = "Choose a loss whose domain holds the values, or fix the values"
 
 
 # --------------------------------------------------------------------------- alignment

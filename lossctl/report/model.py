@@ -149,6 +149,9 @@ class Report:
     ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
     target_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    loss_params: dict[str, object] = field(default_factory=dict)
+    null_reason: str | None = None
+    compat: str = "sklearn"
     metrics: Metrics | None = None
     threshold: float | None = None
 
@@ -205,15 +208,24 @@ class Report:
     def warnings(self) -> tuple[str, ...]:
         """What a careful reader should know about these numbers."""
         notes = []
-        if self.n_clipped:
+        if self.n_clipped and self.compat == "torch":
+            notes.append(
+                f"{counted(self.n_clipped, 'sample')} had a log clamped at -100 (--compat torch)"
+            )
+        elif self.n_clipped:
             notes.append(
                 f"{counted(self.n_clipped, 'sample')} had a probability clipped to [eps, 1 - eps] "
                 f"(eps = {self.eps:g})"
             )
         if self.n_not_summing:
+            used = (
+                f"divided by their sum (--compat {self.compat})"
+                if self.compat in ("keras", "kaggle")
+                else "used as given"
+            )
             notes.append(
                 f"probability rows that do not sum to 1 within 1e-6: {self.n_not_summing} "
-                f"(first: row {self.first_not_summing}); used as given"
+                f"(first: row {self.first_not_summing}); {used}"
             )
         if self.n_dropped:
             notes.append(f"{counted(self.n_dropped, 'row')} with missing values dropped")
@@ -226,6 +238,15 @@ class Report:
             f"{self.task} ({self.activation} + {self.loss}) from {self.prediction_kind}: "
             + "; ".join(self.reasons)
         )
+
+    def _loss_keys(self) -> dict[str, Any]:
+        """What the JSON report says of the loss beyond its name: the parameters, why there
+        is no null model (if so), and the --compat convention."""
+        return {
+            "loss_params": dict(self.loss_params),
+            "null_reason": self.null_reason,
+            "compat": self.compat,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (``--format json``); every float is finite or None."""
@@ -247,6 +268,7 @@ class Report:
             "max_loss": _num(s.max_loss),
             "null_loss": _num(self.null_loss),
             "d2": _num(self.d2),
+            **self._loss_keys(),
             "detection": {
                 "task": self.task,
                 "prediction_kind": self.prediction_kind,

@@ -110,6 +110,21 @@ def _panel(rows: list[tuple[str, str]], version: str) -> RenderableType:
     return Panel(grid, title=f"lossctl {version}", title_align="left", expand=False)
 
 
+#: What each --compat convention does, for the summary.
+_COMPAT = {
+    "sklearn": "sklearn (probabilities clipped to [eps, 1 - eps])",
+    "torch": "torch (no clip, logs clamped at -100; multilabel mean)",
+    "keras": "keras (eps 1e-7; multiclass rows divided by their sum, then clipped)",
+    "kaggle": "kaggle (clipped to [1e-15, 1 - 1e-15], then rows divided by their sum)",
+}
+
+
+def _param(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_param(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _summary(report: Report) -> RenderableType:
     i = report.inputs
     rows = [
@@ -118,15 +133,22 @@ def _summary(report: Report) -> RenderableType:
         ("null loss", f"{_fmt(report.null_loss)} (a constant prediction from the targets)"),
         ("D^2", f"{_fmt(report.d2)} (1 - mean loss / null loss)"),
     ]
+    if report.loss_params:
+        params = ", ".join(f"{name} = {_param(v)}" for name, v in report.loss_params.items())
+        rows[0] = (rows[0][0], f"{rows[0][1]} ({params})")
+    if report.null_reason is not None:
+        rows[-2:] = [("null loss", f"none: {report.null_reason}"), ("D^2", "none")]
     if report.normalized_entropy is not None:
         rows.append(("normalized", f"{_fmt(report.normalized_entropy)} (mean loss / null loss)"))
     unweighted = _fmt(report.summary.unweighted_mean_loss)
     weighted = f"yes, by {i.weight_column} (unweighted mean {unweighted})"
     rows.append(("weighted", weighted if report.weighted else "no"))
+    rows.append(("compat", _COMPAT[report.compat]))
     if report.label_reduction is not None:
         rows.append(("labels", f"{report.label_reduction} over {len(i.pred_columns)} labels"))
     if report.prediction_kind == "probabilities":
-        rows.append(("clipped", f"{counted(report.n_clipped, 'sample')} (eps = {report.eps:g})"))
+        how = "log clamped at -100" if report.compat == "torch" else f"eps = {report.eps:g}"
+        rows.append(("clipped", f"{counted(report.n_clipped, 'sample')} ({how})"))
     if report.n_dropped:
         rows.append(("dropped", f"{counted(report.n_dropped, 'row')} with missing values"))
     rows += [("warning", note) for note in report.warnings]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lossctl
@@ -122,35 +123,44 @@ def test_detect_input_errors_exit_2(tmp_path: Path) -> None:
 def test_losses_lists_every_loss_of_the_registry() -> None:
     result = run("losses", env={"COLUMNS": "200"})
     assert (result.exit_code, result.stderr) == (0, "")
-    for name, spec in LOSSES.items():
-        row = next(line for line in result.stdout.splitlines() if f" {name} " in line)
-        assert spec.activation in row and spec.task in row
+    lines = result.stdout.splitlines()
+    for spec in LOSSES.values():
+        row = next(
+            line
+            for line in lines
+            if f" {spec.label} " in line and f" {spec.task} " in line and f" {spec.option} " in line
+        )
+        assert spec.activation in row
 
 
 def test_losses_names_are_not_cut_at_80_columns() -> None:
     result = run("losses", env={"COLUMNS": "80"})
     assert result.exit_code == 0
-    for name in LOSSES:
-        assert name in result.stdout, name
+    for spec in LOSSES.values():
+        assert spec.label in result.stdout, spec.label
 
 
 def test_losses_json_is_the_registry_and_what_eval_reports() -> None:
     result = run("losses", "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
     rows = json.loads(result.stdout)["losses"]
-    assert [r["task"] for r in rows] == ["binary", "multiclass", "multilabel", "regression"]
-    assert [r["loss"] for r in rows] == list(LOSSES)
-    for row in rows:
-        assert set(row) == {"task", "activation", "loss", "formula", "params", "null_model"}
-        assert row["activation"] == ACTIVATIONS[row["task"]]
-        assert row["formula"]
+    assert [r["task"] for r in rows[:4]] == ["binary", "multiclass", "multilabel", "regression"]
+    assert [r["loss"] for r in rows] == [spec.label for spec in LOSSES.values()]
+    keys = {"task", "activation", "loss", "option", "formula", "params", "domain", "null_model"}
+    for i, row in enumerate(rows):
+        assert set(row) == keys
+        assert row["formula"] and row["domain"]
         preds, targets = (sample_path(name) for name in PAIRS[row["task"]])
-        report = lossctl.evaluate(preds, targets)
+        chosen = {} if i < 4 else {"loss": row["option"]}
+        report = lossctl.evaluate(preds, targets, task=row["task"], **chosen)
         assert (report.task, report.activation, report.loss) == (
             row["task"],
             row["activation"],
             row["loss"],
         )
+        assert np.isnan(report.null_loss) != row["null_model"]
+        if i < 4:
+            assert row["activation"] == ACTIVATIONS[row["task"]]
 
 
 def test_losses_refuses_an_unknown_format() -> None:

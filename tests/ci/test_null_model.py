@@ -284,8 +284,10 @@ def null_loss(
     return LOSSES[TASK_LOSS[task]].null_loss(state)
 
 
-def test_every_loss_of_the_registry_has_a_null_model() -> None:
-    assert all(spec.null is not None for spec in LOSSES.values())
+def test_every_loss_of_the_registry_has_a_null_model_or_says_why_not() -> None:
+    for spec in LOSSES.values():
+        assert (spec.null is None) == bool(spec.no_null), spec.name
+    assert all(LOSSES[name].null is not None for name in TASK_LOSS.values())
 
 
 def test_null_loss_function_directly() -> None:

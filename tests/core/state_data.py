@@ -191,14 +191,20 @@ def make_inputs(
     by: Literal["numbers", "words"] | None = None,
     shuffled_targets: bool = False,
     fault: Fault = "none",
+    positive: bool = False,
 ) -> Inputs:
     """Random inputs of ``n`` rows: targets by target row, the candidate's rows in
     the order of its file (a permutation of the target rows if ``shuffled_targets``)
     and the baseline's in an order of its own. ``ties`` draws values from a few, so that
-    losses tie; ``fault`` puts missing values or negative weights into the candidate."""
+    losses tie; ``fault`` puts missing values or negative weights into the candidate;
+    ``positive`` makes regression targets and predictions > 0 (for the deviances)."""
     targets, target_names, pred_names = _targets(task, n, k, rng, encoding, ties)
     candidate = _predictions(task, kind, targets, len(pred_names), rng, ties)
     baseline = _predictions(task, kind, targets, len(pred_names), rng, ties)
+    if positive:  # |v| + 1 keeps integers integers, so ties stay exact
+        targets = [np.abs(t) + 1.0 for t in targets]
+        candidate = [np.abs(c) + 1.0 for c in candidate]
+        baseline = [np.abs(c) + 1.0 for c in baseline]
     missing = [np.zeros(n, dtype=bool) for _ in targets]
     w = None
     if weights:

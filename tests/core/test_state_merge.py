@@ -47,6 +47,23 @@ from tests.core.state_data import (
 P, T = Side("predictions.csv"), Side("targets.csv")
 REL = 1e-12
 N_BOOTSTRAP = 200
+#: The regression losses drawn (None: mse), their parameters, and those that need targets
+#: and predictions of their domain (made > 0).
+LOSSES: dict[str, list[str | None]] = {
+    "regression": [None, "mae", "huber", "quantile", "poisson", "gamma", "tweedie"],
+    "binary": [None, "pos_weight", "focal", "hinge"],
+    "multilabel": [None, "pos_weight", "focal"],
+    "multiclass": [None, "label_smoothing", "focal", "class_weight"],
+}
+LOSS_PARAMS: dict[str | None, dict[str, Any]] = {
+    "huber": {"delta": 1.5},
+    "quantile": {"quantile": 0.3},
+    "tweedie": {"power": 1.5},
+    "focal": {"gamma": 1.5},
+    "pos_weight": {"pos_weight": 2.5},
+    "label_smoothing": {"label_smoothing": 0.2},
+}
+POSITIVE = ("poisson", "gamma", "tweedie")
 
 
 # ----------------------------------------------------------------------- scenarios
@@ -80,6 +97,8 @@ class Scenario:
     fault: str
     told: bool  # a second pass, told the detection
     explicit: bool  # --task and --from-probs/--from-logits given
+    loss: str | None  # --loss (the deviances on targets of their domain), or a parameter
+    # of the default loss ("pos_weight", "label_smoothing"); see LOSS_OPTIONS
     split: Split
     base_split: Split
 
@@ -123,6 +142,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         fault=fault,
         told=draw(st.booleans()),
         explicit=draw(st.booleans()),
+        loss=draw(st.sampled_from(LOSSES[task])),
         split=draw(splits(n)),
         base_split=draw(splits(n)),
     )
@@ -142,13 +162,26 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[Inputs, Setup, Setup]
         by=sc.by,  # type: ignore[arg-type]
         shuffled_targets=sc.shuffled_targets,
         fault=sc.fault,  # type: ignore[arg-type]
+        positive=sc.loss in POSITIVE,
     )
     common: dict[str, Any] = {
         "pred_names": inputs.pred_names,
         "target_names": inputs.target_names,
         "task": sc.task if sc.explicit else "auto",
         "kind": sc.kind if sc.explicit and sc.kind != "values" else None,
-        "loss_options": {"eps": DEFAULT_EPS, "label_reduction": sc.label_reduction},
+        "loss": sc.loss
+        if sc.loss not in ("pos_weight", "label_smoothing", "class_weight")
+        else None,
+        "loss_options": {
+            "eps": DEFAULT_EPS,
+            "label_reduction": sc.label_reduction,
+            **LOSS_PARAMS.get(sc.loss, {}),
+            **(
+                {"class_weight": [0.5 + j for j in range(sc.k)]}
+                if sc.loss == "class_weight"
+                else {}
+            ),
+        },
         "drop_missing": sc.fault == "drop",
         "seed": sc.seed % 1000,
     }

@@ -76,6 +76,27 @@ def test_every_task_with_weights_and_groups(
     assert doc["task"] == task and doc["n_samples"] == 3_412
 
 
+LOSSES = [
+    ("binary", {"loss": "focal", "gamma": 1.5, "alpha": 0.25}),
+    ("binary", {"pos_weight": 3.0, "compat": "torch"}),
+    ("multiclass", {"class_weight": "balanced", "label_smoothing": 0.1}),
+    ("multilabel", {"compat": "keras"}),
+    ("regression", {"loss": "huber", "delta": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("task", "options"), LOSSES, ids=lambda v: str(v))
+def test_the_loss_options(
+    task: str, options: dict[str, Any], inputs: dict[str, tuple[str, str]], scheduler: str
+) -> None:
+    """--loss, its parameters, class weights (a first pass) and --compat on the cluster."""
+    preds, targets = inputs[task]
+    doc = both(
+        preds, targets, scheduler, pred_cols=COLUMNS[task], weight_col="w", by="g", **options
+    )
+    assert (doc["task"], doc["compat"]) == (task, options.get("compat", "sklearn"))
+
+
 def test_a_baseline_and_gates(inputs: dict[str, tuple[str, str]], scheduler: str) -> None:
     preds, targets = inputs["binary"]
     doc = both(

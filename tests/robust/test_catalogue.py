@@ -176,6 +176,37 @@ CASES: dict[str, Case] = {
         [*ARGS, "--eps", "0.7"],
         "--eps 0.7 is not in (0, 0.5). The default is 2.22e-16",
     ),
+    "UnknownLoss": Case(
+        {},
+        [],
+        "unknown --loss 'hubber'. Use one of: bce, focal, hinge, kl, ce, mse, mae, huber, "
+        "smooth_l1, log_cosh, quantile, msle, mape, poisson, gamma, tweedie",
+        call=lambda: lossctl.evaluate(np.array([0.5]), np.array([1.0]), loss="hubber"),
+    ),
+    "ParameterWithoutLoss": Case(
+        PAIR,
+        [*ARGS, "--delta", "2"],
+        "--delta is a parameter of --loss huber, not of the default loss. Leave --delta out, "
+        "or add --loss huber",
+    ),
+    "LossNotForTask": Case(
+        PAIR,
+        [*ARGS, "--loss", "huber"],
+        "--loss huber is a regression loss, but the task detected is binary. If the targets "
+        "are regression targets, add --task regression",
+    ),
+    "CompatLacksLoss": Case(
+        PAIR,
+        [*ARGS, "--compat", "kaggle", "--loss", "focal"],
+        "--compat kaggle has no focal loss. Its losses are bce, ce; or leave out --compat",
+    ),
+    "NoNullModel": Case(
+        PAIR,
+        [*ARGS, "--task", "regression", "--loss", "mae", "--min-d2", "0.5"],
+        "--min-d2 needs a null model, and --loss mae has none: its best constant is a quantile "
+        "of the targets, which a streaming pass cannot hold. Use --max-loss, or a loss with a "
+        "null model such as mse",
+    ),
     "UnknownEncoding": Case(
         PAIR,
         [*ARGS, "--encoding", "latin-9x"],
@@ -569,6 +600,19 @@ CASES: dict[str, Case] = {
         ARGS,
         "preds.csv, row 1: the squared error of this row overflows float64. Scale the "
         "predictions and targets to a smaller range",
+    ),
+    "NoSampleOfClass": Case(
+        {"preds.csv": CLASS_PREDS, "targets.csv": "label\ncat\ndog\ncat\n"},
+        [*ARGS, "--class-weight", "balanced"],
+        "targets.csv: --class-weight balanced needs a sample of every class, and 'bird' has "
+        "none. Give the class weights with NAME=W,..., or leave out the empty class's column",
+    ),
+    "OutsideLossDomain": Case(
+        {"preds.csv": "p\n1.5\n2\n0.5\n", "targets.csv": "y\n1\n-2\n-1\n"},
+        [*ARGS, "--loss", "poisson"],
+        "targets.csv, column 'y', row 2: this target is outside the domain of --loss poisson "
+        "(targets >= 0) (2 rows affected). Choose a loss whose domain holds these values, "
+        "such as mse",
     ),
     # ------------------------------------------------------------------ alignment
     "LengthMismatch": Case(

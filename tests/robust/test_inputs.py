@@ -160,3 +160,12 @@ def test_a_line_longer_than_a_block(here: Path) -> None:
     (here / "preds.csv").write_text("id,p\n" + "x" * 3_000_000 + ",0.5\nb,0.25\n")
     (here / "targets.csv").write_text("id,y\n" + "x" * 3_000_000 + ",1\nb,0\n")
     assert _json()["n_samples"] == 2
+
+
+def test_a_weight_column_named_by_the_empty_header_is_checked_like_any(tmp_path: Path) -> None:
+    """``--weight-col ''`` names the column whose header is empty (found by the fuzz test)."""
+    (tmp_path / "p.csv").write_text(",b,c\n0.0,0.2,0.7\n0.0,0.5,0.5\n")
+    (tmp_path / "t.csv").write_text("y\n0\n1\n")
+    result = run_eval(str(tmp_path / "p.csv"), str(tmp_path / "t.csv"), "--weight-col", "")
+    assert result.exit_code == 2
+    assert "column '': every weight is zero" in result.stderr
