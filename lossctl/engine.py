@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO, TypeGuard
 
@@ -29,24 +29,19 @@ from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
 from lossctl.errors import (
     BaselineTaskMismatch,
-    InvalidOption,
-    MetricNotForTask,
     NoHeaderNotCsv,
-    NonNumeric,
     NoSampleOfClass,
-    NotBinary,
     UnpairedBaseline,
-    UnsupportedColumnType,
-    WrongColumnCount,
 )
+from lossctl.gates import check_metric_options, gates
 from lossctl.io.align import Apart, Companion
 from lossctl.io.chunks import labels_to_numpy
 from lossctl.io.readers import InputTable, open_table
 from lossctl.io.writers import LossWriter, check_output
 from lossctl.options import EvalOptions, check_inputs
 from lossctl.passes import BaselineSource, Beside, Kept, Progress, Source, concat, told
-from lossctl.plan import plan_columns, unclear_target
-from lossctl.report.model import DetectionReport, Gate, Inputs, Report
+from lossctl.plan import plan_columns, target_named
+from lossctl.report.model import DetectionReport, Inputs, Report
 
 
 def _options(options: EvalOptions | None, kwargs: dict[str, Any]) -> EvalOptions:
@@ -82,36 +77,6 @@ def _input(
     if note is not None:
         distributed.plan = replace(plan, notes=(*plan.notes, note))
     return distributed
-
-
-@contextlib.contextmanager
-def _target_named(source: Source) -> Iterator[None]:
-    """An error in one of several target columns taken by default (none was named) says
-    which column looks like the target: the others may be a split, a date."""
-    plan = source.plan
-    try:
-        yield
-    except (UnsupportedColumnType, NonNumeric, NotBinary, WrongColumnCount) as error:
-        guess = plan.target_guess
-        label = None if source.target is None else source.target.label
-        in_targets = error.column in plan.target and error.file == label
-        if (
-            guess is None
-            or label is None
-            or not (in_targets or isinstance(error, WrongColumnCount))
-        ):
-            raise
-        unclear = unclear_target(plan, label)
-        if unclear is not None:
-            raise unclear from None
-        if isinstance(error, WrongColumnCount):
-            raise
-        others = ", ".join(name for name in plan.target if name != guess)
-        error.hint = (
-            f"If {guess!r} is the target and the other columns ({others}) are not, "
-            f"pick it with --target-col {guess}"
-        )
-        raise
 
 
 def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
@@ -235,7 +200,7 @@ def evaluate(
         cluster = _cluster(o, stack)
         target_table = _open(targets, "targets", o) if targets is not None else None
         source = _input(_open(predictions, "predictions", o), target_table, o, cluster)
-        stack.enter_context(_target_named(source))
+        stack.enter_context(target_named(source.plan, source.target))
         if o.class_weight == "balanced":
             o = _balanced(source, o)
         writers = _writers(source, destinations, stack)
@@ -248,10 +213,10 @@ def evaluate(
             )
     if not keep_losses:
         kept = None
-    _check_metric_options(detection, source.plan.pred, o)
+    check_metric_options(detection, source.plan.pred, o)
     result = state.result(detection, *source.sides)
     report = _report(source, detection, result, o, kept, comparison)
-    return report.with_gates(_gates(report, comparison, o))
+    return report.with_gates(gates(report, comparison, o))
 
 
 def _cluster(o: EvalOptions, stack: contextlib.ExitStack) -> Any:
@@ -282,37 +247,6 @@ def _writers(
         else:
             writers.append(stack.enter_context(LossWriter(destination)))
     return writers
-
-
-#: The metric each metric gate observes, by task (None: the task has no such metric).
-GATED_METRICS: dict[str, dict[str, str | None]] = {
-    "min_accuracy": {
-        "binary": "accuracy",
-        "multiclass": "accuracy",
-        "multilabel": "subset_accuracy",
-        "regression": None,
-    },
-    "min_auc": {"binary": "roc_auc", "multiclass": "roc_auc", "multilabel": "roc_auc"},
-    "max_ece": {"binary": "ece", "multiclass": "ece", "multilabel": "ece"},
-    "max_brier": {"binary": "brier", "multiclass": "brier", "multilabel": "brier"},
-}
-
-
-def _check_metric_options(detection: Detection, pred: Sequence[str], o: EvalOptions) -> None:
-    """The options on metrics that the decided task cannot take: exit 2."""
-    task = detection.task
-    for name in o.gates.on_metrics:
-        if GATED_METRICS[name].get(task) is None:
-            option = "--" + name.replace("_", "-")
-            raise MetricNotForTask(
-                f"{option} gates a metric that {task} predictions do not have",
-                hint="Leave it out, or use --max-loss",
-            )
-    if o.metrics and task == "multiclass" and o.top_k is not None and o.top_k > len(pred):
-        raise InvalidOption(
-            f"--top-k {o.top_k} is more than the {len(pred)} classes",
-            hint=f"Give at most {len(pred)}",
-        )
 
 
 def _report(
@@ -519,34 +453,6 @@ def _paired(
     return pairs.result(o.n_bootstrap)
 
 
-def _gates(
-    report: Report, comparison: BaselineComparison | None, o: EvalOptions
-) -> tuple[Gate, ...]:
-    """Every gate asked for, in a fixed order, each with what it observed."""
-    g = o.gates
-    gates = []
-    if g.max_loss is not None:
-        gates.append(Gate.at_most("max_loss", g.max_loss, report.mean_loss))
-    if comparison is not None and g.max_increase is not None:
-        gates.append(Gate.at_most("max_increase", g.max_increase, comparison.difference))
-    if comparison is not None and g.max_increase_pct is not None:
-        gates.append(
-            Gate.at_most("max_increase_pct", g.max_increase_pct, comparison.difference_pct)
-        )
-    if g.min_d2 is not None:
-        gates.append(Gate.at_least("min_d2", g.min_d2, report.d2))
-    values = {} if report.metrics is None else report.metrics.values
-    for name in g.on_metrics:
-        metric = GATED_METRICS[name][report.task]
-        assert metric is not None
-        observed = values.get(metric)
-        threshold: float = getattr(g, name)
-        value = float("nan") if observed is None else observed
-        gate = Gate.at_least if name.startswith("min") else Gate.at_most
-        gates.append(gate(name, threshold, value))
-    return tuple(gates)
-
-
 def detect(
     predictions: object,
     targets: object = None,
@@ -570,7 +476,7 @@ def detect(
     target_table = _open(targets, "targets", o) if targets is not None else None
     source = _input(pred_table, target_table, o)
     setup = _setup(source, o, head=0, worst=0)
-    with _target_named(source):
+    with target_named(source.plan, source.target):
         state = source.run(setup)
         state.check(*source.sides)
         detection = state.decide(*source.sides)

@@ -6,7 +6,8 @@ column names alone, before any row is read (README, "How detection works").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,10 +15,14 @@ from lossctl.errors import (
     AmbiguousPairing,
     DuplicateColumn,
     NoColumnsLeft,
+    NonNumeric,
     NoSuchColumn,
     NoTargets,
+    NotBinary,
     OverlappingColumns,
     TooManyTargetColumns,
+    UnsupportedColumnType,
+    WrongColumnCount,
 )
 from lossctl.options import ColumnSpec
 
@@ -331,3 +336,32 @@ def _alignment(
         return f"rows matched by the id column {pred_id!r} ({how})"
     why = "--no-id" if spec.no_id else "no id column in both files"
     return f"rows matched by position ({why})"
+
+
+@contextlib.contextmanager
+def target_named(plan: ColumnPlan, targets: InputTable | None) -> Iterator[None]:
+    """An error in one of several target columns taken by default (none was named) says
+    which column looks like the target: the others may be a split, a date."""
+    try:
+        yield
+    except (UnsupportedColumnType, NonNumeric, NotBinary, WrongColumnCount) as error:
+        guess = plan.target_guess
+        label = None if targets is None else targets.label
+        in_targets = error.column in plan.target and error.file == label
+        if (
+            guess is None
+            or label is None
+            or not (in_targets or isinstance(error, WrongColumnCount))
+        ):
+            raise
+        unclear = unclear_target(plan, label)
+        if unclear is not None:
+            raise unclear from None
+        if isinstance(error, WrongColumnCount):
+            raise
+        others = ", ".join(name for name in plan.target if name != guess)
+        error.hint = (
+            f"If {guess!r} is the target and the other columns ({others}) are not, "
+            f"pick it with --target-col {guess}"
+        )
+        raise
