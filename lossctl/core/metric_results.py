@@ -8,14 +8,12 @@ own recall, F1 and ROC AUC, never a division by zero.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from lossctl.core.activations import FloatArray
-
-if TYPE_CHECKING:
-    from lossctl.core.metrics import Metrics, MetricsState
+from lossctl.core.metrics import Metrics, MetricsState
 
 
 def _div(a: float, b: float, zero: float | None = 0.0) -> float | None:
@@ -64,7 +62,6 @@ def _groups(state: MetricsState, name: str) -> dict[str, dict[str, Any]]:
 
 
 def _sigmoid(state: MetricsState) -> Metrics:
-    from lossctl.core.metrics import Metrics
 
     s, w = state.sums, float(state.sums["w"][()])
     assert state.reliability is not None
@@ -124,7 +121,6 @@ def _sigmoid(state: MetricsState) -> Metrics:
 
 
 def _multiclass(state: MetricsState) -> Metrics:
-    from lossctl.core.metrics import Metrics
 
     s, w, k = state.sums, float(state.sums["w"][()]), len(state.names)
     assert state.reliability is not None
@@ -186,7 +182,6 @@ def _confusion(state: MetricsState) -> dict[str, Any]:
 
 
 def _regression(state: MetricsState) -> Metrics:
-    from lossctl.core.metrics import Metrics
 
     s, x, w = state.sums, state.extra, float(state.sums["w"][()])
     if w <= 0:

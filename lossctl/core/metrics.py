@@ -300,10 +300,3 @@ class MetricsState:
         if self.auc is not None and other.auc is not None:
             self.auc.merge(other.auc)
         return self
-
-    # ------------------------------------------------------------------ result
-
-    def result(self) -> Metrics:
-        from lossctl.core.metric_results import metrics_of
-
-        return metrics_of(self)

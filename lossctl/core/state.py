@@ -39,6 +39,7 @@ from lossctl.core.chunk import (
 )
 from lossctl.core.compare import NullState
 from lossctl.core.losses import BoolArray, IntArray, SampleLosses
+from lossctl.core.metric_results import metrics_of
 from lossctl.core.metrics import MetricsState
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
 from lossctl.core.sides import Side
@@ -462,7 +463,7 @@ class EvalState:
             not_summing=self.pred_profile.not_summing if warn else Count(),
             head=tuple(self.head),
             worst=tuple(self.worst[r] for r, _ in summary.worst),
-            metrics=None if self.metrics is None else self.metrics.result(),
+            metrics=None if self.metrics is None else metrics_of(self.metrics),
         )
 
     def check_domain(self, detection: Detection, pred_side: Side, target_side: Side) -> None:
