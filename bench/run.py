@@ -195,94 +195,134 @@ def installed(command: str) -> bool:
     return all(importlib.util.find_spec(module) for module in PEERS.get(command, ()))
 
 
-def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Case]:
-    """The cases on the files in ``data``; the scale cases write into the directory ``out``."""
-    py = sys.executable
+@dataclass
+class CaseMaker:
+    """Builds the cases on the files in ``data``; the scale cases write into ``out``."""
 
-    def peer(script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
-        return [py, str(HERE / "peers" / f"{script}.py"), "--task", task, str(pred), str(true)]
+    data: Path
+    rows: int
+    lossctl: list[str]
+    out: Path
+
+    def peer(self, script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
+        return [
+            sys.executable,
+            str(HERE / "peers" / f"{script}.py"),
+            "--task",
+            task,
+            str(pred),
+            str(true),
+        ]
 
     def evaluate(
-        pred: Path | str, true: Path | str, *options: str, metrics: bool = False
+        self, pred: Path | str, true: Path | str, *options: str, metrics: bool = False
     ) -> list[str]:
         """lossctl on a pair; the loss alone, as the peers compute it, unless ``metrics``."""
         options = options if metrics else (*options, NO_METRICS)
-        return [*lossctl, "eval", str(pred), str(true), "--id", "id", *options, "--format", "value"]
+        return [
+            *self.lossctl,
+            "eval",
+            str(pred),
+            str(true),
+            "--id",
+            "id",
+            *options,
+            "--format",
+            "value",
+        ]
 
     def loss_case(
-        name: str, title: str, task: str, prefix: str, ext: str = "csv", true: str = "true"
+        self, name: str, title: str, task: str, prefix: str, ext: str = "csv", true: str = "true"
     ) -> Case:
-        pred, targets = data / f"{prefix}_pred.{ext}", data / f"{prefix}_{true}.{ext}"
-        commands = {"lossctl": evaluate(pred, targets)}
-        commands |= {script: peer(script, task, pred, targets) for script in PEERS}
-        return Case(name, f"{title}, {rows:,} rows, {ext}", commands)
+        pred, targets = self.data / f"{prefix}_pred.{ext}", self.data / f"{prefix}_{true}.{ext}"
+        commands = {"lossctl": self.evaluate(pred, targets)}
+        commands |= {script: self.peer(script, task, pred, targets) for script in PEERS}
+        return Case(name, f"{title}, {self.rows:,} rows, {ext}", commands)
 
-    def scale_case(name: str, prefix: str, n: int) -> Case:
+    def scale_case(self, name: str, prefix: str, n: int) -> Case:
         # Globs as one argument each: the commands expand them themselves.
-        pred, true = (str(data / f"{prefix}_{side}" / "*.parquet") for side in ("pred", "true"))
-        output = out / "losses.parquet"
+        pred, true = (
+            str(self.data / f"{prefix}_{side}" / "*.parquet") for side in ("pred", "true")
+        )
+        output = self.out / "losses.parquet"
         options = ["--output", str(output)]
-        commands = {"lossctl": evaluate(pred, true, *options)}
+        commands = {"lossctl": self.evaluate(pred, true, *options)}
         commands |= {
-            script: [*peer(script, "multiclass", pred, true), *options] for script in PEERS
+            script: [*self.peer(script, "multiclass", pred, true), *options] for script in PEERS
         }
         title = f"multiclass x 10, {n:,} rows, parquet parts (10 and 4), losses to parquet"
         return Case(name, title, commands, output)
 
-    def baseline_case(name: str, pred: Path | str, true: Path | str, base: Path | str) -> Case:
+    def baseline_case(
+        self, name: str, pred: Path | str, true: Path | str, base: Path | str
+    ) -> Case:
         """lossctl with --baseline against itself without: what the comparison costs."""
         commands = {
-            "lossctl": evaluate(pred, true, "--baseline", str(base)),
-            ALONE: evaluate(pred, true),
+            "lossctl": self.evaluate(pred, true, "--baseline", str(base)),
+            ALONE: self.evaluate(pred, true),
         }
         return Case(name, f"--baseline vs none: {pred}", commands)
 
-    def bad_case(name: str, ext: str, stdin: bool = False) -> Case:
+    def bad_case(self, name: str, ext: str, stdin: bool = False) -> Case:
         """lossctl on predictions with a value that is not a number near the end, against
         the same command on the good file: what finding and naming the row costs."""
-        pred, bad, true = data / f"mc_pred.{ext}", data / f"mc_pred_bad.{ext}", data / "mc_true.csv"
-        row = max(rows - BAD_FROM_END, 1)
+        pred, bad, true = (
+            self.data / f"mc_pred.{ext}",
+            self.data / f"mc_pred_bad.{ext}",
+            self.data / "mc_true.csv",
+        )
+        row = max(self.rows - BAD_FROM_END, 1)
         says = f"row {row}: 'oops' is not a number"
         if stdin:
-            commands = {"lossctl": evaluate("-", true), GOOD: evaluate("-", true)}
+            commands = {"lossctl": self.evaluate("-", true), GOOD: self.evaluate("-", true)}
             expect = {"lossctl": Expect(2, says, bad), GOOD: Expect(stdin=pred)}
         else:
-            commands = {"lossctl": evaluate(bad, true), GOOD: evaluate(pred, true)}
+            commands = {"lossctl": self.evaluate(bad, true), GOOD: self.evaluate(pred, true)}
             expect = {"lossctl": Expect(2, says)}
         where = "on stdin" if stdin else ext
-        title = f"multiclass x 10, {rows:,} rows, {where}, 'oops' on row {row:,} vs none"
+        title = f"multiclass x 10, {self.rows:,} rows, {where}, 'oops' on row {row:,} vs none"
         return Case(name, title, commands, expect=expect)
 
-    def metrics_case(name: str, ext: str) -> Case:
+    def metrics_case(self, name: str, ext: str) -> Case:
         """lossctl with every metric (the default) against the loss alone."""
-        pred, true = data / f"mc_pred.{ext}", data / f"mc_true.{ext}"
-        commands = {"lossctl": evaluate(pred, true, metrics=True), NO_METRICS: evaluate(pred, true)}
+        pred, true = self.data / f"mc_pred.{ext}", self.data / f"mc_true.{ext}"
+        commands = {
+            "lossctl": self.evaluate(pred, true, metrics=True),
+            NO_METRICS: self.evaluate(pred, true),
+        }
         return Case(
-            name, f"metrics vs --no-metrics: multiclass x 10, {rows:,} rows, {ext}", commands
+            name,
+            f"metrics vs --no-metrics: multiclass x 10, {self.rows:,} rows, {ext}",
+            commands,
         )
 
+
+def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Case]:
+    """The cases on the files in ``data``; the scale cases write into the directory ``out``."""
+    make = CaseMaker(data, rows, lossctl, out)
+    py = sys.executable
     imports = [py, "-c", IMPORT_LINE]
     return [
-        loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
-        loss_case("mc-parquet", "multiclass x 10", "multiclass", "mc", "parquet"),
-        loss_case(
+        make.loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
+        make.loss_case("mc-parquet", "multiclass x 10", "multiclass", "mc", "parquet"),
+        make.loss_case(
             "mc-csv-shuffled",
             "multiclass x 10, the targets in another order",
             "multiclass",
             "mc",
             true="true_shuffled",
         ),
-        bad_case(BAD_CASES[0], "csv"),
-        bad_case(BAD_CASES[1], "csv.gz"),
-        bad_case(BAD_CASES[2], "csv", stdin=True),
-        loss_case("binary", "binary", "binary", "bin"),
-        loss_case("multilabel", "multilabel x 5", "multilabel", "ml"),
-        loss_case("regression", "regression", "regression", "reg"),
+        make.bad_case(BAD_CASES[0], "csv"),
+        make.bad_case(BAD_CASES[1], "csv.gz"),
+        make.bad_case(BAD_CASES[2], "csv", stdin=True),
+        make.loss_case("binary", "binary", "binary", "bin"),
+        make.loss_case("multilabel", "multilabel x 5", "multilabel", "ml"),
+        make.loss_case("regression", "regression", "regression", "reg"),
         Case(
             "startup-eval",
             "start-up: 1,000-row multiclass eval vs importing the stack",
             {
-                "lossctl": evaluate(data / "small_pred.csv", data / "small_true.csv"),
+                "lossctl": make.evaluate(data / "small_pred.csv", data / "small_true.csv"),
                 "import line": imports,
             },
         ),
@@ -291,14 +331,14 @@ def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Ca
             "start-up: lossctl --help vs importing the stack",
             {"lossctl": [*lossctl, "--help"], "import line": imports},
         ),
-        baseline_case(
+        make.baseline_case(
             MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
         ),
-        metrics_case(MC_CSV_METRICS, "csv"),
-        metrics_case(MC_PARQUET_METRICS, "parquet"),
-        scale_case(SCALE_1M, "mc1m", rows),
-        scale_case(SCALE_10M, "mc10m", 10 * rows),
-        baseline_case(
+        make.metrics_case(MC_CSV_METRICS, "csv"),
+        make.metrics_case(MC_PARQUET_METRICS, "parquet"),
+        make.scale_case(SCALE_1M, "mc1m", rows),
+        make.scale_case(SCALE_10M, "mc10m", 10 * rows),
+        make.baseline_case(
             SCALE_BASELINE,
             *(str(data / f"mc10m_{side}" / "*.parquet") for side in ("pred", "true", "base")),
         ),
