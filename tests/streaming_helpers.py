@@ -21,7 +21,7 @@ import lossctl
 import lossctl.io.align
 import lossctl.io.ids
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS
-from tests.test_common import CASES, Case
+from tests.common_cases import CASES, Case
 
 REL = 1e-12  # "the same numbers", summed in another order
 ORACLE = 1e-9  # lossctl against SciPy / scikit-learn

@@ -45,6 +45,7 @@ from lossctl.cli import progress
 from lossctl.cli.progress import ProgressBar
 from lossctl.core.defaults import DEFAULT_CHUNK_ROWS
 from tests.cli.helpers import eval_json, run_eval
+from tests.common_cases import SEEDS, Case, N
 from tests.streaming_helpers import (
     CHUNKINGS,
     N_IDS,
@@ -58,7 +59,6 @@ from tests.streaming_helpers import (
     columns,
     write_csv,
 )
-from tests.test_common import SEEDS, Case, N
 
 # --------------------------------------------------------------------------- 1. every case
 
