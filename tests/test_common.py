@@ -3,7 +3,8 @@
 ``CASES`` (tests/common_cases.py) lists data generators for each loss of
 ``lossctl.core.losses.LOSSES`` x prediction kind, and ``ORACLES``
 (tests/loss_oracles.py) an independent computation of each loss (scikit-learn's,
-or NumPy's closed form); every test in this module runs on every case. A loss added to the registry without cases and an oracle here fails
+or NumPy's closed form); every test in this module runs on every case. A loss
+added to the registry without cases and an oracle fails
 ``test_cases_cover_the_registry``, and is then tested without a new test file.
 
 The checks: the per-sample losses and the mean equal the oracle's; the null
