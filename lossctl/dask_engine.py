@@ -21,9 +21,8 @@ takes its name once every part is written (see :class:`PartsOutput`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 from lossctl.core.chunk import Chunk
 from lossctl.core.sides import Side
 from lossctl.core.state import EvalState, Setup
-from lossctl.errors import MissingExtra, OutputNotWritable, SchedulerUnreachable
+from lossctl.errors import MissingExtra, SchedulerUnreachable
 from lossctl.io import atomic
 from lossctl.io.align import Aligner, Apart
 from lossctl.io.chunks import numpy_chunks
@@ -189,19 +188,14 @@ class DaskSource(Source):
                 for writer in writers:
                     writer.write(loss, None)
             if kept is not None:
-                for name in ("loss", "labels", "weights", "rows"):
-                    getattr(kept, name).extend(getattr(part, name))
+                kept.extend(part)
         return partial.state
 
 
 def _pass(items: Iterable[Partition], reading: Reading, setup: Setup) -> Partial:
     """One pass of the local engine over each partition of ``items`` (on a worker)."""
-    state, kept = EvalState(setup), []
-    for part in items:
-        one = _partition_pass(part, reading, setup)
-        state.merge(one.state)
-        kept += one.kept
-    return Partial(state, kept)
+    passes = (_partition_pass(part, reading, setup) for part in items)
+    return _merge(itertools.chain([Partial(EvalState(setup))], passes))
 
 
 def _partition_pass(part: Partition, reading: Reading, setup: Setup) -> Partial:
@@ -353,31 +347,22 @@ def dask_source(
 # ------------------------------------------------------------------------------ output
 
 
+@dataclass(frozen=True)
 class PartsOutput:
-    """``--output`` as a directory of parts, one per partition, written beside its final
-    place and renamed there when every part is written (as :mod:`lossctl.io.atomic` does
-    with a file: held back until the command line commits, removed on any error)."""
+    """``--output`` as a directory of parts, one per partition (``part-00000`` and so on,
+    with the output's ``extension``), written into ``tmp``."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    tmp: str
+    extension: str
+
+    @staticmethod
+    @contextlib.contextmanager
+    def written(path: str) -> Iterator[PartsOutput]:
+        """A directory beside ``path`` that becomes ``path`` once every part is written, as
+        :func:`lossctl.io.atomic.atomic_path` does with a file (held back until the command
+        line commits, removed on any error)."""
         target = Path(path)
         compressed = output_suffix(target)[1] is not None
-        self.extension = "".join(target.suffixes[-2:]) if compressed else target.suffix
-        try:
-            self.tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        except OSError as error:
-            raise OutputNotWritable(
-                f"cannot be written ({error.strerror or error})", file=path
-            ) from None
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o777 & ~umask)
-
-    @contextlib.contextmanager
-    def written(self) -> Iterator[PartsOutput]:
-        try:
-            yield self
-        except BaseException:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            raise
-        atomic.place(self.tmp, Path(self.path))
+        extension = "".join(target.suffixes[-2:]) if compressed else target.suffix
+        with atomic.atomic_path(path, directory=True) as tmp:
+            yield PartsOutput(tmp, extension)

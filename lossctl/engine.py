@@ -242,8 +242,8 @@ def _writers(
         if _is_path(destination) and getattr(source, "partitions", None):
             from lossctl.dask_engine import PartsOutput
 
-            output = PartsOutput(os.fspath(destination))
-            source.output = stack.enter_context(output.written())  # type: ignore[attr-defined]
+            output = PartsOutput.written(os.fspath(destination))
+            source.output = stack.enter_context(output)  # type: ignore[attr-defined]
         else:
             writers.append(stack.enter_context(LossWriter(destination)))
     return writers

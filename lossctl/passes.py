@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,8 +45,16 @@ class Kept:
     rows: list[np.ndarray] = field(default_factory=list)
 
     def restart(self) -> None:
-        for held in (self.loss, self.labels, self.weights, self.rows):
+        for held in self._lists():
             held.clear()
+
+    def extend(self, other: Kept) -> None:
+        """Add ``other``'s rows after these (another partition's, in order)."""
+        for mine, theirs in zip(self._lists(), other._lists(), strict=True):
+            mine.extend(theirs)
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return (self.loss, self.labels, self.weights, self.rows)
 
     def add(self, scored: Scored) -> None:
         rows, n = scored.rows, scored.loss.size

@@ -56,38 +56,43 @@ def place(tmp: str, target: Path) -> None:
         _pending.append((tmp, target))
 
 
-def _mode(target: Path) -> int:
-    """The permissions the file would have had if written in place (mkstemp's are 0600)."""
+def _mode(target: Path, directory: bool) -> int:
+    """The permissions the file or directory would have had if made in place (mkstemp's
+    and mkdtemp's are 0600 and 0700)."""
     with contextlib.suppress(OSError):
         return stat.S_IMODE(target.stat().st_mode)
     umask = os.umask(0o022)
     os.umask(umask)
-    return 0o666 & ~umask
+    return (0o777 if directory else 0o666) & ~umask
 
 
 @contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; it becomes ``path`` only if the block succeeds.
+def atomic_path(path: str, directory: bool = False) -> Iterator[str]:
+    """Yield a temporary path beside ``path`` (a file, or with ``directory`` an empty
+    directory); it becomes ``path`` only if the block succeeds.
 
     An operating-system error while writing (no space, no permission) is an
-    :class:`~lossctl.errors.OutputNotWritable`; the temporary file is removed
-    whatever happens.
+    :class:`~lossctl.errors.OutputNotWritable`; the temporary file or directory is
+    removed whatever happens.
     """
     import tempfile
 
     target = Path(path)
+    prefix = f".{target.name}."
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        if directory:
+            tmp = tempfile.mkdtemp(suffix=".tmp", prefix=prefix, dir=target.parent)
+        else:
+            fd, tmp = tempfile.mkstemp(suffix=".tmp", prefix=prefix, dir=target.parent)
+            os.close(fd)
     except OSError as error:
         raise _not_writable(path, error) from None
-    os.close(fd)
     try:
+        if directory:  # others (a cluster's workers) may write into it: its mode at once
+            os.chmod(tmp, _mode(target, directory))
         yield tmp
-        os.chmod(tmp, _mode(target))
-        if _pending is None:
-            os.replace(tmp, target)
-        else:
-            _pending.append((tmp, target))
+        os.chmod(tmp, _mode(target, directory))
+        place(tmp, target)
     except OSError as error:
         _discard(tmp)
         raise _not_writable(path, error) from None
