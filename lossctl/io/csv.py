@@ -26,7 +26,7 @@ from lossctl.io import csv_errors
 from lossctl.io.csv_errors import Start
 from lossctl.io.sources import Source
 from lossctl.io.spool import spool
-from lossctl.io.table import Batch, InputTable
+from lossctl.io.table import Batch, InputTable, is_number
 
 #: The bytes of a CSV file that pyarrow parses at a time (grown for longer lines).
 BLOCK = 1 << 20
@@ -72,17 +72,10 @@ def _whole_quoted_fields(data: bytes, delimiter: str) -> bool:
 def _numbers_not_names(cells: Sequence[str]) -> bool:
     """Whether a header is a line of data: every cell reads as a number, and one at least
     is not an integer (``1,2,3`` may name classes 1 to 3; ``0.98,0.01`` names nothing)."""
-    integer = True
-    for cell in cells:
-        text = cell.strip()
-        try:
-            float(text)
-        except ValueError:
-            return False
-        if not any(c.isdigit() for c in text):  # nan, inf: words that float() reads
-            return False
-        integer = integer and text.lstrip("+-").isdigit()
-    return bool(cells) and not integer
+    texts = [cell.strip() for cell in cells]
+    # (nan, inf: words that read as numbers)
+    numbers = all(is_number(t) and any(c.isdigit() for c in t) for t in texts)
+    return bool(texts) and numbers and not all(t.lstrip("+-").isdigit() for t in texts)
 
 
 def _range_size(size: int) -> int:
