@@ -71,7 +71,7 @@ def _input(
     source = Source(pred, target, plan, rows)
     if cluster is None:
         return source
-    from lossctl.dask_engine import dask_source
+    from lossctl.cluster.source import dask_source
 
     distributed, note = dask_source(source, cluster, options.encoding, options.no_header)
     if note is not None:
@@ -223,7 +223,7 @@ def _cluster(o: EvalOptions, stack: contextlib.ExitStack) -> Any:
     """The Dask cluster of ``--engine dask`` (closed with ``stack``), or None."""
     if o.engine != "dask":
         return None
-    from lossctl.dask_engine import Cluster, check_installed
+    from lossctl.cluster.client import Cluster, check_installed
 
     check_installed()
     cluster = Cluster(o.scheduler)

@@ -7,12 +7,13 @@ for row is read :class:`Beside` them, into a state of its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
+from lossctl.core.chunk import Chunk, Labels, Predicted
 from lossctl.core.sides import Side
 from lossctl.core.state import EvalState, Scored, Setup
 from lossctl.core.tasks import Detection
@@ -20,7 +21,6 @@ from lossctl.io.align import Aligner, Companion
 from lossctl.io.chunks import ArrowLabels, numpy_chunks
 from lossctl.io.ids import OutOfStep
 from lossctl.io.table import InputTable
-from lossctl.io.writers import LossWriter
 from lossctl.options import EvalOptions
 from lossctl.plan import ColumnPlan
 
@@ -33,6 +33,16 @@ class Progress(Protocol):
     def update(self, done: int) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class Writer(Protocol):
+    """Where a pass writes the per-sample losses: a :class:`~lossctl.io.writers.LossWriter`."""
+
+    def restart(self, id_name: str | None) -> None: ...
+
+    def write(
+        self, losses: np.ndarray, labels: Labels | None, predicted: Predicted | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -81,7 +91,7 @@ class Source:
     def run(
         self,
         setup: Setup,
-        writers: Sequence[LossWriter] = (),
+        writers: Sequence[Writer] = (),
         kept: Kept | None = None,
         progress: Progress | None = None,
         beside: Beside | None = None,
@@ -110,7 +120,7 @@ class Source:
                 size, unit = total or (None, "rows")
                 progress.start(size, unit, "scoring" if setup.detection else "reading")
             try:
-                for chunk in numpy_chunks(aligner):
+                for chunk in self.chunks(aligner):
                     scored = state.update(chunk)
                     if beside is not None:
                         beside.state.update(chunk.beside())
@@ -129,10 +139,15 @@ class Source:
                 beside.sides = aligner.companion.side(), self.sides[1]
             return state
 
+    def chunks(self, aligner: Aligner) -> Iterator[Chunk]:
+        """The chunks of one pass (a cluster's pass over a partition numbers their rows
+        over the whole input)."""
+        return numpy_chunks(aligner)
+
     def evaluate(
         self,
         setup: Setup,
-        writers: Sequence[LossWriter] = (),
+        writers: Sequence[Writer] = (),
         kept: Kept | None = None,
         progress: Progress | None = None,
         beside: Beside | None = None,
@@ -184,7 +199,7 @@ class BaselineSource(Source):
     def run(
         self,
         setup: Setup,
-        writers: Sequence[LossWriter] = (),
+        writers: Sequence[Writer] = (),
         kept: Kept | None = None,
         progress: Progress | None = None,
         beside: Beside | None = None,

@@ -164,15 +164,7 @@ class Aligner:
         )
         self.target = self.pred
         if targets is not None:
-            self.target = _Reading(
-                targets,
-                numeric=weight if plan.weight_in_targets else [],
-                other=_unique(
-                    *plan.target, plan.target_id, plan.by if plan.by_in_targets else None
-                ),
-                text=_unique(plan.target_id),
-                rows=rows,
-            )
+            self.target = _Reading(targets, *target_columns(plan), rows=rows)
         self.companion: _Reading | None = None
         self.companion_id = None if companion is None else companion.id
         if companion is not None:
@@ -350,6 +342,16 @@ class Aligner:
                 f"{self.target.table.label} has {self.target.n}",
                 hint=hint,
             )
+
+
+def target_columns(plan: ColumnPlan) -> tuple[list[str], list[str], list[str]]:
+    """What is read of TARGETS (a file of its own): the numeric columns (the weights, if
+    there), the others (targets, id, ``--by`` if there) and those of them kept as text."""
+    return (
+        [plan.weight] if plan.weight is not None and plan.weight_in_targets else [],
+        _unique(*plan.target, plan.target_id, plan.by if plan.by_in_targets else None),
+        _unique(plan.target_id),
+    )
 
 
 def _unique(*names: str | None) -> list[str]:

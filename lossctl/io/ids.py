@@ -10,6 +10,8 @@ text.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -309,14 +311,7 @@ def align_ids(
     for ids, side in ((pred_ids, pred), (target_ids, target)):
         if ids.null_count:
             first = int(np.argmax(to_numpy(ids.is_null())))
-            raise EmptyId(
-                "this id is empty",
-                file=side.file_at(first),
-                column=column,
-                row=side.row(first),
-                count=ids.null_count,
-                hint="Every row needs an id; or align by row order with --no-id",
-            )
+            raise empty_id(side, first, ids.null_count, column)
     pred_ids = as_key(pred_ids, column, pred.file)
     target_ids = as_key(target_ids, column, target.file)
     if pred_ids.type != target_ids.type:
@@ -329,39 +324,83 @@ def align_ids(
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             example = repeated[0]["values"].as_py()
             rows = np.flatnonzero(to_numpy(pc.equal(ids, pa.scalar(example, ids.type))))[:5]
-            files = {side.file_at(int(r)) for r in rows}
-            raise DuplicateIds(
-                f"{len(repeated)} ids appear more than once; the first, {example!r}, "
-                f"is on rows {', '.join(side.where(int(r), named=len(files) > 1) for r in rows)}",
-                file=files.pop() if len(files) == 1 else side.file,
-                column=column,
-                hint="Every id must appear exactly once in each file",
-            )
+            raise repeated_ids(len(repeated), example, [int(r) for r in rows], side, column)
     if pred_ids.equals(target_ids):
         return None
     index = pc.index_in(pred_ids, value_set=target_ids)
     n_missing_targets = index.null_count
     n_missing_preds = len(target_ids) - (len(pred_ids) - n_missing_targets)
     if n_missing_targets or n_missing_preds:
-        parts = []
+        lost = [Unmatched(), Unmatched()]
         if n_missing_targets:
             row = int(np.argmax(to_numpy(index.is_null())))
-            parts.append(
-                f"{n_missing_targets} ids of {pred.file} are not in {target.file} "
-                f"(first: {pred_ids[row].as_py()!r}, row {pred.where(row)})"
-            )
+            lost[0] = Unmatched(n_missing_targets, row, pred_ids[row].as_py())
         if n_missing_preds:
             back = pc.is_in(target_ids, value_set=pred_ids)
             row = int(np.argmin(to_numpy(back)))
-            parts.append(
-                f"{n_missing_preds} ids of {target.file} are not in {pred.file} "
-                f"(first: {target_ids[row].as_py()!r}, row {target.where(row)})"
-            )
-        raise MissingIds(
-            "; ".join(parts),
-            column=column,
-            hint="Every id must appear exactly once in each file; or align by row order "
-            "with --no-id",
-        )
+            lost[1] = Unmatched(n_missing_preds, row, target_ids[row].as_py())
+        raise missing_ids(*lost, pred=pred, target=target, column=column)
     result: IntArray = np.asarray(to_numpy(index), dtype=np.intp)
     return result
+
+
+# ---------------------------------------------------------------------- the messages
+# (of align_ids, and of the join of inputs split into parts on a cluster, which finds the
+# same facts bucket by bucket: lossctl.io.buckets)
+
+
+def empty_id(side: Side, first: int, count: int, column: str) -> EmptyId:
+    """The error of ``count`` empty ids, the first on the input's row ``first``."""
+    return EmptyId(
+        "this id is empty",
+        file=side.file_at(first),
+        column=column,
+        row=side.row(first),
+        count=count,
+        hint="Every row needs an id; or align by row order with --no-id",
+    )
+
+
+def repeated_ids(
+    n: int, example: Any, rows: Sequence[int], side: Side, column: str
+) -> DuplicateIds:
+    """The error of ``n`` ids that repeat; ``example`` (the first to appear) is on the
+    input's ``rows`` (its first five)."""
+    files = {side.file_at(r) for r in rows}
+    return DuplicateIds(
+        f"{n} ids appear more than once; the first, {example!r}, "
+        f"is on rows {', '.join(side.where(r, named=len(files) > 1) for r in rows)}",
+        file=files.pop() if len(files) == 1 else side.file,
+        column=column,
+        hint="Every id must appear exactly once in each file",
+    )
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """Ids of one input that the other does not have: how many, and the first of them
+    (its row over the whole input, and its value)."""
+
+    n: int = 0
+    row: int | None = None
+    value: Any = None
+
+
+def missing_ids(
+    preds: Unmatched, targets: Unmatched, *, pred: Side, target: Side, column: str
+) -> MissingIds:
+    """The error of the ids of the predictions (``preds``) and of the targets (``targets``)
+    that the other input does not have."""
+    parts = []
+    for lost, side, other in ((preds, pred, target), (targets, target, pred)):
+        if lost.n:
+            assert lost.row is not None
+            parts.append(
+                f"{lost.n} ids of {side.file} are not in {other.file} "
+                f"(first: {lost.value!r}, row {side.where(lost.row)})"
+            )
+    return MissingIds(
+        "; ".join(parts),
+        column=column,
+        hint="Every id must appear exactly once in each file; or align by row order with --no-id",
+    )

@@ -1,6 +1,7 @@
 """The dask engine gives the local engine's report: on a LocalCluster of two worker
-processes (started once for the module), every task, --by, weights, a baseline and gates,
-the second pass of detection, --drop-missing, and errors; --output as a directory of parts.
+processes (started once for the module: see conftest.py), every task, --by, weights, a
+baseline and gates, the second pass of detection, --drop-missing, and errors; --output as a
+directory of parts.
 
 Dask is a test dependency: these tests run wherever the tests do, never skipped."""
 
@@ -8,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,18 +28,6 @@ COLUMNS = {
     "multilabel": ["l0", "l1", "l2"],
     "regression": ["v"],
 }
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    with (
-        distributed.LocalCluster(
-            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        assert len(client.scheduler_info()["workers"]) == 2
-        yield str(cluster.scheduler_address)
 
 
 @pytest.fixture(scope="module")
@@ -145,17 +132,24 @@ def test_one_file_with_the_targets_in_it(tmp_path: Path, scheduler: str) -> None
     both(write_parts(tmp_path, "j", joined), None, scheduler, target_cols=["t"], pred_cols=["v"])
 
 
-def test_ids_and_other_splits_are_read_on_the_client(
-    tmp_path: Path, scheduler: str, sample: Any
-) -> None:
-    files = sample("multiclass_probs.csv"), sample("multiclass_labels.csv")
-    local = lossctl.evaluate(*files).to_dict()
-    dask = lossctl.evaluate(*files, engine="dask", scheduler=scheduler).to_dict()
-    note = "the dask engine read the inputs on the client: the rows are matched by id"
-    assert note in dask["detection"]["reasons"]
-    dask["detection"]["reasons"].remove(note)
-    dask["detection"]["text"] = dask["detection"]["text"].replace(f"; {note}", "")
-    assert_same(local, dask)
+def test_targets_split_at_other_rows_are_read_on_the_client(tmp_path: Path, scheduler: str) -> None:
+    """Aligned by position, parts of the predictions against one file of targets: the
+    client reads them, and the reasons say so."""
+    preds, targets = task_frames("binary", seed=7)
+    p = write_parts(tmp_path, "p", preds)
+    t = tmp_path / "t.parquet"
+    pd.concat(targets).to_parquet(t, index=False)
+    local = lossctl.evaluate(p, str(t), pred_cols=["p"]).to_dict()
+    dask = lossctl.evaluate(p, str(t), pred_cols=["p"], engine="dask", scheduler=scheduler)
+    doc = dask.to_dict()
+    note = (
+        "the dask engine read the inputs on the client: the parts of the two inputs do not "
+        "hold the same rows"
+    )
+    assert note in doc["detection"]["reasons"]
+    doc["detection"]["reasons"].remove(note)
+    doc["detection"]["text"] = doc["detection"]["text"].replace(f"; {note}", "")
+    assert_same(local, doc)
 
 
 def test_the_cli_writes_a_directory_of_parts(
