@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import lossctl
-from lossctl.errors import DuplicateIds, EmptyId, LossctlError, MissingIds
+from lossctl.errors import DuplicateIds, EmptyId, LossctlError, MissingIds, MissingValue
 from lossctl.report.model import Report
 from tests.cli.helpers import run_eval
 from tests.dask.data import SIZES, assert_same, task_frames, write_parts
@@ -272,3 +272,16 @@ def test_the_cli_json_after_the_join(tmp_path: Path, scheduler: str) -> None:
     dask = run_eval(*args, "--engine", "dask", "--scheduler", scheduler)
     assert (local.exit_code, dask.exit_code, dask.stderr) == (0, 0, "")
     assert_same(json.loads(local.stdout), json.loads(dask.stdout))
+
+
+def test_a_missing_target_is_named_through_the_join(tmp_path: Path, scheduler: str) -> None:
+    """The rows of the targets keep their numbers through the join: a missing target is
+    named by its row in its file, and --drop-missing drops it as the local engine does."""
+    preds, targets = frames(np.arange(N), seed=10)
+    targets[2].loc[7, "y"] = None
+    p = write_parts(tmp_path, "p", preds)
+    t = _one_file(targets, tmp_path / "t.csv", 10)
+    message = same_error(p, t, scheduler, MissingValue)
+    assert "t.csv, column 'y', row " in message
+    report = both(p, t, scheduler, **OPTIONS, drop_missing=True)
+    assert report.n_dropped == 1
