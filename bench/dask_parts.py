@@ -1,7 +1,13 @@
 """The dask engine against the local engine: N rows of binary Parquet parts (predictions and
-targets, no ids), wall time and the peak RSS of the largest process of each run.
+targets), wall time and the peak RSS of the largest process of each run.
 
-    python bench/dask_parts.py [--rows 10000000] [--parts 10] [--workers 2]
+    python bench/dask_parts.py [--rows 10000000] [--parts 10] [--workers 2] [--ids MODE]
+
+``--ids`` matches the rows: ``none`` by position (the default); ``step`` by an id column that
+increases across parts side by side (joined in step on the workers); ``unordered`` by ids in
+no order, the same in each pair of parts (joined in step, after the check in buckets that
+no id is in two parts); ``shuffled`` by ids whose targets are in half as many parts, in
+another order (joined through Dask).
 
 The dask run starts its LocalCluster (``--workers`` processes, one thread each) inside the
 measured command, as ``lossctl eval --engine dask`` does without --scheduler; the rows per
@@ -31,30 +37,47 @@ if {workers}:
                                   dashboard_address=None) as c, distributed.Client(c):
         up = time.perf_counter() - t
         r = lossctl.evaluate({p!r}, {t!r}, engine="dask", scheduler=c.scheduler_address,
-                             keep_losses=False)
+                             keep_losses=False, **{options!r})
 else:
     up = 0.0
-    r = lossctl.evaluate({p!r}, {t!r}, keep_losses=False)
+    r = lossctl.evaluate({p!r}, {t!r}, keep_losses=False, **{options!r})
 print(repr(r.mean_loss), up, time.perf_counter() - t)
 """
 
 
-def write(root: Path, rows: int, parts: int) -> tuple[str, str]:
+def write(root: Path, rows: int, parts: int, ids: str) -> tuple[str, str]:
     rng = np.random.default_rng(0)
     for side in ("p", "t"):
         (root / side).mkdir(parents=True, exist_ok=True)
     per = rows // parts
+    keys = np.arange(rows, dtype=np.int64)
+    if ids == "unordered":
+        keys = rng.permutation(10 * rows)[:rows].astype(np.int64)
+    targets = []
     for i in range(parts):
         y = rng.integers(0, 2, per)
         p = np.clip(0.3 * y + rng.uniform(0, 0.7, per), 1e-6, 1 - 1e-6)
-        pq.write_table(pa.table({"p": p}), root / "p" / f"part-{i:03d}.parquet")
-        pq.write_table(pa.table({"y": y}), root / "t" / f"part-{i:03d}.parquet")
+        own = {"id": keys[i * per : (i + 1) * per]} if ids != "none" else {}
+        pq.write_table(pa.table({**own, "p": p}), root / "p" / f"part-{i:03d}.parquet")
+        if ids == "shuffled":
+            targets.append(pa.table({**own, "y": y}))
+        else:
+            pq.write_table(pa.table({**own, "y": y}), root / "t" / f"part-{i:03d}.parquet")
+    if targets:
+        whole = pa.concat_tables(targets)
+        whole = whole.take(pa.array(rng.permutation(len(whole))))
+        half = max(1, parts // 2)
+        size = -(-len(whole) // half)
+        for i in range(half):
+            part = whole.slice(i * size, size)
+            pq.write_table(part, root / "t" / f"part-{i:03d}.parquet")
     return str(root / "p"), str(root / "t")
 
 
-def measure(p: str, t: str, workers: int) -> tuple[str, float, float, float]:
+def measure(p: str, t: str, workers: int, ids: str) -> tuple[str, float, float, float]:
     """mean loss, cluster start-up, wall (s), peak RSS of the largest process (MiB)."""
-    code = RUN.format(p=p, t=t, workers=workers)
+    options = {} if ids == "none" else {"id_col": "id"}
+    code = RUN.format(p=p, t=t, workers=workers, options=options)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -67,17 +90,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--parts", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ids", choices=["none", "step", "unordered", "shuffled"], default="none")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        p, t = write(Path(tmp), args.rows, args.parts)
+        p, t = write(Path(tmp), args.rows, args.parts, args.ids)
         size = sum(f.stat().st_size for f in Path(tmp).rglob("*.parquet"))
         print(
             f"{args.rows:,} rows in {args.parts} parts ({size / 2**20:.0f} MiB of Parquet), "
-            f"{os.cpu_count()} cores"
+            f"{os.cpu_count()} cores, rows matched: {args.ids}"
         )
         for name, workers in (("local", 0), (f"dask, {args.workers} workers", args.workers)):
             started = time.perf_counter()
-            loss, up, wall, rss = measure(p, t, workers)
+            loss, up, wall, rss = measure(p, t, workers, args.ids)
             rate = args.rows / (wall - up) / max(workers, 1)
             print(
                 f"{name:16} mean {loss}  wall {wall:.2f} s (cluster start {up:.2f} s)  "

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from lossctl.io.columns import is_text_type, one_type, to_numpy
-from lossctl.io.ids import _as_integers, _text_hashes, as_key
+from lossctl.io.ids import IdIndex, _as_integers, _text_hashes, as_key
 from lossctl.io.memory import ArrowTable
 from lossctl.io.table import InputTable
 
@@ -164,7 +164,8 @@ class PartIds:
             hashes = _text_hashes(compared)
         with np.errstate(over="ignore"):
             spread = (hashes.view(np.uint64) * _SPREAD) >> np.uint64(32)
-        bucket = (spread % np.uint64(buckets)).astype(np.intp)
+        small = np.uint16 if buckets <= 1 << 16 else np.intp  # (a radix sort: 16 bits)
+        bucket = (spread % np.uint64(buckets)).astype(small)
         order = np.argsort(bucket, kind="stable")
         bounds = np.searchsorted(bucket[order], np.arange(buckets + 1))
         pieces = []
@@ -269,38 +270,60 @@ def _columns(pieces: Sequence[Piece | Share]) -> dict[str, pa.Array]:
 
 
 def unique_bucket(pieces: Sequence[Piece]) -> Repeats:
-    """The repeats among the ids of one input's pieces of a bucket."""
+    """The repeats among the ids of one input's pieces of a bucket (at once, by the index
+    of the local join, when there are none)."""
     whole = _concat(pieces)
+    if IdIndex(whole.keys, whole.keys.type, "", "").unique:
+        return Repeats()
     return repeats(whole.keys, whole.rows)
 
 
 def join_bucket(preds: Sequence[Piece], targets: Sequence[Piece], starts: Sequence[int]) -> Bucket:
     """Join the predictions' and the targets' pieces of one bucket: what is wrong with
-    their ids, or each prediction part's share (``starts``: the first row of each part)."""
+    their ids, or each prediction part's share (``starts``: the first row of each part).
+
+    The index of the local join (:class:`~lossctl.io.ids.IdIndex`) matches them; when a
+    prediction finds no target, or one target is found twice, :func:`_wrong` says what is
+    wrong as align_ids would."""
+    pred, target = _concat(preds), _concat(targets)
+    index = IdIndex(target.keys, pred.keys.type, "", "")
+    found = index.find(pred.keys) if index.unique else None
+    if (
+        found is None
+        or len(found) != len(target.keys)
+        or (found < 0).any()
+        or np.bincount(found, minlength=len(target.keys)).max(initial=0) > 1
+    ):
+        facts, found = _wrong(pred, target)
+        if facts.wrong:
+            return Bucket(facts)
+    assert found is not None
+    part = np.searchsorted(np.asarray(starts), pred.rows, side="right") - 1
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(len(starts) + 1))
+    shares = {}
+    for k in map(int, np.flatnonzero(np.diff(bounds))):
+        mine = order[bounds[k] : bounds[k + 1]]
+        taken = pa.array(found[mine], pa.int64())
+        columns = {name: column.take(taken) for name, column in target.columns.items()}
+        shares[k] = Share(pred.rows[mine] - starts[k], target.rows[found[mine]], columns)
+    return Bucket(BucketFacts(), shares)
+
+
+def _wrong(pred: Piece, target: Piece) -> tuple[BucketFacts, np.ndarray]:
+    """What is wrong with the ids of a bucket, found as align_ids finds it (repeats on
+    either side first, then ids on one side only); and each prediction's target."""
     import pyarrow.compute as pc
 
-    pred, target = _concat(preds), _concat(targets)
     facts = BucketFacts(repeats(pred.keys, pred.rows), repeats(target.keys, target.rows))
     if facts.wrong:
-        return Bucket(facts)
+        return facts, np.empty(0, dtype=np.intp)
     index = pc.index_in(pred.keys, value_set=target.keys)
     found = to_numpy(index.fill_null(-1)).astype(np.intp)
     matched = np.zeros(len(target.keys), dtype=bool)
     matched[found[found >= 0]] = True
-    facts = BucketFacts(
-        no_target=Missing.of(found < 0, pred.rows), no_pred=Missing.of(~matched, target.rows)
-    )
-    if facts.wrong:
-        return Bucket(facts)
-    part = np.searchsorted(np.asarray(starts), pred.rows, side="right") - 1
-    shares = {}
-    for k in np.unique(part):
-        mine = np.flatnonzero(part == k)
-        taken = pa.array(found[mine], pa.int64())
-        columns = {name: column.take(taken) for name, column in target.columns.items()}
-        local = pred.rows[mine] - starts[int(k)]
-        shares[int(k)] = Share(local, target.rows[found[mine]], columns)
-    return Bucket(facts, shares)
+    no_target, no_pred = Missing.of(found < 0, pred.rows), Missing.of(~matched, target.rows)
+    return BucketFacts(no_target=no_target, no_pred=no_pred), found
 
 
 @dataclass
