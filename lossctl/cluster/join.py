@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ from lossctl.io.buckets import (
     BucketFacts,
     IdFacts,
     PartIds,
-    Repeats,
     Share,
     aligned_targets,
     join_bucket,
@@ -44,19 +44,38 @@ Columns = tuple[list[str], list[str], list[str]]
 _NOTHING: Columns = ([], [], [])
 
 
-class IdJoin:
-    """The predictions' partitions joined by id with the targets' parts (``targets``:
-    each part and its first row over the whole input), through Dask's ``client``.
+@dataclass
+class _Read:
+    """One input's parts as read on the workers (futures of :class:`PartIds`), the facts
+    of each, and the row where each starts over the whole input."""
 
-    Its futures (each part's ids, the buckets, the aligned targets) are kept while it
-    lives: a second pass needs no second join.
+    parts: list[Any]
+    facts: list[IdFacts]
+    starts: list[int]
+
+    def held(self) -> list[tuple[Any, int]]:
+        """The parts that hold rows, with their first row."""
+        return [
+            (p, s) for p, f, s in zip(self.parts, self.facts, self.starts, strict=True) if f.rows
+        ]
+
+    def kinds(self) -> list[Any]:
+        return [f.kind for f in self.facts if f.rows]
+
+
+class IdJoin:
+    """The predictions' partitions joined by id with the targets' ``targets`` parts,
+    through Dask's ``client``.
+
+    The parts stay read on the workers while it lives (a check of the predictions' ids
+    before the join reads them once).
     """
 
     def __init__(
         self,
         client: Any,
         preds: Sequence[Partition],
-        targets: Sequence[tuple[Parts, int]],
+        targets: Sequence[Parts],
         plan: ColumnPlan,
         encoding: str,
         no_header: bool,
@@ -67,93 +86,102 @@ class IdJoin:
         self.plan = plan
         self.encoding, self.no_header = encoding, no_header
         self.buckets = max(len(preds), len(targets))
-        self._read: dict[str, tuple[list[Any], list[IdFacts]]] = {}
+        self._read: dict[str, _Read] = {}
+        self.target_starts: tuple[int, ...] = ()  # (known once joined)
 
-    def _ids(self, side: str) -> tuple[list[Any], list[IdFacts]]:
-        """Each part's :class:`PartIds` (futures) and its facts."""
+    def _ids(self, side: str) -> _Read:
+        """Each part of ``side`` ("pred", "target") read on the workers, and its facts."""
         if side not in self._read:
             plan = self.plan
-            if side == "pred":
-                assert plan.pred_id is not None
-                column, data = plan.pred_id, _NOTHING
-                parts = [(p.pred, p.pred_start) for p in self.preds]
-            else:
-                assert plan.target_id is not None
-                column, parts = plan.target_id, list(self.targets)
-                data = target_columns(in_order(plan))
+            column, data = plan.pred_id, _NOTHING
+            parts = [p.pred for p in self.preds]
+            if side == "target":
+                column, data, parts = (
+                    plan.target_id,
+                    target_columns(in_order(plan)),
+                    [*self.targets],
+                )
             read = [
                 self.client.submit(
-                    _read, part, self.encoding, self.no_header, column, data, start, pure=False
+                    _read, part, self.encoding, self.no_header, column, data, pure=False
                 )
-                for part, start in parts
+                for part in parts
             ]
             facts = self.client.gather(self.client.map(PartIds.facts, read))
-            self._read[side] = read, facts
+            rows = [f.rows for f in facts]
+            self._read[side] = _Read(read, facts, [sum(rows[:i]) for i in range(len(rows))])
         return self._read[side]
 
-    def _pieces(self, read: list[Any], integral: bool) -> list[list[Any]]:
-        """For each bucket, its piece of each part (futures)."""
-        splits = [self.client.submit(PartIds.split, ids, integral, self.buckets) for ids in read]
+    def _pieces(self, read: _Read, integral: bool) -> list[list[Any]]:
+        """For each bucket, its piece of each part that holds rows (futures)."""
+        split = functools.partial(self.client.submit, PartIds.split)
+        splits = [split(part, integral, self.buckets, start) for part, start in read.held()]
         return [
-            [self.client.submit(operator.getitem, split, b) for split in splits]
+            [self.client.submit(operator.getitem, pieces, b) for pieces in splits]
             for b in range(self.buckets)
         ]
 
     def unique_preds(self) -> bool:
         """Whether no id of the predictions appears twice (False: it may, and the join
         says so), from the buckets of their ids alone."""
-        read, facts = self._ids("pred")
-        if any(f.nulls for f in facts):
+        read = self._ids("pred")
+        if any(f.nulls for f in read.facts):
             return False
-        pieces = self._pieces(read, all(f.integral for f in facts))
+        pieces = self._pieces(read, all(f.integral for f in read.facts if f.rows))
         found = self.client.gather([self.client.submit(unique_bucket, b) for b in pieces])
         return not any(repeats.n for repeats in found)
 
-    def aligned(self, target_label: str, sides: tuple[Side, Side]) -> list[Any]:
+    def aligned(self, sides: tuple[Side, Side]) -> list[Any]:
         """For each prediction partition, the targets of its rows in its order (futures of
         :class:`AlignedTargets`); the local engine's error if an id is empty, repeats, or
-        is in one input only (``sides`` name the rows)."""
-        pred_read, pred_facts = self._ids("pred")
-        target_read, target_facts = self._ids("target")
-        self._check_empty(pred_facts, target_facts, sides)
-        integral = all(f.integral for f in (*pred_facts, *target_facts))
-        pred_pieces = self._pieces(pred_read, integral)
-        target_pieces = self._pieces(target_read, integral)
+        is in one input only (``sides`` name the inputs; the target parts' first rows are
+        those the join counts: :attr:`target_starts`)."""
+        pred, target = self._ids("pred"), self._ids("target")
+        sides = (sides[0], replace(sides[1], starts=tuple(target.starts)))
+        self._check_empty(sides)
+        integral = all(f.integral for f in (*pred.facts, *target.facts) if f.rows)
         starts = [p.pred_start for p in self.preds]
         buckets = [
             self.client.submit(join_bucket, p, t, starts)
-            for p, t in zip(pred_pieces, target_pieces, strict=True)
+            for p, t in zip(
+                self._pieces(pred, integral), self._pieces(target, integral), strict=True
+            )
         ]
         facts = self.client.gather(self.client.map(_facts, buckets))
         total = functools.reduce(BucketFacts.merge, facts, BucketFacts())
         if total.wrong:
             raise self._wrong(total, sides)
-        return [
+        aligned = [
             self.client.submit(
                 _aligned, [self.client.submit(Bucket.share, b, k) for b in buckets], part.rows
             )
             for k, part in enumerate(self.preds)
         ]
+        self.target_starts = tuple(target.starts)
+        self._read = {}  # (the workers may let go of the parts: the aligned targets hold all)
+        return aligned
 
-    def _check_empty(
-        self, pred: list[IdFacts], target: list[IdFacts], sides: tuple[Side, Side]
-    ) -> None:
+    def _check_empty(self, sides: tuple[Side, Side]) -> None:
         assert self.plan.pred_id is not None
-        for facts, side in zip((pred, target), sides, strict=True):
-            firsts = [f.first_null for f in facts if f.first_null is not None]
+        for side, named in zip(("pred", "target"), sides, strict=True):
+            read = self._ids(side)
+            firsts = [
+                s + f.first_null
+                for f, s in zip(read.facts, read.starts, strict=True)
+                if f.first_null is not None
+            ]
             if firsts:
-                count = sum(f.nulls for f in facts)
-                raise empty_id(side, min(firsts), count, self.plan.pred_id)
+                count = sum(f.nulls for f in read.facts)
+                raise empty_id(named, min(firsts), count, self.plan.pred_id)
 
     def _wrong(self, facts: BucketFacts, sides: tuple[Side, Side]) -> LossctlError:
         """The local engine's error for what is wrong with the ids (see align_ids)."""
         column = self.plan.pred_id
         assert column is not None
-        repeated: list[tuple[Repeats, str, Side]] = [
+        for repeats, side, named in (
             (facts.pred, "pred", sides[0]),
             (facts.target, "target", sides[1]),
-        ]
-        for repeats, side, named in repeated:
+        ):
             if repeats.n:
                 example = self._shown(side, repeats.rows[0])
                 return repeated_ids(repeats.n, example, repeats.rows, named, column)
@@ -165,21 +193,17 @@ class IdJoin:
 
     def _shown(self, side: str, row: int) -> Any:
         """The id of ``side``'s ``row`` as the local engine's messages quote it."""
-        read, facts = self._read[side]
-        if side == "pred":
-            starts = [p.pred_start for p in self.preds]
-        else:
-            starts = [start for _, start in self.targets]
-        part = int(np.searchsorted(starts, row, side="right")) - 1
-        value = self.client.submit(PartIds.value, read[part], row).result()
-        other = "target" if side == "pred" else "pred"
-        return shown_id(value, [f.kind for f in facts], [f.kind for f in self._read[other][1]])
+        read = self._read[side]
+        held = [(part, start) for part, start in read.held()]
+        at = int(np.searchsorted([start for _, start in held], row, side="right")) - 1
+        part, start = held[at]
+        value = self.client.submit(PartIds.value, part, row - start).result()
+        other = self._read["target" if side == "pred" else "pred"]
+        return shown_id(value, read.kinds(), other.kinds())
 
 
-def _read(
-    part: Parts, encoding: str, no_header: bool, column: str, data: Columns, start: int
-) -> PartIds:
-    return PartIds(PartsTable(part, encoding, no_header), column, data, start)
+def _read(part: Parts, encoding: str, no_header: bool, column: str, data: Columns) -> PartIds:
+    return PartIds(PartsTable(part, encoding, no_header), column, data)
 
 
 def _facts(bucket: Bucket) -> BucketFacts:

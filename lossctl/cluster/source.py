@@ -50,7 +50,7 @@ class DaskSource(Source):
     output: PartsOutput | None = None
     global_sides: tuple[Side, Side] = (Side(""), Side(""))
     join: str = BY_POSITION
-    targets: tuple[tuple[Parts, int], ...] = ()
+    targets: tuple[Parts, ...] = ()  # (by id: each part of the targets)
     _ids: IdJoin | None = field(default=None, repr=False)
     _unique: bool = False  # the ids of the predictions are known to be unique
     _aligned: list[Any] | None = field(default=None, repr=False)  # futures, per partition
@@ -81,7 +81,10 @@ class DaskSource(Source):
         )
         passes: Passes | None = None
         if self.join != SHUFFLED:
-            passes = self._passes(self.partitions, reading, setup)
+            import dask.bag as db
+
+            bag = db.from_sequence(self.partitions, npartitions=len(self.partitions))  # type: ignore[no-untyped-call]
+            passes = self._passes(bag, reading, setup)
             if self.join == IN_STEP and not self._in_step(passes.total):
                 self.join, passes = SHUFFLED, None
         if passes is None:
@@ -90,15 +93,10 @@ class DaskSource(Source):
         passes.hand_over(writers, kept, self.plan.pred_id)
         return passes.total.state
 
-    def _passes(self, partitions: Sequence[Any], reading: Reading, setup: Setup) -> Passes:
-        """One pass over each partition (or over what each delayed object gives), on the
-        cluster; the partials stay there until :meth:`Passes.hand_over`."""
-        import dask.bag as db
-
-        if isinstance(partitions[0], Partition):
-            bag = db.from_sequence(partitions, npartitions=len(partitions))  # type: ignore[no-untyped-call]
-        else:
-            bag = db.from_delayed(partitions)  # type: ignore[no-untyped-call]
+    def _passes(self, bag: Any, reading: Reading, setup: Setup) -> Passes:
+        """One pass over each partition of ``bag`` (a Dask bag of one partition in each
+        of its partitions), on the cluster; the partials stay there until
+        :meth:`Passes.hand_over`."""
         client = self.cluster.client()
         each = client.persist(bag.map_partitions(partition_pass, reading, setup))
         merge = functools.partial(merged, setup=setup)
@@ -126,19 +124,20 @@ class DaskSource(Source):
             )
         return self._ids
 
-    def _shuffled(self) -> list[Any]:
+    def _shuffled(self) -> Any:
         """The partitions with their targets, put in order by the join through Dask (made
-        once: a second pass takes them as they are)."""
+        once: a second pass takes them as they are), as a Dask bag."""
         import dask
+        import dask.bag as db
 
         join = self._join()
         if self._aligned is None:
-            label = "" if self.target is None else self.target.label
-            self._aligned = join.aligned(label, self.global_sides)
-        return [
-            dask.delayed(_with_targets)(part, aligned)  # type: ignore[attr-defined]
-            for part, aligned in zip(join.preds, self._aligned, strict=True)
-        ]
+            self._aligned = join.aligned(self.global_sides)
+            pred_side, target_side = self.global_sides
+            self.global_sides = (pred_side, replace(target_side, starts=join.target_starts))
+        with_targets = dask.delayed(_with_targets)  # type: ignore[attr-defined]
+        pairs = zip(join.preds, self._aligned, strict=True)
+        return db.from_delayed([with_targets(part, aligned) for part, aligned in pairs])  # type: ignore[no-untyped-call]
 
 
 def _with_targets(part: Partition, aligned: AlignedTargets) -> list[Partition]:
@@ -237,38 +236,41 @@ def dask_source(
     if pred_parts is None or (source.target is not None and target_parts is None):
         return base, "the dask engine read the inputs on the client: an input is not a file"
     pred_rows = _row_counts(pred_parts, cluster, encoding, no_header)
-    target_rows = pred_rows
+    target_rows: list[int] | None = pred_rows
     if target_parts is not None:
-        target_rows = _row_counts(target_parts, cluster, encoding, no_header)
-    if not sum(pred_rows) or not sum(target_rows):
+        side_by_side = len(target_parts.sources) == len(pred_parts.sources)
+        target_rows = None  # (joined through Dask: counted by the join)
+        if side_by_side or not plan.join:
+            target_rows = _row_counts(target_parts, cluster, encoding, no_header)
+    if not sum(pred_rows) or (target_rows is not None and not sum(target_rows)):
         return base, None  # (the local engine says which input has no rows)
     if plan.join:
         base.join = IN_STEP if target_rows == pred_rows else SHUFFLED
     elif target_rows != pred_rows:
         note = "the parts of the two inputs do not hold the same rows"
         return base, f"the dask engine read the inputs on the client: {note}"
-    pred_starts, target_starts = _starts(pred_rows), _starts(target_rows)
+    starts = _starts(pred_rows)
     beside = None if base.join == SHUFFLED else target_parts  # (the part of the same rows)
     base.partitions = tuple(
         Partition(
             i,
             _single(pred_parts, i),
             None if beside is None else _single(beside, i),
-            pred_starts[i],
-            pred_starts[i],  # (beside: the same rows; else not read)
+            starts[i],
+            starts[i],  # (beside: the same rows)
             rows=pred_rows[i],
         )
         for i in range(len(pred_rows))
         if pred_rows[i]
     )
-    pred_side = Side(source.pred.label, tuple(source.pred.parts), tuple(pred_starts))
+    pred_side = Side(source.pred.label, tuple(source.pred.parts), tuple(starts))
     base.global_sides = (pred_side, pred_side)
     if source.target is not None and target_parts is not None:
-        base.targets = tuple(
-            (_single(target_parts, j), target_starts[j])
-            for j in range(len(target_rows))
-            if target_rows[j]
+        base.targets = tuple(_single(target_parts, j) for j in range(len(target_parts.sources)))
+        # (joined through Dask, the join counts the rows of the target parts)
+        known = () if target_rows is None else tuple(_starts(target_rows))
+        base.global_sides = (
+            pred_side,
+            Side(source.target.label, tuple(source.target.parts), known),
         )
-        target_side = Side(source.target.label, tuple(source.target.parts), tuple(target_starts))
-        base.global_sides = (pred_side, target_side)
     return base, None

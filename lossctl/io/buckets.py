@@ -89,8 +89,8 @@ def apart(ranges: Sequence[IdRange]) -> bool:
 @dataclass(frozen=True)
 class IdFacts:
     """What the client learns of one part's ids: its rows, the id column's type, the empty
-    ids (how many, the first one's row over the whole input) and whether every id reads
-    as an integer."""
+    ids (how many, the first one's row in the part) and whether every id reads as an
+    integer."""
 
     rows: int
     kind: pa.DataType
@@ -120,15 +120,12 @@ class Share:
 
 
 class PartIds:
-    """One part's id column as read (and, of the targets, the ``data`` columns the
-    evaluation reads), and the row where the part starts over the whole input."""
+    """One part's id column as read (and, of the targets, the ``columns`` the evaluation
+    reads). Its rows are counted from 0 within the part until :meth:`split` is told where
+    the part starts over the whole input."""
 
     def __init__(
-        self,
-        table: InputTable,
-        id_column: str,
-        columns: tuple[list[str], list[str], list[str]],
-        start: int,
+        self, table: InputTable, id_column: str, columns: tuple[list[str], list[str], list[str]]
     ) -> None:
         numeric, other, text = columns
         read = table.read(numeric, [id_column, *other], [id_column, *text])
@@ -136,24 +133,23 @@ class PartIds:
         self.ids: pa.Array = self.columns[id_column]
         if id_column not in (*numeric, *other):
             del self.columns[id_column]
-        self.start = start
         as_key(self.ids, id_column, table.label)  # (ids of a type that can be compared)
 
     def facts(self) -> IdFacts:
+        """The facts of the part's ids (``first_null`` counted within the part)."""
         nulls = self.ids.null_count
-        first = None
-        if nulls:
-            first = self.start + int(np.argmax(to_numpy(self.ids.is_null())))
+        first = int(np.argmax(to_numpy(self.ids.is_null()))) if nulls else None
         integral = not nulls and _as_integers(as_key(self.ids)) is not None
         return IdFacts(len(self.ids), self.ids.type, nulls, first, integral)
 
     def value(self, row: int) -> pa.Array:
-        """The id of the input's ``row`` (one of this part's), as an array of one."""
-        return self.ids.slice(row - self.start, 1)
+        """The id of the part's ``row``, as an array of one."""
+        return self.ids.slice(row, 1)
 
-    def split(self, integral: bool, buckets: int) -> list[Piece]:
+    def split(self, integral: bool, buckets: int, start: int) -> list[Piece]:
         """This part's rows in ``buckets`` pieces, by a hash of the id (integers: ``integral``
-        when every id of both inputs is one; else the text of each)."""
+        when every id of both inputs is one; else the text of each), numbered from the
+        part's ``start`` over the whole input."""
         keys = as_key(self.ids)
         numbers = _as_integers(keys) if integral else None
         if numbers is not None:
@@ -173,7 +169,7 @@ class PartIds:
             index = order[bounds[b] : bounds[b + 1]]
             taken = pa.array(index, pa.int64())
             columns = {name: column.take(taken) for name, column in self.columns.items()}
-            pieces.append(Piece(compared.take(taken), self.start + index, columns))
+            pieces.append(Piece(compared.take(taken), start + index, columns))
         return pieces
 
 

@@ -250,16 +250,20 @@ def test_output_after_the_join_through_dask(tmp_path: Path, scheduler: str) -> N
     assert list(parted["id"]) == list(whole["id"])
 
 
-@pytest.mark.parametrize("id_col", [None, "id"])
-def test_an_empty_part(id_col: str | None, tmp_path: Path, scheduler: str) -> None:
+@pytest.mark.parametrize("matched", ["by position", "by id, side by side", "by id, through Dask"])
+def test_an_empty_part(matched: str, tmp_path: Path, scheduler: str) -> None:
     """A part with a header and no rows, among others: nothing to evaluate in it."""
     preds, targets = frames(np.arange(N), seed=8)
-    if id_col is None:
+    if matched == "by position":
         targets = [t.sort_values("id").reset_index(drop=True) for t in targets]
     preds.insert(2, preds[0].iloc[:0])
     targets.insert(2, targets[0].iloc[:0])
-    p, t = write_parts(tmp_path, "p", preds), write_parts(tmp_path, "t", targets)
-    options = {**OPTIONS, "id_col": id_col, "no_id": id_col is None}
+    if matched == "by id, through Dask":
+        whole = pd.concat(targets, ignore_index=True)
+        targets = [whole.iloc[:1000], whole.iloc[:0], whole.iloc[1000:]]
+    p, t = write_parts(tmp_path, "p", preds, "csv"), write_parts(tmp_path, "t", targets, "csv")
+    by_id = matched != "by position"
+    options = {**OPTIONS, "id_col": "id" if by_id else None, "no_id": not by_id}
     assert both(p, t, scheduler, **options).n_samples == N
 
 
