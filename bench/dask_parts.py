@@ -11,41 +11,48 @@ another order (joined through Dask).
 
 The dask run starts its LocalCluster (``--workers`` processes, one thread each) inside the
 measured command, as ``lossctl eval --engine dask`` does without --scheduler; the rows per
-second per worker of the report are over the whole command, start-up included.
+second per worker of the report are over the whole command, start-up included. The peak RSS
+is each process's own (``getrusage(RUSAGE_SELF)``): of the process that calls lossctl (the
+client), and of the largest worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 RUN = """
-import sys, time, distributed, lossctl
+import resource, sys, time, distributed, lossctl
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
+workers = 0.0
 if {workers}:
     with distributed.LocalCluster(n_workers={workers}, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as c, distributed.Client(c):
+                                  dashboard_address=None) as c, distributed.Client(c) as client:
         up = time.perf_counter() - t
         r = lossctl.evaluate({p!r}, {t!r}, engine="dask", scheduler=c.scheduler_address,
                              keep_losses=False, **{options!r})
+        wall = time.perf_counter() - t
+        workers = max(client.run(peak).values())
 else:
     up = 0.0
     r = lossctl.evaluate({p!r}, {t!r}, keep_losses=False, **{options!r})
-print(repr(r.mean_loss), up, time.perf_counter() - t)
+    wall = time.perf_counter() - t
+print(repr(r.mean_loss), up, wall, peak(), workers)
 """
 
 
 def write(root: Path, rows: int, parts: int, ids: str) -> tuple[str, str]:
+    import numpy as np  # (here: the process that measures stays small, see main)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     rng = np.random.default_rng(0)
     for side in ("p", "t"):
         (root / side).mkdir(parents=True, exist_ok=True)
@@ -74,15 +81,14 @@ def write(root: Path, rows: int, parts: int, ids: str) -> tuple[str, str]:
     return str(root / "p"), str(root / "t")
 
 
-def measure(p: str, t: str, workers: int, ids: str) -> tuple[str, float, float, float]:
-    """mean loss, cluster start-up, wall (s), peak RSS of the largest process (MiB)."""
+def measure(p: str, t: str, workers: int, ids: str) -> tuple[str, float, float, float, float]:
+    """mean loss, cluster start-up, wall (s), peak RSS of the client and of the largest
+    worker (MiB)."""
     options = {} if ids == "none" else {"id_col": "id"}
     code = RUN.format(p=p, t=t, workers=workers, options=options)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    loss, up, wall = out.stdout.split()
-    return loss, float(up), float(wall), max(peak, before) / 1024
+    loss, up, wall, client, worker = out.stdout.split()
+    return loss, float(up), float(wall), float(client), float(worker)
 
 
 def main() -> None:
@@ -91,9 +97,17 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ids", choices=["none", "step", "unordered", "shuffled"], default="none")
+    parser.add_argument("--write", help=argparse.SUPPRESS)  # (the data, into this directory)
     args = parser.parse_args()
+    if args.write:
+        write(Path(args.write), args.rows, args.parts, args.ids)
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        p, t = write(Path(tmp), args.rows, args.parts, args.ids)
+        # (written by a process of its own: a process that this one starts counts this
+        # one's memory at its start in its peak, and the data would be most of it)
+        writer = [sys.executable, __file__, "--write", tmp, *sys.argv[1:]]
+        subprocess.run(writer, check=True)
+        p, t = str(Path(tmp) / "p"), str(Path(tmp) / "t")
         size = sum(f.stat().st_size for f in Path(tmp).rglob("*.parquet"))
         print(
             f"{args.rows:,} rows in {args.parts} parts ({size / 2**20:.0f} MiB of Parquet), "
@@ -101,11 +115,14 @@ def main() -> None:
         )
         for name, workers in (("local", 0), (f"dask, {args.workers} workers", args.workers)):
             started = time.perf_counter()
-            loss, up, wall, rss = measure(p, t, workers, args.ids)
+            loss, up, wall, client, worker = measure(p, t, workers, args.ids)
             rate = args.rows / (wall - up) / max(workers, 1)
+            memory = f"peak RSS {client:.0f} MiB"
+            if workers:
+                memory = f"peak RSS {client:.0f} MiB client, {worker:.0f} MiB worker"
             print(
                 f"{name:16} mean {loss}  wall {wall:.2f} s (cluster start {up:.2f} s)  "
-                f"{rate / 1e6:.2f} M rows/s per core  peak RSS {rss:.0f} MiB"
+                f"{rate / 1e6:.2f} M rows/s per core  {memory}"
                 f"  [{time.perf_counter() - started:.1f} s with Python's start]"
             )
 

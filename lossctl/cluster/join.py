@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,30 +45,34 @@ _NOTHING: Columns = ([], [], [])
 
 
 @dataclass
-class _Read:
-    """One input's parts as read on the workers (futures of :class:`PartIds`), the facts
-    of each, and the row where each starts over the whole input."""
+class _Side:
+    """One input's parts, what is read of each (its id ``column`` and the ``data``
+    columns), and once read, the facts of each and the row where each starts."""
 
-    parts: list[Any]
-    facts: list[IdFacts]
-    starts: list[int]
+    parts: list[Parts]
+    column: str
+    data: Columns
+    facts: list[IdFacts] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
 
-    def held(self) -> list[tuple[Any, int]]:
-        """The parts that hold rows, with their first row."""
-        return [
-            (p, s) for p, f, s in zip(self.parts, self.facts, self.starts, strict=True) if f.rows
-        ]
+    def held(self) -> list[int]:
+        """The parts that hold rows."""
+        return [i for i, facts in enumerate(self.facts) if facts.rows]
 
     def kinds(self) -> list[Any]:
-        return [f.kind for f in self.facts if f.rows]
+        return [self.facts[i].kind for i in self.held()]
+
+    def integral(self) -> bool:
+        return all(self.facts[i].integral for i in self.held())
 
 
 class IdJoin:
     """The predictions' partitions joined by id with the targets' ``targets`` parts,
     through Dask's ``client``.
 
-    The parts stay read on the workers while it lives (a check of the predictions' ids
-    before the join reads them once).
+    What it reads stays on the workers until it is split into buckets; the buckets until
+    the aligned targets are made of them (or, when the predictions' ids are found to be
+    unique in step, not at all).
     """
 
     def __init__(
@@ -80,42 +84,44 @@ class IdJoin:
         encoding: str,
         no_header: bool,
     ) -> None:
+        assert plan.pred_id is not None and plan.target_id is not None
         self.client = client
         self.preds = preds
-        self.targets = targets
         self.plan = plan
         self.encoding, self.no_header = encoding, no_header
         self.buckets = max(len(preds), len(targets))
-        self._read: dict[str, _Read] = {}
+        self._sides = {
+            "pred": _Side([p.pred for p in preds], plan.pred_id, _NOTHING),
+            "target": _Side([*targets], plan.target_id, target_columns(in_order(plan))),
+        }
+        self._held: dict[tuple[str, bool], list[list[Any]]] = {}  # (pieces kept for the join)
         self.target_starts: tuple[int, ...] = ()  # (known once joined)
 
-    def _ids(self, side: str) -> _Read:
-        """Each part of ``side`` ("pred", "target") read on the workers, and its facts."""
-        if side not in self._read:
-            plan = self.plan
-            column, data = plan.pred_id, _NOTHING
-            parts = [p.pred for p in self.preds]
-            if side == "target":
-                column, data, parts = (
-                    plan.target_id,
-                    target_columns(in_order(plan)),
-                    [*self.targets],
-                )
-            read = [
-                self.client.submit(
-                    _read, part, self.encoding, self.no_header, column, data, pure=False
-                )
-                for part in parts
-            ]
-            facts = self.client.gather(self.client.map(PartIds.facts, read))
-            rows = [f.rows for f in facts]
-            self._read[side] = _Read(read, facts, [sum(rows[:i]) for i in range(len(rows))])
-        return self._read[side]
+    def _read(self, name: str) -> list[Any]:
+        """Each part of the input ``name`` ("pred", "target") read on the workers (futures
+        of :class:`PartIds`); its facts learnt the first time."""
+        side = self._sides[name]
+        read = [
+            self.client.submit(
+                _read, part, self.encoding, self.no_header, side.column, side.data, pure=False
+            )
+            for part in side.parts
+        ]
+        if not side.facts:
+            side.facts = self.client.gather(self.client.map(PartIds.facts, read))
+            rows = [f.rows for f in side.facts]
+            side.starts = [sum(rows[:i]) for i in range(len(rows))]
+        return read
 
-    def _pieces(self, read: _Read, integral: bool) -> list[list[Any]]:
-        """For each bucket, its piece of each part that holds rows (futures)."""
+    def _pieces(self, name: str, read: list[Any], integral: bool) -> list[list[Any]]:
+        """For each bucket, its piece of each part that holds rows (futures); the parts
+        read are let go of once split."""
+        if (name, integral) in self._held:
+            return self._held.pop((name, integral))
+        side = self._sides[name]
         split = functools.partial(self.client.submit, PartIds.split)
-        splits = [split(part, integral, self.buckets, start) for part, start in read.held()]
+        splits = [split(read[i], integral, self.buckets, side.starts[i]) for i in side.held()]
+        read.clear()
         return [
             [self.client.submit(operator.getitem, pieces, b) for pieces in splits]
             for b in range(self.buckets)
@@ -124,86 +130,100 @@ class IdJoin:
     def unique_preds(self) -> bool:
         """Whether no id of the predictions appears twice (False: it may, and the join
         says so), from the buckets of their ids alone."""
-        read = self._ids("pred")
-        if any(f.nulls for f in read.facts):
+        read = self._read("pred")
+        side = self._sides["pred"]
+        if any(f.nulls for f in side.facts):
             return False
-        pieces = self._pieces(read, all(f.integral for f in read.facts if f.rows))
+        pieces = self._pieces("pred", read, side.integral())
         found = self.client.gather([self.client.submit(unique_bucket, b) for b in pieces])
-        return not any(repeats.n for repeats in found)
+        unique = not any(repeats.n for repeats in found)
+        if not unique:
+            self._held["pred", side.integral()] = pieces  # (for the join that says which)
+        return unique
 
     def aligned(self, sides: tuple[Side, Side]) -> list[Any]:
         """For each prediction partition, the targets of its rows in its order (futures of
         :class:`AlignedTargets`); the local engine's error if an id is empty, repeats, or
         is in one input only (``sides`` name the inputs; the target parts' first rows are
         those the join counts: :attr:`target_starts`)."""
-        pred, target = self._ids("pred"), self._ids("target")
+        pred, target = self._sides["pred"], self._sides["target"]
+        reads = {"pred": [] if pred.facts else self._read("pred"), "target": self._read("target")}
+        integral = pred.integral() and target.integral()
+        if not reads["pred"] and ("pred", integral) not in self._held:
+            reads["pred"] = self._read("pred")  # (read for the check in buckets, then let go)
         sides = (sides[0], replace(sides[1], starts=tuple(target.starts)))
         self._check_empty(sides)
-        integral = all(f.integral for f in (*pred.facts, *target.facts) if f.rows)
+        pieces = [self._pieces(name, read, integral) for name, read in reads.items()]
         starts = [p.pred_start for p in self.preds]
         buckets = [
-            self.client.submit(join_bucket, p, t, starts)
-            for p, t in zip(
-                self._pieces(pred, integral), self._pieces(target, integral), strict=True
-            )
+            self.client.submit(join_bucket, p, t, starts) for p, t in zip(*pieces, strict=True)
         ]
+        del pieces
         facts = self.client.gather(self.client.map(_facts, buckets))
         total = functools.reduce(BucketFacts.merge, facts, BucketFacts())
         if total.wrong:
             raise self._wrong(total, sides)
-        aligned = [
+        self.target_starts = tuple(target.starts)
+        return [
             self.client.submit(
                 _aligned, [self.client.submit(Bucket.share, b, k) for b in buckets], part.rows
             )
             for k, part in enumerate(self.preds)
         ]
-        self.target_starts = tuple(target.starts)
-        self._read = {}  # (the workers may let go of the parts: the aligned targets hold all)
-        return aligned
 
     def _check_empty(self, sides: tuple[Side, Side]) -> None:
-        assert self.plan.pred_id is not None
-        for side, named in zip(("pred", "target"), sides, strict=True):
-            read = self._ids(side)
+        for name, named in zip(("pred", "target"), sides, strict=True):
+            side = self._sides[name]
             firsts = [
-                s + f.first_null
-                for f, s in zip(read.facts, read.starts, strict=True)
-                if f.first_null is not None
+                start + facts.first_null
+                for facts, start in zip(side.facts, side.starts, strict=True)
+                if facts.first_null is not None
             ]
             if firsts:
-                count = sum(f.nulls for f in read.facts)
-                raise empty_id(named, min(firsts), count, self.plan.pred_id)
+                count = sum(f.nulls for f in side.facts)
+                raise empty_id(named, min(firsts), count, self._sides["pred"].column)
 
     def _wrong(self, facts: BucketFacts, sides: tuple[Side, Side]) -> LossctlError:
         """The local engine's error for what is wrong with the ids (see align_ids)."""
-        column = self.plan.pred_id
-        assert column is not None
-        for repeats, side, named in (
+        column = self._sides["pred"].column
+        for repeats, name, named in (
             (facts.pred, "pred", sides[0]),
             (facts.target, "target", sides[1]),
         ):
             if repeats.n:
-                example = self._shown(side, repeats.rows[0])
+                example = self._shown(name, repeats.rows[0])
                 return repeated_ids(repeats.n, example, repeats.rows, named, column)
         lost = [
-            Unmatched(m.n, m.row, None if m.row is None else self._shown(side, m.row))
-            for m, side in ((facts.no_target, "pred"), (facts.no_pred, "target"))
+            Unmatched(m.n, m.row, None if m.row is None else self._shown(name, m.row))
+            for m, name in ((facts.no_target, "pred"), (facts.no_pred, "target"))
         ]
         return missing_ids(*lost, pred=sides[0], target=sides[1], column=column)
 
-    def _shown(self, side: str, row: int) -> Any:
-        """The id of ``side``'s ``row`` as the local engine's messages quote it."""
-        read = self._read[side]
-        held = [(part, start) for part, start in read.held()]
-        at = int(np.searchsorted([start for _, start in held], row, side="right")) - 1
-        part, start = held[at]
-        value = self.client.submit(PartIds.value, part, row - start).result()
-        other = self._read["target" if side == "pred" else "pred"]
-        return shown_id(value, read.kinds(), other.kinds())
+    def _shown(self, name: str, row: int) -> Any:
+        """The id of the input ``name``'s ``row`` as the local engine's messages quote it
+        (read again from its part)."""
+        side = self._sides[name]
+        held = side.held()
+        at = held[int(np.searchsorted([side.starts[i] for i in held], row, side="right")) - 1]
+        value = self.client.submit(
+            _value,
+            side.parts[at],
+            self.encoding,
+            self.no_header,
+            side.column,
+            row - side.starts[at],
+            pure=False,
+        ).result()
+        other = self._sides["target" if name == "pred" else "pred"]
+        return shown_id(value, side.kinds(), other.kinds())
 
 
 def _read(part: Parts, encoding: str, no_header: bool, column: str, data: Columns) -> PartIds:
     return PartIds(PartsTable(part, encoding, no_header), column, data)
+
+
+def _value(part: Parts, encoding: str, no_header: bool, column: str, row: int) -> Any:
+    return _read(part, encoding, no_header, column, _NOTHING).value(row)
 
 
 def _facts(bucket: Bucket) -> BucketFacts:

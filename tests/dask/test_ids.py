@@ -9,11 +9,13 @@ import dataclasses
 import itertools
 import json
 import os
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,8 +149,10 @@ SPLITS: dict[str, Callable[[list[pd.DataFrame], Path], str]] = {
 
 @pytest.mark.parametrize("split", SPLITS)
 def test_other_splits_are_joined_through_dask(
-    split: str, tmp_path: Path, scheduler: str, tasks: Tasks
+    split: str, tmp_path: Path, scheduler: str, tasks: Tasks, dask_client: distributed.Client
 ) -> None:
+    """The same report; and once it is made, the cluster holds nothing of the run (the
+    aligned targets are let go of with the run)."""
     ids = [f"r{i}" for i in np.random.default_rng(2).permutation(N)]
     preds, targets = frames(ids, seed=2)
     p = write_parts(tmp_path, "p", preds)
@@ -156,6 +160,17 @@ def test_other_splits_are_joined_through_dask(
     with tasks() as ran:
         both(p, t, scheduler, **OPTIONS)
     assert JOINED in ran
+    left = dask_client.run_on_scheduler(_tasks_held)
+    for _ in range(50):
+        if not left:
+            break
+        time.sleep(0.1)
+        left = dask_client.run_on_scheduler(_tasks_held)
+    assert left == 0
+
+
+def _tasks_held(dask_scheduler: Any) -> int:
+    return len(dask_scheduler.tasks)
 
 
 def test_weights_and_groups_of_the_targets_go_through_the_join(
