@@ -13,12 +13,15 @@ The dask run starts its LocalCluster (``--workers`` processes, one thread each) 
 measured command, as ``lossctl eval --engine dask`` does without --scheduler; the rows per
 second per worker of the report are over the whole command, start-up included. The peak RSS
 is each process's own (``getrusage(RUSAGE_SELF)``): of the process that calls lossctl (the
-client), and of the largest worker.
+client), and of the largest worker; the workers' seconds are the time they spent in each kind
+of task (``partition_pass``: the passes; ``read``, ``split``, ``unique_bucket``,
+``join_bucket``, ``aligned``: the join by id), from Dask's task stream.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -27,24 +30,31 @@ import time
 from pathlib import Path
 
 RUN = """
-import resource, sys, time, distributed, lossctl
+import collections, json, resource, sys, time, distributed, lossctl
+from distributed.utils import key_split
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
-workers = 0.0
+workers, seconds = 0.0, collections.Counter()
 if {workers}:
     with distributed.LocalCluster(n_workers={workers}, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as c, distributed.Client(c) as client:
         up = time.perf_counter() - t
-        r = lossctl.evaluate({p!r}, {t!r}, engine="dask", scheduler=c.scheduler_address,
-                             keep_losses=False, **{options!r})
+        with distributed.get_task_stream(client) as stream:
+            r = lossctl.evaluate({p!r}, {t!r}, engine="dask", scheduler=c.scheduler_address,
+                                 keep_losses=False, **{options!r})
         wall = time.perf_counter() - t
         workers = max(client.run(peak).values())
+    for task in stream.data:
+        for step in task["startstops"]:
+            if step["action"] == "compute":
+                name = "partition_pass" if "partition_pass" in str(task["key"]) else None
+                seconds[name or key_split(task["key"])] += step["stop"] - step["start"]
 else:
     up = 0.0
     r = lossctl.evaluate({p!r}, {t!r}, keep_losses=False, **{options!r})
     wall = time.perf_counter() - t
-print(repr(r.mean_loss), up, wall, peak(), workers)
+print(repr(r.mean_loss), up, wall, peak(), workers, json.dumps(seconds))
 """
 
 
@@ -81,14 +91,16 @@ def write(root: Path, rows: int, parts: int, ids: str) -> tuple[str, str]:
     return str(root / "p"), str(root / "t")
 
 
-def measure(p: str, t: str, workers: int, ids: str) -> tuple[str, float, float, float, float]:
+def measure(p: str, t: str, workers: int, ids: str) -> tuple[str, float, float, float, float, str]:
     """mean loss, cluster start-up, wall (s), peak RSS of the client and of the largest
-    worker (MiB)."""
+    worker (MiB), and the seconds that the workers spent in each kind of task."""
     options = {} if ids == "none" else {"id_col": "id"}
     code = RUN.format(p=p, t=t, workers=workers, options=options)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loss, up, wall, client, worker = out.stdout.split()
-    return loss, float(up), float(wall), float(client), float(worker)
+    loss, up, wall, client, worker, tasks = out.stdout.split(maxsplit=5)
+    seconds = sorted(json.loads(tasks).items(), key=lambda item: -item[1])
+    spent = ", ".join(f"{name} {s:.2f}" for name, s in seconds if s >= 0.05)
+    return loss, float(up), float(wall), float(client), float(worker), spent
 
 
 def main() -> None:
@@ -115,7 +127,7 @@ def main() -> None:
         )
         for name, workers in (("local", 0), (f"dask, {args.workers} workers", args.workers)):
             started = time.perf_counter()
-            loss, up, wall, client, worker = measure(p, t, workers, args.ids)
+            loss, up, wall, client, worker, spent = measure(p, t, workers, args.ids)
             rate = args.rows / (wall - up) / max(workers, 1)
             memory = f"peak RSS {client:.0f} MiB"
             if workers:
@@ -125,6 +137,8 @@ def main() -> None:
                 f"{rate / 1e6:.2f} M rows/s per core  {memory}"
                 f"  [{time.perf_counter() - started:.1f} s with Python's start]"
             )
+            if spent:
+                print(f"{'':16} seconds in tasks: {spent}")
 
 
 if __name__ == "__main__":
