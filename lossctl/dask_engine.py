@@ -15,7 +15,8 @@ than the predictions, or rows matched by id) are read on the client by the local
 and the report's reasons say so.
 
 With ``--output``, each partition writes its losses as a part file of a directory, which
-takes its name once every part is written (see :class:`PartsOutput`).
+takes its name once every part is written, or under a prefix in object storage, marked
+complete by ``_SUCCESS`` (see :class:`lossctl.io.parts_output.PartsOutput`).
 """
 
 from __future__ import annotations
@@ -23,20 +24,19 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from lossctl.core.chunk import Chunk
 from lossctl.core.sides import Side
 from lossctl.core.state import EvalState, Setup
 from lossctl.errors import MissingExtra, SchedulerUnreachable
-from lossctl.io import atomic
 from lossctl.io.align import Aligner, Apart
 from lossctl.io.chunks import numpy_chunks
 from lossctl.io.parts import PartsTable
-from lossctl.io.sources import Parts, output_suffix
+from lossctl.io.parts_output import PartsOutput, stop_writing
+from lossctl.io.sources import Parts
 from lossctl.io.table import InputTable
 from lossctl.io.writers import LossWriter
 from lossctl.passes import Beside, Kept, Progress, Source
@@ -66,8 +66,7 @@ class Reading:
     rows: int
     encoding: str
     no_header: bool
-    output: str | None  # the directory of the parts of --output
-    extension: str  # of its parts
+    output: PartsOutput | None  # the parts of --output
     keep: bool  # send the per-sample losses back (the Python API, --format csv)
 
 
@@ -165,8 +164,7 @@ class DaskSource(Source):
             self.rows,
             self.encoding,
             self.no_header,
-            None if self.output is None else self.output.tmp,
-            "" if self.output is None else self.output.extension,
+            self.output,
             keep=kept is not None or bool(writers),
         )
         import dask.bag as db
@@ -177,7 +175,15 @@ class DaskSource(Source):
         total = bag.reduction(
             lambda items: _pass(items, reading, setup), _merge, split_every=SPLIT_EVERY
         )
-        partial: Partial = self.cluster.client().compute(total).result()
+        future = self.cluster.client().compute(total)
+        try:
+            partial: Partial = future.result()
+        except BaseException:
+            future.cancel()
+            if self.output is not None:  # its parts are deleted once no worker writes one
+                with contextlib.suppress(Exception):
+                    self.cluster.client().run(stop_writing, self.output.run)
+            raise
         self.sides = self.global_sides
         for writer in writers:
             writer.restart(None)
@@ -209,8 +215,7 @@ def _partition_pass(part: Partition, reading: Reading, setup: Setup) -> Partial:
     with contextlib.ExitStack() as stack:
         writer = None
         if reading.output is not None:
-            path = os.path.join(reading.output, f"part-{part.index:05d}{reading.extension}")
-            writer = stack.enter_context(LossWriter(path))
+            writer = stack.enter_context(reading.output.writer(part.index))
             writer.restart(None)
         for chunk in numpy_chunks(aligner):
             scored = state.update(_shifted(chunk, part.pred_start, part.target_start))
@@ -342,27 +347,3 @@ def dask_source(
     if source.target is None:
         base.global_sides = (base.global_sides[0], base.global_sides[0])
     return base, None
-
-
-# ------------------------------------------------------------------------------ output
-
-
-@dataclass(frozen=True)
-class PartsOutput:
-    """``--output`` as a directory of parts, one per partition (``part-00000`` and so on,
-    with the output's ``extension``), written into ``tmp``."""
-
-    tmp: str
-    extension: str
-
-    @staticmethod
-    @contextlib.contextmanager
-    def written(path: str) -> Iterator[PartsOutput]:
-        """A directory beside ``path`` that becomes ``path`` once every part is written, as
-        :func:`lossctl.io.atomic.atomic_path` does with a file (held back until the command
-        line commits, removed on any error)."""
-        target = Path(path)
-        compressed = output_suffix(target)[1] is not None
-        extension = "".join(target.suffixes[-2:]) if compressed else target.suffix
-        with atomic.atomic_path(path, directory=True) as tmp:
-            yield PartsOutput(tmp, extension)

@@ -240,7 +240,7 @@ def _writers(
     writers = []
     for destination in destinations:
         if _is_path(destination) and getattr(source, "partitions", None):
-            from lossctl.dask_engine import PartsOutput
+            from lossctl.io.parts_output import PartsOutput
 
             output = PartsOutput.written(os.fspath(destination))
             source.output = stack.enter_context(output)  # type: ignore[attr-defined]

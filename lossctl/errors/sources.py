@@ -19,6 +19,7 @@ __all__ = [
     "NoPartFiles",
     "NotJsonObject",
     "NotUtf8",
+    "PartVanished",
     "RaggedRow",
     "SchedulerUnreachable",
     "StdinIsTerminal",
@@ -38,6 +39,13 @@ class FileNotFound(SourceError):
     """The path names no file."""
 
     fix = "Check the path"
+
+
+class PartVanished(FileNotFound):
+    """A part of a glob, a directory or a prefix was listed, then gone when it was read:
+    another job deleted or replaced it during the run."""
+
+    fix = "Rerun when no other job deletes or replaces the parts while lossctl reads them"
 
 
 class IsADirectory(SourceError):

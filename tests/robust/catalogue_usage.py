@@ -12,6 +12,7 @@ from tests.robust.catalogue_helpers import (
     BINARY_PREDS,
     BINARY_TARGETS,
     PAIR,
+    PARTS,
     Case,
     EndpointConnectionError,
     NoCredentialsError,
@@ -20,6 +21,7 @@ from tests.robust.catalogue_helpers import (
     _no_matplotlib,
     _npy,
     _parquet,
+    _part_deleted_while_read,
     _parts,
     _pyarrow_refuses,
     _stdin_is_a_terminal,
@@ -166,6 +168,14 @@ USAGE_AND_SOURCES: dict[str, Case] = {
         {"targets.csv": BINARY_TARGETS},
         ARGS,
         "preds.csv: no such file. Check the path",
+    ),
+    "PartVanished": Case(
+        {},
+        [],
+        "preds/part-2.csv: was deleted during the run (it was listed as a part, then not "
+        "found). Rerun when no other job deletes or replaces the parts while lossctl reads them",
+        setup=_parts(PARTS),
+        call=_part_deleted_while_read,
     ),
     "IsADirectory": Case(
         {},
