@@ -42,7 +42,8 @@ class PartsTable(InputTable):
         self._current: InputTable | None = None
         first: InputTable | None = None
         for index, source in enumerate(parts.sources):
-            table = self._open(source)
+            with self._vanishing(index):
+                table = self._open(source)
             self._tables.append(table)
             self._sizes.append(table.size())
             self._check_columns(table, self.partitions[index], first, self.partitions[0])
