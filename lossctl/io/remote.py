@@ -94,6 +94,8 @@ def _not_found(url: str) -> LossctlError:
 def failure(url: str, error: BaseException, writing: bool = False) -> LossctlError:
     """The error of lossctl's catalogue that an object store's (or a web server's)
     exception means; ``writing``: the URL is an output."""
+    if isinstance(error, FileNotFoundError) and isinstance(error.__cause__, Exception):
+        error = error.__cause__  # (fsspec's web file system: whatever made its last try fail)
     kind = type(error).__name__
     status = getattr(error, "status", None)  # (aiohttp's, for a web server)
     if "NoSuchBucket" in str(error) and writing:
