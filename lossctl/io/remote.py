@@ -3,7 +3,9 @@ for inputs), through fsspec and the file system of each scheme, which lossctl's 
 install.
 
 Credentials are the libraries' own (environment, profiles); the endpoint of an
-S3-compatible store comes from ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``. Messages
+S3-compatible store comes from ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``, that of a
+Google Cloud Storage emulator from ``STORAGE_EMULATOR_HOST`` (gcsfs reads it; no credentials
+are looked for then). Messages
 name the URL as given and the kind of failure, never a credential. Parquet in a bucket is
 read in place (ranges of the object); other formats, and anything from a web server
 (which need not serve ranges), are copied to a temporary file first. Writing is in
@@ -73,6 +75,8 @@ def filesystem(url: str, doing: str = "reading") -> tuple[Any, str]:
             }
             if endpoint:
                 options["endpoint_url"] = endpoint
+        elif extra == "gcs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+            options = {"token": "anon"}  # (an emulator takes no credentials)
         fs = fsspec.filesystem("s3" if extra == "s3" else name, **options)
     except ImportError:
         raise MissingExtra(
