@@ -328,7 +328,8 @@ Output = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file.",
+        help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file (or "
+        "object: s3://, gs://, az://).",
         rich_help_panel=OUTPUT,
     ),
 ]
