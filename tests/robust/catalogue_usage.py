@@ -204,6 +204,11 @@ USAGE_AND_SOURCES: dict[str, Case] = {
         ".feather, .ipc, .jsonl, .ndjson, .npy, .csv.gz, .csv.bz2, .csv.zst (or - for CSV on "
         "stdin)",
     ),
+    "MisnamedFile": Case(
+        {"preds.csv": _parquet(p=[0.3, 0.8]), "targets.csv": BINARY_TARGETS},
+        ["preds.csv", "targets.csv"],
+        "preds.csv: holds Parquet data, but its name says CSV. Rename it to preds.parquet",
+    ),
     "StdinIsTerminal": Case(
         {"targets.csv": BINARY_TARGETS},
         ["-", "targets.csv"],
