@@ -184,7 +184,26 @@ def non_numeric(table: CsvInput, column: str, start: Start) -> InputError | None
         column=column,
         row=bad_row,
         count=count,
-        hint="Fix the value, or pick numeric prediction columns with --pred-col",
+        hint=_other_delimiter(table)
+        or "Fix the value, or pick numeric prediction columns with --pred-col",
+    )
+
+
+def _other_delimiter(table: CsvInput) -> str | None:
+    """A hint for a file whose header is one column whose name holds another common
+    delimiter (a semicolon-separated file from a spreadsheet set to a decimal comma, say)."""
+    if table.has_header is False:
+        return None
+    line = table.head(1 << 16).split(b"\n", 1)[0].decode(table.encoding, "replace")
+    if table.delimiter in line:
+        return None
+    found = [d for d in ";|\t," if d in line]
+    if not found:
+        return None
+    kind = "tab-separated text (TSV)" if table.delimiter == "\t" else "comma-separated text"
+    return (
+        f"Its header looks separated by {found[0]!r}, but lossctl reads this file as {kind}: "
+        "save it with commas (.csv) or tabs (.tsv)"
     )
 
 
@@ -258,7 +277,7 @@ def ragged_row(table: CsvInput, start: Start = FIRST_ROW) -> RaggedRow | None:
         file=table.label,
         row=row,
         count=count,
-        hint="Fix the row, or check the delimiter and quoting",
+        hint=_other_delimiter(table) or "Fix the row, or check the delimiter and quoting",
     )
 
 

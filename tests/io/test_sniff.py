@@ -126,3 +126,22 @@ def test_a_long_cell_is_cut_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = run_eval("preds.csv", "targets.csv")
     line = assert_input_error(result, "row 1", "(5000 characters) is not a number")
     assert len(line) < 200
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "found"),
+    [
+        ("preds.csv", "p;q\n0.1;0.9\n0.3;0.7\n", "'0.1;0.9' is not a number"),
+        ("preds.csv", "p;q\n0,1;0,9\n0,3;0,7\n", "has 3 fields where the header has 1"),
+        ("preds.tsv", "p,q\n0.1,0.9\n0.3,0.7\n", "'0.1,0.9' is not a number"),
+    ],
+)
+def test_a_file_separated_by_another_delimiter_says_so(
+    name: str, text: str, found: str, tmp_path: Path
+) -> None:
+    """A spreadsheet's export with semicolons (and decimal commas), or commas in a .tsv."""
+    (tmp_path / name).write_text(text)
+    (tmp_path / "targets.csv").write_text("y\n0\n1\n")
+    result = run_eval(str(tmp_path / name), str(tmp_path / "targets.csv"))
+    separator = "','" if name.endswith(".tsv") else "';'"
+    assert_input_error(result, found, f"Its header looks separated by {separator}")
