@@ -24,6 +24,7 @@ from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import BaselineComparison
 from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
+from lossctl.core.metric_results import metrics_of
 from lossctl.core.metrics import MetricOptions
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
@@ -405,7 +406,9 @@ def _compare(
     base_detection: Detection,
     o: EvalOptions,
 ) -> BaselineComparison:
-    """Add the baseline's comparison buckets to the candidate's, and compare.
+    """Add the baseline's comparison buckets to the candidate's, and compare; the
+    comparison carries the baseline's metrics, over the rows compared and weighed as
+    they are (the predictions' own metrics are over every row they kept).
 
     Both inputs were matched with the targets by the same rules (by id, or by
     position), so the target row is what pairs them, whatever their own order.
@@ -428,10 +431,12 @@ def _compare(
     only_base = np.setdiff1d(base_dropped, dropped)
     if only_base.size:  # the candidate counted rows the baseline dropped: count them out
         setup = _setup(source, o, compare="candidate", exclude=only_base, summary=False)
-        buckets = source.run(told(setup, detection)).buckets
+        buckets = source.run(told(replace(setup, metrics=None), detection)).buckets
     assert buckets is not None and base_state.buckets is not None
     pairs = PairedBuckets(o.seed).merge(buckets).merge(base_state.buckets)
-    return _paired(pairs, state.n, base_state.n, base.pred.label, o)
+    found = _paired(pairs, state.n, base_state.n, base.pred.label, o)
+    metrics = base_state.metrics
+    return replace(found, metrics=None if metrics is None else metrics_of(metrics))
 
 
 def _paired(
