@@ -313,14 +313,6 @@ def _label(data: object) -> str:
     return os.fspath(data) if _is_path(data) else "baseline"
 
 
-def _row_weights(kept: Kept | None) -> tuple[IntArray, np.ndarray]:
-    """The candidate's weights by target row, sorted by row."""
-    assert kept is not None
-    rows, weights = concat(kept.rows, np.int64), concat(kept.weights, np.float64)
-    order = np.argsort(rows, kind="stable")
-    return rows[order].astype(np.intp), weights[order]
-
-
 def _baseline_input(
     source: Source,
     target_table: InputTable | None,
@@ -371,26 +363,30 @@ def _with_baseline(
     Otherwise (:class:`~lossctl.io.align.Apart`) it is evaluated in a pass of its own
     and weighed by the candidate's weights from the targets, or, when they are a
     column of the predictions, from the candidate's rows held in memory (24 bytes a
-    row).
+    row; read beside them, with --drop-missing, for a pass of the baseline alone that
+    leaves out the rows that only the predictions dropped: see :func:`_compare`).
     """
     setup = _setup(source, o, compare="candidate")
     base = _baseline_input(source, source.target, o, cluster=cluster)
+    plan = source.plan
+    hold_weights = plan.weight is not None and not plan.weight_in_targets
+    held = Kept() if kept is None and hold_weights else kept
     if source.target is not None:
         joint = replace(base.setup, weight=setup.weight, weight_side=setup.weight_side)
         beside = Beside(Companion(base.pred, base.plan.pred, base.plan.pred_id), joint)
+        holding = held if o.drop_missing else kept
         try:
-            state, detection = source.evaluate(setup, writers, kept, progress, beside)
+            state, detection = source.evaluate(setup, writers, holding, progress, beside)
         except Apart:
             pass
         else:
             beside.state.check_domain(beside.detection, *beside.sides)
+            if hold_weights and held is not None and o.drop_missing:
+                base.setup = replace(base.setup, row_weights=held.row_weights())
             comparison = _compare(source, state, detection, base, beside.state, beside.detection, o)
             return state, detection, comparison
-    plan = source.plan
-    hold_weights = plan.weight is not None and not plan.weight_in_targets
-    held = Kept() if kept is None and hold_weights else kept
     state, detection = source.evaluate(setup, writers, held, progress)
-    weights = _row_weights(held) if hold_weights else None
+    weights = held.row_weights() if hold_weights and held is not None else None
     base = _baseline_input(source, source.target, o, state.dropped_rows(), weights, cluster)
     base_state, base_detection = base.evaluate(base.setup)
     base_state.check_domain(base_detection, *base.sides)
