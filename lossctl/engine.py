@@ -173,7 +173,8 @@ def evaluate(
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
         ``max_increase``, ``max_increase_pct``, ``min_d2``, ``min_accuracy``, ``min_auc``,
-        ``max_ece``, ``max_brier`` (the report's ``exit_code`` is 1 if any failed),
+        ``max_ece``, ``max_brier``, ``max_accuracy_drop``, ``max_auc_drop`` (the report's
+        ``exit_code`` is 1 if any failed),
         ``head``, ``worst``, ``chunk_rows``; ``metrics`` (False: the loss alone),
         ``threshold``, ``top_k``, ``bins``; the loss: ``loss`` (a ``--loss`` name) and its
         parameters ``delta``, ``beta``, ``quantile``, ``power``, ``gamma``, ``alpha``,

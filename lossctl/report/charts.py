@@ -77,7 +77,7 @@ def reliability_diagram(
         align="edge",
         color="#4c72b0",
         edgecolor="white",
-        label="observed frequency",
+        label="observed frequency" if baseline is None else "predictions' frequency",
     )
     axes.plot(
         [b["confidence"] for b in used],
