@@ -65,6 +65,10 @@ class ColumnSpec:
             )
 
 
+#: The gates on how far a metric falls below the baseline's.
+DROP_GATES = ("max_accuracy_drop", "max_auc_drop")
+
+
 @dataclass(frozen=True)
 class Gates:
     """The CI gates (None: not asked for). See :class:`lossctl.report.model.Gate`.
@@ -112,10 +116,6 @@ class Gates:
         """The gates on metrics that were asked for, by name."""
         names = ("min_accuracy", "min_auc", "max_ece", "max_brier", *DROP_GATES)
         return tuple(name for name in names if getattr(self, name) is not None)
-
-
-#: The gates on how far a metric falls below the baseline's.
-DROP_GATES = ("max_accuracy_drop", "max_auc_drop")
 
 
 @dataclass(frozen=True)

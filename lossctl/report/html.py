@@ -107,8 +107,7 @@ def summary_html(report: Report) -> str:
 def _metrics_table(report: Report) -> str:
     """The overall metrics; with a baseline's, a column per model and their difference."""
     assert report.metrics is not None
-    values = report.metrics.values
-    base = None if report.baseline is None else report.baseline.metrics
+    values, base = report.metrics.values, _baseline_metrics(report)
     if base is None:
         return _table(["metric", "value"], [[name, value] for name, value in values.items()])
     rows = []
