@@ -95,8 +95,7 @@ USAGE_AND_SOURCES: dict[str, Case] = {
     "MissingBaseline": Case(
         PAIR,
         [*ARGS, "--max-increase", "0.1"],
-        "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
-        "predictions with --baseline",
+        "--max-increase compares with a baseline. Give the baseline's predictions with --baseline",
     ),
     "MetricNotForTask": Case(
         {"preds.csv": "v\n1.5\n2.0\n", "targets.csv": "y\n1.0\n3.0\n"},
