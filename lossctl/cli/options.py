@@ -408,6 +408,20 @@ MaxIncreasePct = Annotated[
         rich_help_panel=GATES,
     ),
 ]
+MaxAccuracyDrop = Annotated[
+    float | None,
+    typer.Option(
+        help="Gate: fail when the accuracy is more than this below the baseline's (0.01: a point).",
+        rich_help_panel=GATES,
+    ),
+]
+MaxAucDrop = Annotated[
+    float | None,
+    typer.Option(
+        help="Gate: fail when the (macro) ROC AUC is more than this below the baseline's.",
+        rich_help_panel=GATES,
+    ),
+]
 Bootstrap = Annotated[
     int,
     typer.Option(

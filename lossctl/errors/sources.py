@@ -13,6 +13,7 @@ __all__ = [
     "HeaderOnly",
     "InvalidJson",
     "IsADirectory",
+    "MisnamedFile",
     "MixedPartFormats",
     "NoCredentials",
     "NoFileMatches",
@@ -77,6 +78,13 @@ class UnsupportedFormat(SourceError):
     """The file name's extension is not one lossctl reads."""
 
     fix = "Use .csv, .tsv, .parquet, .arrow, .jsonl, .npy or .csv.gz/.bz2/.zst, or rename the file"
+
+
+class MisnamedFile(SourceError):
+    """A file named as text (.csv, .tsv, .jsonl) whose first bytes are those of another format:
+    Parquet, Arrow, .npy, a compressed stream, a spreadsheet."""
+
+    fix = "Give the file the extension of its format, or export it as CSV"
 
 
 class StdinIsTerminal(SourceError):

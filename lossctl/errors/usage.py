@@ -48,7 +48,9 @@ class UnknownTask(UsageError):
 
 class InvalidOption(UsageError):
     """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
-    --threshold, --top-k, --bins, or a loss parameter (--delta, --beta, --quantile, --power)."""
+    --threshold, --top-k, --bins, a loss parameter (--delta, --beta, --quantile, --power), or a
+    gate's threshold (not a number; --max-accuracy-drop and --max-auc-drop: negative or
+    infinite)."""
 
     fix = "Use a value in the range the message gives"
 
@@ -104,13 +106,15 @@ class NoTargets(UsageError):
 
 
 class MissingBaseline(UsageError):
-    """A gate that compares with a baseline (--max-increase, --max-increase-pct) without one."""
+    """A gate that compares with a baseline (--max-increase, --max-increase-pct,
+    --max-accuracy-drop, --max-auc-drop) without one."""
 
     fix = "Give the baseline's predictions with --baseline"
 
 
 class MetricNotForTask(UsageError):
-    """A gate on a metric that the task does not have (--min-accuracy on regression)."""
+    """A gate on a metric that the task does not have (--min-accuracy or --max-accuracy-drop
+    on regression)."""
 
     fix = "Leave out the gate, or gate a metric of the task"
 

@@ -10,6 +10,7 @@ from lossctl.io.jsonl import JsonLinesTable
 from lossctl.io.npy import NpyTable
 from lossctl.io.parquet import ParquetTable
 from lossctl.io.remote import is_web
+from lossctl.io.sniff import check_text
 from lossctl.io.sources import Format, Source
 from lossctl.io.table import InputTable
 
@@ -36,6 +37,7 @@ def open_file(source: Source, encoding: str = "utf-8", no_header: bool = False) 
 
         url = source.url
         source = replace(source, path=Path(spool(lambda: open_binary(url), url)), url=None)
+    check_text(source)
     reader = READERS.get(source.format)
     if reader is None:
         return CsvTable(source, encoding, no_header)
