@@ -24,6 +24,7 @@ from lossctl.core.bootstrap import PairedBuckets
 from lossctl.core.compare import BaselineComparison
 from lossctl.core.defaults import CHUNK_VALUES
 from lossctl.core.losses import IntArray
+from lossctl.core.metric_results import metrics_of
 from lossctl.core.metrics import MetricOptions
 from lossctl.core.state import EvalResult, EvalState, Setup
 from lossctl.core.tasks import Detection
@@ -172,7 +173,8 @@ def evaluate(
         ``baseline`` (another model's predictions, compared by a paired bootstrap
         of ``n_bootstrap`` resamples from ``seed``), the gates ``max_loss``,
         ``max_increase``, ``max_increase_pct``, ``min_d2``, ``min_accuracy``, ``min_auc``,
-        ``max_ece``, ``max_brier`` (the report's ``exit_code`` is 1 if any failed),
+        ``max_ece``, ``max_brier``, ``max_accuracy_drop``, ``max_auc_drop`` (the report's
+        ``exit_code`` is 1 if any failed),
         ``head``, ``worst``, ``chunk_rows``; ``metrics`` (False: the loss alone),
         ``threshold``, ``top_k``, ``bins``; the loss: ``loss`` (a ``--loss`` name) and its
         parameters ``delta``, ``beta``, ``quantile``, ``power``, ``gamma``, ``alpha``,
@@ -240,7 +242,7 @@ def _writers(
     writers = []
     for destination in destinations:
         if _is_path(destination) and getattr(source, "partitions", None):
-            from lossctl.dask_engine import PartsOutput
+            from lossctl.io.parts_output import PartsOutput
 
             output = PartsOutput.written(os.fspath(destination))
             source.output = stack.enter_context(output)  # type: ignore[attr-defined]
@@ -312,14 +314,6 @@ def _label(data: object) -> str:
     return os.fspath(data) if _is_path(data) else "baseline"
 
 
-def _row_weights(kept: Kept | None) -> tuple[IntArray, np.ndarray]:
-    """The candidate's weights by target row, sorted by row."""
-    assert kept is not None
-    rows, weights = concat(kept.rows, np.int64), concat(kept.weights, np.float64)
-    order = np.argsort(rows, kind="stable")
-    return rows[order].astype(np.intp), weights[order]
-
-
 def _baseline_input(
     source: Source,
     target_table: InputTable | None,
@@ -370,26 +364,30 @@ def _with_baseline(
     Otherwise (:class:`~lossctl.io.align.Apart`) it is evaluated in a pass of its own
     and weighed by the candidate's weights from the targets, or, when they are a
     column of the predictions, from the candidate's rows held in memory (24 bytes a
-    row).
+    row; read beside them, with --drop-missing, for a pass of the baseline alone that
+    leaves out the rows that only the predictions dropped: see :func:`_compare`).
     """
     setup = _setup(source, o, compare="candidate")
     base = _baseline_input(source, source.target, o, cluster=cluster)
+    plan = source.plan
+    hold_weights = plan.weight is not None and not plan.weight_in_targets
+    held = Kept() if kept is None and hold_weights else kept
     if source.target is not None:
         joint = replace(base.setup, weight=setup.weight, weight_side=setup.weight_side)
         beside = Beside(Companion(base.pred, base.plan.pred, base.plan.pred_id), joint)
+        holding = held if o.drop_missing else kept
         try:
-            state, detection = source.evaluate(setup, writers, kept, progress, beside)
+            state, detection = source.evaluate(setup, writers, holding, progress, beside)
         except Apart:
             pass
         else:
             beside.state.check_domain(beside.detection, *beside.sides)
+            if hold_weights and held is not None and o.drop_missing:
+                base.setup = replace(base.setup, row_weights=held.row_weights())
             comparison = _compare(source, state, detection, base, beside.state, beside.detection, o)
             return state, detection, comparison
-    plan = source.plan
-    hold_weights = plan.weight is not None and not plan.weight_in_targets
-    held = Kept() if kept is None and hold_weights else kept
     state, detection = source.evaluate(setup, writers, held, progress)
-    weights = _row_weights(held) if hold_weights else None
+    weights = held.row_weights() if hold_weights and held is not None else None
     base = _baseline_input(source, source.target, o, state.dropped_rows(), weights, cluster)
     base_state, base_detection = base.evaluate(base.setup)
     base_state.check_domain(base_detection, *base.sides)
@@ -405,7 +403,9 @@ def _compare(
     base_detection: Detection,
     o: EvalOptions,
 ) -> BaselineComparison:
-    """Add the baseline's comparison buckets to the candidate's, and compare.
+    """Add the baseline's comparison buckets to the candidate's, and compare; the
+    comparison carries the baseline's metrics, over the rows compared and weighed as
+    they are (the predictions' own metrics are over every row they kept).
 
     Both inputs were matched with the targets by the same rules (by id, or by
     position), so the target row is what pairs them, whatever their own order.
@@ -428,10 +428,12 @@ def _compare(
     only_base = np.setdiff1d(base_dropped, dropped)
     if only_base.size:  # the candidate counted rows the baseline dropped: count them out
         setup = _setup(source, o, compare="candidate", exclude=only_base, summary=False)
-        buckets = source.run(told(setup, detection)).buckets
+        buckets = source.run(told(replace(setup, metrics=None), detection)).buckets
     assert buckets is not None and base_state.buckets is not None
     pairs = PairedBuckets(o.seed).merge(buckets).merge(base_state.buckets)
-    return _paired(pairs, state.n, base_state.n, base.pred.label, o)
+    found = _paired(pairs, state.n, base_state.n, base.pred.label, o)
+    metrics = base_state.metrics
+    return replace(found, metrics=None if metrics is None else metrics_of(metrics))
 
 
 def _paired(

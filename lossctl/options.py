@@ -65,9 +65,18 @@ class ColumnSpec:
             )
 
 
+#: The gates on how far a metric falls below the baseline's.
+DROP_GATES = ("max_accuracy_drop", "max_auc_drop")
+
+
 @dataclass(frozen=True)
 class Gates:
-    """The CI gates (None: not asked for). See :class:`lossctl.report.model.Gate`."""
+    """The CI gates (None: not asked for). See :class:`lossctl.report.model.Gate`.
+
+    max_accuracy_drop, max_auc_drop : the most that the accuracy (multilabel: subset
+        accuracy) and the macro ROC AUC may fall below the baseline's, in the metric's
+        own units (0.01: one point of accuracy), ``baseline - predictions <= X``
+    """
 
     max_loss: float | None = None
     max_increase: float | None = None
@@ -77,26 +86,35 @@ class Gates:
     min_auc: float | None = None
     max_ece: float | None = None
     max_brier: float | None = None
+    max_accuracy_drop: float | None = None
+    max_auc_drop: float | None = None
 
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
+            option = "--" + item.name.replace("_", "-")
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value)
             ):
-                option = "--" + item.name.replace("_", "-")
                 raise InvalidOption(
                     f"{option} is not a number", hint="Give a threshold such as 0.35"
                 )
+            if item.name in DROP_GATES and value is not None and not 0 <= value < math.inf:
+                raise InvalidOption(
+                    f"{option} {value:g} is not a finite number of 0 or more",
+                    hint="Give the largest drop below the baseline to allow, such as 0.01",
+                )
 
     @property
-    def against_baseline(self) -> bool:
-        return self.max_increase is not None or self.max_increase_pct is not None
+    def against_baseline(self) -> tuple[str, ...]:
+        """The gates that compare with a baseline that were asked for, by name."""
+        names = ("max_increase", "max_increase_pct", *DROP_GATES)
+        return tuple(name for name in names if getattr(self, name) is not None)
 
     @property
     def on_metrics(self) -> tuple[str, ...]:
         """The gates on metrics that were asked for, by name."""
-        names = ("min_accuracy", "min_auc", "max_ece", "max_brier")
+        names = ("min_accuracy", "min_auc", "max_ece", "max_brier", *DROP_GATES)
         return tuple(name for name in names if getattr(self, name) is not None)
 
 
@@ -185,8 +203,9 @@ class EvalOptions:
         if self.seed < 0:
             raise InvalidOption(f"--seed {self.seed} is negative", hint="Give a seed of 0 or more")
         if self.baseline is None and self.gates.against_baseline:
+            option = "--" + self.gates.against_baseline[0].replace("_", "-")
             raise MissingBaseline(
-                "--max-increase and --max-increase-pct compare with a baseline",
+                f"{option} compares with a baseline",
                 hint="Give the baseline's predictions with --baseline",
             )
         _check_encoding(self.encoding)

@@ -66,6 +66,12 @@ class Kept:
     def _lists(self) -> tuple[list[Any], ...]:
         return (self.loss, self.labels, self.weights, self.rows)
 
+    def row_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights by target row (as a baseline's ``Setup.row_weights``), sorted by row."""
+        rows, weights = concat(self.rows, np.int64), concat(self.weights, np.float64)
+        order = np.argsort(rows, kind="stable")
+        return rows[order].astype(np.intp), weights[order]
+
     def add(self, scored: Scored) -> None:
         rows, n = scored.rows, scored.loss.size
         self.loss.append(scored.loss)

@@ -328,7 +328,8 @@ Output = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file.",
+        help="Write per-sample losses to this .csv, .tsv, .csv.gz or .parquet file (or "
+        "object: s3://, gs://, az://).",
         rich_help_panel=OUTPUT,
     ),
 ]
@@ -404,6 +405,20 @@ MaxIncreasePct = Annotated[
     typer.Option(
         "--max-increase-pct",
         help="Gate: fail when the loss exceeds the baseline's by more than this percent.",
+        rich_help_panel=GATES,
+    ),
+]
+MaxAccuracyDrop = Annotated[
+    float | None,
+    typer.Option(
+        help="Gate: fail when the accuracy is more than this below the baseline's (0.01: a point).",
+        rich_help_panel=GATES,
+    ),
+]
+MaxAucDrop = Annotated[
+    float | None,
+    typer.Option(
+        help="Gate: fail when the (macro) ROC AUC is more than this below the baseline's.",
         rich_help_panel=GATES,
     ),
 ]

@@ -19,7 +19,8 @@ those that the join through Dask brings together (:mod:`lossctl.cluster.join`).
 Inputs that cannot be split so (DataFrames, standard input, targets split at other rows
 than the predictions without ids) are read on the client by the local engine, and the
 report's reasons say so. With ``--output``, each partition writes its losses as a part
-file of a directory (see :class:`lossctl.dask_engine.PartsOutput`).
+of a directory, or under a prefix in object storage (see
+:class:`lossctl.io.parts_output.PartsOutput`).
 
 Modules: :mod:`~lossctl.cluster.client` (the Dask client), :mod:`~lossctl.cluster.source`
 (the passes, from the client), :mod:`~lossctl.cluster.worker` (what a worker runs),

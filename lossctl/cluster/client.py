@@ -31,6 +31,9 @@ class Cluster:
                 processes=True,
                 threads_per_worker=1,
                 dashboard_address=None,
+                # no dashboard; its HTTP server on a free port of the loopback (the default,
+                # 8787, taken by another cluster would be a warning on stderr)
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
             self._client = distributed.Client(self._cluster, set_as_default=False)

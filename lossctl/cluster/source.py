@@ -3,11 +3,12 @@ and how an input is split into its partitions (:func:`dask_source`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lossctl.cluster.client import Cluster
 from lossctl.cluster.join import IdJoin
@@ -17,12 +18,10 @@ from lossctl.core.state import EvalState, Setup
 from lossctl.io.align import Apart
 from lossctl.io.buckets import AlignedTargets, apart
 from lossctl.io.parts import PartsTable
+from lossctl.io.parts_output import PartsOutput, stop_writing
 from lossctl.io.sources import Parts
 from lossctl.io.table import InputTable
 from lossctl.passes import Beside, Kept, Progress, Source, Writer
-
-if TYPE_CHECKING:
-    from lossctl.dask_engine import PartsOutput
 
 #: How many partial states one task of the tree reduction merges.
 SPLIT_EVERY = 8
@@ -73,8 +72,7 @@ class DaskSource(Source):
             self.encoding,
             self.no_header,
             "" if self.target is None else self.target.label,
-            None if self.output is None else self.output.tmp,
-            "" if self.output is None else self.output.extension,
+            self.output,
             keep=kept is not None,
             record=bool(writers),
             ranges=self.join == IN_STEP,
@@ -100,8 +98,15 @@ class DaskSource(Source):
         client = self.cluster.client()
         each = client.persist(bag.map_partitions(partition_pass, reading, setup))
         merge = functools.partial(merged, setup=setup)
-        total = each.reduction(merge, merge, split_every=SPLIT_EVERY)
-        return Passes(client.compute(total).result(), each, client)
+        future = client.compute(each.reduction(merge, merge, split_every=SPLIT_EVERY))
+        try:
+            return Passes(future.result(), each, client)
+        except BaseException:
+            future.cancel()  # (and the passes not yet run are let go of with ``each``)
+            if self.output is not None:  # its parts are deleted once no worker writes one
+                with contextlib.suppress(Exception):
+                    client.run(stop_writing, self.output.run)
+            raise
 
     def _in_step(self, total: Partial) -> bool:
         """Whether the join in step holds: every partition's ids joined, and none is in two

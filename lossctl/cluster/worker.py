@@ -5,7 +5,6 @@ merge of partials that Dask's tree reduction calls."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -19,9 +18,9 @@ from lossctl.io.align import Aligner
 from lossctl.io.buckets import AlignedTargets, IdRange
 from lossctl.io.chunks import ArrowLabels
 from lossctl.io.parts import PartsTable
+from lossctl.io.parts_output import PartsOutput
 from lossctl.io.sources import Parts
 from lossctl.io.table import InputTable
-from lossctl.io.writers import LossWriter
 from lossctl.passes import Kept, Source, Writer
 from lossctl.plan import ColumnPlan
 
@@ -55,8 +54,7 @@ class Reading:
     encoding: str
     no_header: bool
     target_label: str
-    output: str | None = None  # the directory of the parts of --output
-    extension: str = ""  # of its parts
+    output: PartsOutput | None = None  # the parts of --output
     keep: bool = False  # send the per-sample losses back (the Python API)
     record: bool = False  # send back what the client's writers write (--format csv)
     ranges: bool = False  # the range of the ids of each partition (ids joined in step)
@@ -160,8 +158,7 @@ def _pass(part: Partition, reading: Reading, setup: Setup) -> Partial:
         with contextlib.ExitStack() as stack:
             writers: list[Writer] = [] if recorder is None else [recorder]
             if reading.output is not None:
-                name = f"part-{part.index:05d}{reading.extension}"
-                writers.append(stack.enter_context(LossWriter(os.path.join(reading.output, name))))
+                writers.append(stack.enter_context(reading.output.writer(part.index)))
             state = source.run(setup, writers, kept)
     except (EmptyId, DuplicateIds, MissingIds):
         if not plan.join:

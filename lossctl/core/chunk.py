@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+import numpy as np
+
 from lossctl.core.accumulate import LossSummary
 from lossctl.core.activations import FloatArray
 from lossctl.core.losses import BoolArray, IntArray, PredictionKind
@@ -96,6 +98,28 @@ class Chunk:
             _profiles={},
         )
 
+    def target_row_numbers(self) -> IntArray:
+        """Each row's number in TARGETS, as an array."""
+        t = self.target_rows
+        return np.arange(t, t + self.n) if isinstance(t, int) else t
+
+    def kept(self, exclude: IntArray | None) -> IntArray | None:
+        """The positions of the rows whose target row is not in ``exclude`` (sorted); None
+        when no row is excluded."""
+        if exclude is None or not exclude.size:
+            return None
+        return np.flatnonzero(~np.isin(self.target_row_numbers(), exclude))
+
+    def weighed(self, row_weights: tuple[IntArray, FloatArray]) -> Chunk:
+        """These rows with the weights that ``row_weights`` (target rows, sorted, and their
+        weights) gives their target rows; 0 for a row that it does not hold."""
+        held, weights = row_weights
+        rows = self.target_row_numbers()
+        if not held.size:
+            return replace(self, weights=np.zeros(rows.size))
+        found = np.minimum(np.searchsorted(held, rows), held.size - 1)
+        return replace(self, weights=np.where(held[found] == rows, weights[found], 0.0))
+
     def beside(self) -> Chunk:
         """The other model's chunk: its predictions of these rows, with their targets and
         weights (its rows are numbered as these, which they follow one for one)."""
@@ -110,10 +134,12 @@ class Setup:
     weight_side : which file the weights come from ("pred" or "target")
     detection : known (a second pass, or a worker told it): losses under it, no profiling
     compare : which model of a baseline comparison this state is, if any
-    exclude : target rows (sorted) left out of the comparison
-    row_weights : the baseline's weights in the comparison, when they are not in its
-        chunks: the candidate's target rows (sorted) and their weights
-    summary : keep the totals of the report (off for a baseline, which only compares)
+    exclude : target rows (sorted) left out of the comparison and of the metrics (those
+        the other model dropped; for a state whose predicted classes no one reads)
+    row_weights : the baseline's weights (in the comparison and its metrics), when they
+        are not in its chunks: the candidate's target rows (sorted) and their weights
+    summary : keep the totals of the report (off for a baseline, which is compared and
+        has its metrics, and for a pass that only compares)
     loss : the ``--loss`` name (None: the task's default); loss_options : its parameters,
         ``eps`` and ``label_reduction``
     metrics : the metrics beside the loss, with their options (None: none)

@@ -21,6 +21,7 @@ import numpy as np
 
 from lossctl.core.activations import FloatArray, weighted_sums
 from lossctl.core.losses import IntArray
+from lossctl.core.metrics import Metrics
 
 
 class NullState:
@@ -118,6 +119,7 @@ class BaselineComparison:
 
     n_buckets : the non-empty buckets the bootstrap resampled (see
         :mod:`lossctl.core.bootstrap`)
+    metrics : the baseline's metrics, computed as the predictions' are (None: none asked)
     """
 
     n_samples: int
@@ -129,6 +131,7 @@ class BaselineComparison:
     n_bootstrap: int
     seed: int
     n_buckets: int = 0
+    metrics: Metrics | None = None
 
     @property
     def difference_pct(self) -> float:

@@ -83,17 +83,14 @@ def _classes(y: FloatArray | IntArray) -> IntArray:
     return classes
 
 
-def _class_weighted(
-    chunk: Chunk, y: FloatArray | IntArray, class_weight: object
-) -> tuple[Chunk, FloatArray | None]:
+def _class_weighted(chunk: Chunk, y: FloatArray | IntArray, class_weight: object) -> Chunk:
     """``--class-weight``: each row's weight times its class's (PyTorch's class-weighted
-    mean, ``sum(w c[y] loss) / sum(w c[y])``), and the class weight of each row; the
-    per-sample losses stay unweighted."""
+    mean, ``sum(w c[y] loss) / sum(w c[y])``); the per-sample losses stay unweighted."""
     if class_weight is None:
-        return chunk, None
+        return chunk
     per_row: FloatArray = np.asarray(class_weight, dtype=np.float64)[y.astype(np.intp)]
     weights = per_row if chunk.weights is None else chunk.weights * per_row
-    return dataclasses.replace(chunk, weights=weights), per_row
+    return dataclasses.replace(chunk, weights=weights)
 
 
 class EvalState:
@@ -205,11 +202,15 @@ class EvalState:
             self.totals = LossAccumulator(names if multi else (), worst_k=setup.worst)
             n_classes = len(names) if detection.task == "multiclass" else None
             self.null = NullState(n_classes, spec.term(**setup.loss_options))
-            if setup.metrics is not None and setup.summary:
+            if setup.metrics is not None:
                 self.metrics = MetricsState(detection.task, names, setup.metrics)
         y = encode_targets(detection, chunk.targets, names)
-        sample_weights = chunk.weights  # the metrics' weights: no class weight in them
-        chunk, per_row = _class_weighted(chunk, y, setup.loss_options.get("class_weight"))
+        if setup.row_weights is not None:  # a baseline weighed by the candidate's weights
+            chunk = chunk.weighed(setup.row_weights)
+        predicted = None
+        if self.metrics is not None:  # weighed without the class weights
+            predicted = self._metrics(detection, chunk, matrix, y)
+        chunk = _class_weighted(chunk, y, setup.loss_options.get("class_weight"))
         scored = spec(y, matrix, kind=detection.prediction_kind, **setup.loss_options)
         loss = scored.loss
         self.overflow = self.overflow.merge(Count.of(~np.isfinite(loss), chunk.pred_rows))
@@ -224,9 +225,9 @@ class EvalState:
                 else self.outside[1].merge(Count.of(bad_pred, chunk.pred_rows)),
             )
         if setup.summary:
-            self._summary(detection, chunk, matrix, y, scored, sample_weights)
+            self._summary(detection, chunk, matrix, y, scored, predicted)
         if self.buckets is not None and setup.compare is not None:
-            self._compare(chunk, loss, per_row)
+            self._compare(chunk, loss)
         return loss
 
     def _summary(
@@ -236,11 +237,9 @@ class EvalState:
         matrix: FloatArray,
         y: FloatArray | IntArray,
         scored: SampleLosses,
-        sample_weights: FloatArray | None = None,
+        predicted: IntArray | None = None,
     ) -> None:
-        """The report's totals, the null model, the metrics (weighed by ``sample_weights``,
-        without class weights; soft targets by their most probable class) and the sample
-        rows, for one chunk."""
+        """The report's totals, the null model and the sample rows, for one chunk."""
         assert self.totals is not None and self.null is not None
         loss, groups = scored.loss, chunk.groups
         self.totals.update(
@@ -253,38 +252,38 @@ class EvalState:
             by=None if groups is None else (groups.codes, groups.values),
         )
         self.null.update(y, chunk.weights)
-        predicted = None
-        if self.metrics is not None:
-            by = None if groups is None else (groups.codes, groups.values)
-            kind = detection.prediction_kind
-            classes = _classes(y) if detection.task == "multiclass" else y
-            predicted = self.metrics.update(matrix, classes, kind, sample_weights, by)
-            if predicted is not None:
-                names = self.setup.pred_names
-                if detection.task == "multilabel":
-                    self._predicted = Predicted(predicted, (), names)
-                else:
-                    binary = detection.task == "binary"
-                    self._predicted = Predicted(predicted, ("0", "1") if binary else names)
         self._samples(chunk, matrix, y, loss, predicted)
 
-    def _compare(
-        self, chunk: Chunk, loss: FloatArray, class_weight: FloatArray | None = None
-    ) -> None:
-        """This model's losses into the comparison's buckets, by target row."""
+    def _metrics(
+        self, detection: Detection, chunk: Chunk, matrix: FloatArray, y: FloatArray | IntArray
+    ) -> IntArray | None:
+        """The metrics' sums of one chunk (soft targets by their most probable class); each
+        row's predicted class or labels."""
+        assert self.metrics is not None
+        keep = chunk.kept(self.setup.exclude)
+        if keep is not None:  # rows out of the comparison are out of a baseline's metrics
+            chunk, matrix, y = chunk.take(keep), matrix[keep], y[keep]
+        groups, w = chunk.groups, chunk.weights
+        by = None if groups is None else (groups.codes, groups.values)
+        classes = _classes(y) if detection.task == "multiclass" else y
+        predicted = self.metrics.update(matrix, classes, detection.prediction_kind, w, by)
+        names, task = self.setup.pred_names, detection.task
+        if predicted is not None and task == "multilabel":
+            self._predicted = Predicted(predicted, (), names)
+        elif predicted is not None:
+            self._predicted = Predicted(predicted, ("0", "1") if task == "binary" else names)
+        return predicted
+
+    def _compare(self, chunk: Chunk, loss: FloatArray) -> None:
+        """This model's losses into the comparison's buckets, by target row (weighed by the
+        chunk's weights: the candidate's, and the class weights, for a baseline)."""
         setup = self.setup
         assert self.buckets is not None and setup.compare is not None
-        rows = chunk.target_rows
-        t_rows = np.arange(rows, rows + loss.size) if isinstance(rows, int) else rows
+        t_rows = chunk.target_row_numbers()
         w = np.ones_like(loss) if chunk.weights is None else chunk.weights
-        if setup.row_weights is not None:
-            held, weights = setup.row_weights
-            found = np.minimum(np.searchsorted(held, t_rows), max(held.size - 1, 0))
-            w = np.where(held[found] == t_rows, weights[found], 0.0) if held.size else w * 0
-            w = w if class_weight is None else w * class_weight
-        if setup.exclude is not None and setup.exclude.size:
-            used = ~np.isin(t_rows, setup.exclude)
-            t_rows, loss, w = t_rows[used], loss[used], w[used]
+        keep = chunk.kept(setup.exclude)
+        if keep is not None:
+            t_rows, loss, w = t_rows[keep], loss[keep], w[keep]
         self.buckets.add(setup.compare, t_rows, loss, w)
 
     def _samples(

@@ -13,12 +13,14 @@ __all__ = [
     "HeaderOnly",
     "InvalidJson",
     "IsADirectory",
+    "MisnamedFile",
     "MixedPartFormats",
     "NoCredentials",
     "NoFileMatches",
     "NoPartFiles",
     "NotJsonObject",
     "NotUtf8",
+    "PartVanished",
     "RaggedRow",
     "SchedulerUnreachable",
     "StdinIsTerminal",
@@ -38,6 +40,13 @@ class FileNotFound(SourceError):
     """The path names no file."""
 
     fix = "Check the path"
+
+
+class PartVanished(FileNotFound):
+    """A part of a glob, a directory or a prefix was listed, then gone when it was read:
+    another job deleted or replaced it during the run."""
+
+    fix = "Rerun when no other job deletes or replaces the parts while lossctl reads them"
 
 
 class IsADirectory(SourceError):
@@ -69,6 +78,13 @@ class UnsupportedFormat(SourceError):
     """The file name's extension is not one lossctl reads."""
 
     fix = "Use .csv, .tsv, .parquet, .arrow, .jsonl, .npy or .csv.gz/.bz2/.zst, or rename the file"
+
+
+class MisnamedFile(SourceError):
+    """A file named as text (.csv, .tsv, .jsonl) whose first bytes are those of another format:
+    Parquet, Arrow, .npy, a compressed stream, a spreadsheet."""
+
+    fix = "Give the file the extension of its format, or export it as CSV"
 
 
 class StdinIsTerminal(SourceError):

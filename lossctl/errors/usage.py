@@ -48,7 +48,9 @@ class UnknownTask(UsageError):
 
 class InvalidOption(UsageError):
     """An option value out of its range: --eps, --label-reduction, --chunk-rows, --head,
-    --threshold, --top-k, --bins, or a loss parameter (--delta, --beta, --quantile, --power)."""
+    --threshold, --top-k, --bins, a loss parameter (--delta, --beta, --quantile, --power), or a
+    gate's threshold (not a number; --max-accuracy-drop and --max-auc-drop: negative or
+    infinite)."""
 
     fix = "Use a value in the range the message gives"
 
@@ -104,13 +106,15 @@ class NoTargets(UsageError):
 
 
 class MissingBaseline(UsageError):
-    """A gate that compares with a baseline (--max-increase, --max-increase-pct) without one."""
+    """A gate that compares with a baseline (--max-increase, --max-increase-pct,
+    --max-accuracy-drop, --max-auc-drop) without one."""
 
     fix = "Give the baseline's predictions with --baseline"
 
 
 class MetricNotForTask(UsageError):
-    """A gate on a metric that the task does not have (--min-accuracy on regression)."""
+    """A gate on a metric that the task does not have (--min-accuracy or --max-accuracy-drop
+    on regression)."""
 
     fix = "Leave out the gate, or gate a metric of the task"
 
@@ -122,26 +126,30 @@ class OverlappingColumns(UsageError):
 
 
 class UnsupportedOutput(UsageError):
-    """--output names a file type that lossctl does not write."""
+    """--output names a file type that lossctl does not write, or an output names a web
+    server's URL (http://, https://), where lossctl does not write."""
 
     fix = "Use .csv, .tsv, .csv.gz or .parquet"
 
 
 class OutputIsInput(UsageError):
     """An output file (--output, --junit, --markdown) is an input, which it would replace, or
-    a part that an input's glob or directory would read on the next run."""
+    a part that an input's glob, directory or prefix would read on the next run."""
 
     fix = "Write it to another file"
 
 
 class OutputDirMissing(UsageError):
-    """The directory of an output file (--output, --junit, --markdown) does not exist."""
+    """The directory of an output file (--output, --junit, --markdown) does not exist, or
+    the bucket of an output in object storage."""
 
     fix = "Create the directory first"
 
 
 class OutputNotWritable(UsageError):
-    """An output file cannot be written: a directory, no permission, no space left."""
+    """An output file cannot be written: a directory (in object storage, a prefix that holds
+    objects), no permission, no space left; or, on the dask engine, --output names an
+    existing file or object, where a directory of parts would go."""
 
     fix = "Write it where you have permission and space"
 
@@ -173,6 +181,7 @@ class OutputClash(UsageError):
 
 class MissingExtra(UsageError):
     """An option or a path that needs an optional part of lossctl that is not installed:
-    --engine dask needs lossctl[dask], s3:// paths lossctl[s3] (gs:// [gcs], az:// [azure])."""
+    --engine dask needs lossctl[dask], s3:// paths lossctl[s3] (gs:// [gcs], az:// [azure],
+    https:// [http])."""
 
     fix = "Install the extra that the message names"

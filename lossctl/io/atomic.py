@@ -7,6 +7,11 @@ command line calls once the command has finished: an error or Ctrl-C at any
 point, even after the last file was written, leaves no new file behind, and
 every existing one untouched.
 
+A path in object storage (``s3://...``) has no rename: the file is written to a local
+temporary file, uploaded as one object when the rename would be
+(:mod:`lossctl.io.upload`). Any such last step is a :class:`Placement`, which
+:func:`defer` carries out now or holds back for ``commit()``.
+
 Standard library only: the command line imports it before it knows what to do.
 """
 
@@ -18,11 +23,25 @@ import signal
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from lossctl.errors import OutputNotWritable
 
-#: The renames held by the innermost ``deferred_renames``; None when renames are immediate.
-_pending: list[tuple[str, Path]] | None = None
+
+class Placement(Protocol):
+    """The last step of writing an output: it makes the output appear (``commit``), or
+    removes what was written (``discard``). ``remote``: a step in object storage, which
+    may take time (an upload) and fail (the network); it goes before the local ones."""
+
+    remote: bool
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+#: The placements held by the innermost ``deferred_renames``; None when they are immediate.
+_pending: list[Placement] | None = None
 
 
 def _not_writable(path: str | Path, error: OSError) -> OutputNotWritable:
@@ -43,17 +62,38 @@ def _discard(tmp: str) -> None:
         os.unlink(tmp)
 
 
+class _Rename:
+    """A written file or directory, renamed into place."""
+
+    remote = False
+
+    def __init__(self, tmp: str, target: Path) -> None:
+        self.tmp, self.target = tmp, target
+
+    def commit(self) -> None:
+        try:
+            os.replace(self.tmp, self.target)
+        except OSError as error:
+            _discard(self.tmp)
+            raise _not_writable(self.target, error) from None
+
+    def discard(self) -> None:
+        _discard(self.tmp)
+
+
+def defer(placement: Placement) -> None:
+    """Carry out ``placement`` now, or when the innermost :func:`deferred_renames` commits
+    (dropped, with ``discard()``, if it does not)."""
+    if _pending is None:
+        placement.commit()
+    else:
+        _pending.append(placement)
+
+
 def place(tmp: str, target: Path) -> None:
     """Rename a written file or directory into place: now, or when the innermost
     :func:`deferred_renames` commits."""
-    if _pending is None:
-        try:
-            os.replace(tmp, target)
-        except OSError as error:
-            _discard(tmp)
-            raise _not_writable(target, error) from None
-    else:
-        _pending.append((tmp, target))
+    defer(_Rename(tmp, target))
 
 
 def _mode(target: Path, directory: bool) -> int:
@@ -77,6 +117,15 @@ def atomic_path(path: str, directory: bool = False) -> Iterator[str]:
     """
     import tempfile
 
+    from lossctl.io.remote import is_url
+
+    if is_url(path):
+        assert not directory  # (parts in object storage: lossctl.io.upload.parts_prefix)
+        from lossctl.io.upload import staged
+
+        with staged(path) as tmp:
+            yield tmp
+        return
     target = Path(path)
     prefix = f".{target.name}."
     try:
@@ -102,31 +151,34 @@ def atomic_path(path: str, directory: bool = False) -> Iterator[str]:
 
 
 class Renames:
-    """The renames that :func:`deferred_renames` holds back, until :meth:`commit`."""
+    """The renames (and uploads) that :func:`deferred_renames` holds back, until
+    :meth:`commit`."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[str, Path]] = []
+        self.pending: list[Placement] = []
 
     def commit(self) -> None:
-        """Rename every file written so far into place, with Ctrl-C held off meanwhile."""
+        """Upload every output in object storage, then rename every file written so far
+        into place, with Ctrl-C held off meanwhile (an upload can take time: Ctrl-C stops
+        it, and then nothing local is renamed)."""
+        self.pending.sort(key=lambda placement: not placement.remote)  # (a stable sort)
+        while self.pending and self.pending[0].remote:
+            self.pending[0].commit()
+            del self.pending[0]
         blocked = hasattr(signal, "pthread_sigmask")
         if blocked:
             old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             while self.pending:
-                tmp, target = self.pending[0]
-                try:
-                    os.replace(tmp, target)
-                except OSError as error:
-                    raise _not_writable(target, error) from None
+                self.pending[0].commit()
                 del self.pending[0]
         finally:
             if blocked:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def discard(self) -> None:
-        for tmp, _ in self.pending:
-            _discard(tmp)
+        for placement in self.pending:
+            placement.discard()
         self.pending.clear()
 
 

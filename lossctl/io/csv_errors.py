@@ -23,9 +23,17 @@ from typing import Any, NamedTuple, Protocol
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from lossctl.errors import EmptyFile, InputError, NonNumeric, NotUtf8, RaggedRow, UnparsableCsv
+from lossctl.errors import (
+    EmptyFile,
+    HeaderOnly,
+    InputError,
+    NonNumeric,
+    NotUtf8,
+    RaggedRow,
+    UnparsableCsv,
+)
 from lossctl.io.sources import Source
-from lossctl.io.table import non_numbers
+from lossctl.io.table import non_numbers, shown
 
 
 class CsvInput(Protocol):
@@ -72,7 +80,7 @@ def explain(
     """Turn pyarrow's message into an error that names the row and says what to do."""
     message = str(error)
     if "Empty CSV file" in message:
-        return EmptyFile("is empty", file=table.label, hint="Give a file with a header row")
+        return _empty(table)
     if "utf8" in message.lower():
         return not_text(table, columns, start)
     column = table.conversion_column(error)
@@ -171,12 +179,31 @@ def non_numeric(table: CsvInput, column: str, start: Start) -> InputError | None
         return None
     bad_row, value = first
     return NonNumeric(
-        f"{value!r} is not a number",
+        f"{shown(value)} is not a number",
         file=table.label,
         column=column,
         row=bad_row,
         count=count,
-        hint="Fix the value, or pick numeric prediction columns with --pred-col",
+        hint=_other_delimiter(table)
+        or "Fix the value, or pick numeric prediction columns with --pred-col",
+    )
+
+
+def _other_delimiter(table: CsvInput) -> str | None:
+    """A hint for a file whose header is one column whose name holds another common
+    delimiter (a semicolon-separated file from a spreadsheet set to a decimal comma, say)."""
+    if table.has_header is False:
+        return None
+    line = table.head(1 << 16).split(b"\n", 1)[0].decode(table.encoding, "replace")
+    if table.delimiter in line:
+        return None
+    found = [d for d in ";|\t," if d in line]
+    if not found:
+        return None
+    kind = "tab-separated text (TSV)" if table.delimiter == "\t" else "comma-separated text"
+    return (
+        f"Its header looks separated by {found[0]!r}, but lossctl reads this file as {kind}: "
+        "save it with commas (.csv) or tabs (.tsv)"
     )
 
 
@@ -250,7 +277,7 @@ def ragged_row(table: CsvInput, start: Start = FIRST_ROW) -> RaggedRow | None:
         file=table.label,
         row=row,
         count=count,
-        hint="Fix the row, or check the delimiter and quoting",
+        hint=_other_delimiter(table) or "Fix the row, or check the delimiter and quoting",
     )
 
 
@@ -337,7 +364,9 @@ def not_text(table: CsvInput, columns: Sequence[str] = (), start: Start = FIRST_
         header = [cell.encode("latin-1") for cell in next(records, [])]
     for cell in header:
         if not _decodes(cell, encoding):
-            what = f"the header's name {cell!r} is not {encoding} text"
+            what = f"the header's name {shown(cell)} is not {encoding} text"
+            if other != "utf-16" and _looks_binary(table.head(4096)):
+                hint = "It looks like binary data: check that it is a CSV file"
             return NotUtf8(what, file=table.label, hint=hint)
     names = [cell.decode(encoding) for cell in header]
     chosen = [c for c in columns if c in names] or names
@@ -351,13 +380,32 @@ def not_text(table: CsvInput, columns: Sequence[str] = (), start: Start = FIRST_
         return NotUtf8(f"is not valid {encoding} text", file=table.label, hint=hint)
     row, column, value = first
     return NotUtf8(
-        f"{value!r} is not {encoding} text",
+        f"{shown(value)} is not {encoding} text",
         file=table.label,
         column=column,
         row=row,
         count=count,
         hint=hint,
     )
+
+
+def _empty(table: CsvInput) -> InputError:
+    """What pyarrow calls an empty file: truly empty (or blank), or one line without a line
+    break after it, which is a header alone (or not text at all)."""
+    if not table.head(1 << 16).strip(b"\xef\xbb\xbf \t\r\n"):
+        return EmptyFile("is empty", file=table.label, hint="Give a file with a header row")
+    if not decodes(table):
+        return not_text(table)
+    return HeaderOnly(
+        "has a header but no data rows", file=table.label, hint="Give at least one row"
+    )
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Whether ``data`` holds a NUL byte, or control characters other than tabs and line
+    breaks in more than one byte of ten: not text in any 8-bit or UTF-8 encoding."""
+    controls = sum(data.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    return b"\x00" in data or controls * 10 > len(data)
 
 
 #: The first cell that is not text (row, column, bytes), if any, and the rows that have one.

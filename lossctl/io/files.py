@@ -9,6 +9,8 @@ from lossctl.io.csv import CsvTable
 from lossctl.io.jsonl import JsonLinesTable
 from lossctl.io.npy import NpyTable
 from lossctl.io.parquet import ParquetTable
+from lossctl.io.remote import is_web
+from lossctl.io.sniff import check_text
 from lossctl.io.sources import Format, Source
 from lossctl.io.table import InputTable
 
@@ -24,8 +26,9 @@ READERS: dict[Format, Callable[[Source], InputTable]] = {
 def open_file(source: Source, encoding: str = "utf-8", no_header: bool = False) -> InputTable:
     """The reader of ``source``'s format, opened (CSV and TSV in ``encoding``, without a
     header line if ``no_header``)."""
-    if source.url is not None and source.format != "parquet":
-        # Copied to a temporary file first (Parquet is read in place, in ranges).
+    if source.url is not None and (source.format != "parquet" or is_web(source.url)):
+        # Copied to a temporary file first (Parquet in a bucket is read in place, in ranges;
+        # a web server need not serve ranges).
         from dataclasses import replace
         from pathlib import Path
 
@@ -34,6 +37,7 @@ def open_file(source: Source, encoding: str = "utf-8", no_header: bool = False) 
 
         url = source.url
         source = replace(source, path=Path(spool(lambda: open_binary(url), url)), url=None)
+    check_text(source)
     reader = READERS.get(source.format)
     if reader is None:
         return CsvTable(source, encoding, no_header)

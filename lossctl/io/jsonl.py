@@ -21,7 +21,7 @@ import pyarrow as pa
 from lossctl.errors import EmptyFile, InvalidJson, MixedJsonTypes, NonNumeric, NotJsonObject
 from lossctl.io.columns import is_number_type
 from lossctl.io.sources import Source
-from lossctl.io.table import Batch, InputTable
+from lossctl.io.table import Batch, InputTable, shown
 
 #: Bytes a block of the streaming reader holds (about 20,000 short lines).
 BLOCK_SIZE = 1 << 20
@@ -169,7 +169,7 @@ def _check_cell(
     kind = _kind(cell)
     if numeric and kind != "a number":
         raise NonNumeric(
-            f"{cell!r} is not a number",
+            f"{shown(cell)} is not a number",
             file=label,
             column=name,
             row=row,

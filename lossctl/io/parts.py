@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 
 import pyarrow as pa
 
-from lossctl.errors import PartColumnsDiffer, PartitionColumnClash
+from lossctl.errors import LossctlError, PartColumnsDiffer, PartitionColumnClash, PartVanished
 from lossctl.io.files import open_file
 from lossctl.io.sources import Parts, Source
 from lossctl.io.table import NULL_VALUES, Batch, InputTable, is_number, raise_first_non_number
@@ -40,7 +42,8 @@ class PartsTable(InputTable):
         self._current: InputTable | None = None
         first: InputTable | None = None
         for index, source in enumerate(parts.sources):
-            table = self._open(source)
+            with self._vanishing(index):
+                table = self._open(source)
             self._tables.append(table)
             self._sizes.append(table.size())
             self._check_columns(table, self.partitions[index], first, self.partitions[0])
@@ -60,8 +63,30 @@ class PartsTable(InputTable):
     def _part(self, index: int) -> InputTable:
         table = self._tables[index]
         if table is None:
-            table = self._tables[index] = self._open(self.sources[index])
+            with self._vanishing(index):
+                table = self._tables[index] = self._open(self.sources[index])
         return table
+
+    @contextlib.contextmanager
+    def _vanishing(self, index: int) -> Iterator[None]:
+        """An error while a part is opened again or read is that it was deleted during the
+        run (after the parts were listed), if it no longer exists."""
+        try:
+            yield
+        except (LossctlError, OSError):
+            source = self.sources[index]
+            if source.url is not None:
+                from lossctl.io.remote import gone
+
+                vanished = gone(source.url)
+            else:
+                vanished = source.path is not None and not os.path.exists(source.path)
+            if not vanished:
+                raise
+            raise PartVanished(
+                "was deleted during the run (it was listed as a part, then not found)",
+                file=source.label,
+            ) from None
 
     def _release(self, index: int) -> None:
         """Close a part's file, if it keeps one open (it is opened again when read)."""
@@ -116,17 +141,18 @@ class PartsTable(InputTable):
             # Partition columns alone: read one column of the file for its rows.
             probe = [] if own_numeric or own_other else table.names[:1]
             own_text = [name for name in text if name in own_other] + probe
-            for batch in table.batches(own_numeric, own_other + probe, own_text, rows):
-                n = batch.num_rows
-                columns = {}
-                for name in [*numeric, *other]:
-                    if name not in hive:
-                        columns[name] = batch.columns[name]
-                    elif name in numeric:
-                        columns[name] = _partition_numbers(table.label, name, hive[name], n)
-                    else:
-                        columns[name] = _partition_texts(hive[name], n)
-                yield Batch(columns, index, batch.start)
+            with self._vanishing(index):
+                for batch in table.batches(own_numeric, own_other + probe, own_text, rows):
+                    n = batch.num_rows
+                    columns = {}
+                    for name in [*numeric, *other]:
+                        if name not in hive:
+                            columns[name] = batch.columns[name]
+                        elif name in numeric:
+                            columns[name] = _partition_numbers(table.label, name, hive[name], n)
+                        else:
+                            columns[name] = _partition_texts(hive[name], n)
+                    yield Batch(columns, index, batch.start)
             size = self._sizes[index]
             self._done_before += size[0] if size is not None else 0
             self._current = None

@@ -207,7 +207,7 @@ def resolve_parts(spec: str) -> Parts | None:
         root = _glob_root(spec)
         paths, skipped = [], 0
         for match in glob.glob(spec, recursive=True):
-            if _ignored(os.path.relpath(match, root)):
+            if is_ignored(os.path.relpath(match, root)):
                 skipped += 1
             elif os.path.isdir(match):
                 paths += _search(match)
@@ -249,7 +249,7 @@ def _remote_parts(spec: str) -> Parts | None:
         url
         for url in urls
         if split_suffix(Path(url))[0] is not None
-        and not _ignored(os.path.relpath(url.partition("://")[2], root))
+        and not is_ignored(os.path.relpath(url.partition("://")[2], root))
     ]
     if not kept:
         raise NoFileMatches(
@@ -342,31 +342,31 @@ def _glob_reads(segments: list[str], dir_only: bool, base: str, root: str, file:
         return False
 
     def kept(n: int) -> bool:
-        return not _ignored(os.path.relpath(os.path.join(base, *names[:n]), root))
+        return not is_ignored(os.path.relpath(os.path.join(base, *names[:n]), root))
 
-    if not dir_only and _glob_matches(segments, names) and kept(len(names)):
+    if not dir_only and glob_matches(segments, names) and kept(len(names)):
         return True
     return any(
-        _glob_matches(segments, names[:i])
+        glob_matches(segments, names[:i])
         and kept(i)
         and _search_finds(os.path.join(base, *names[:i]), names[i:])
         for i in range(len(names))
     )
 
 
-def _glob_matches(segments: Sequence[str], names: Sequence[str]) -> bool:
+def glob_matches(segments: Sequence[str], names: Sequence[str]) -> bool:
     """Whether the glob ``segments`` match the path ``names``, as ``glob.glob`` does."""
     if not segments:
         return not names
     first, rest = segments[0], segments[1:]
     if first == "**":  # zero or more names, none of them hidden
         shown = next((i for i, name in enumerate(names) if name.startswith(".")), len(names))
-        return any(_glob_matches(rest, names[i:]) for i in range(shown + 1))
+        return any(glob_matches(rest, names[i:]) for i in range(shown + 1))
     if not names or not fnmatch.fnmatchcase(names[0], first):
         return False
     wildcard = any(c in first for c in GLOB_CHARS)
     hidden = names[0].startswith(".") and not first.startswith(".")
-    return not (wildcard and hidden) and _glob_matches(rest, names[1:])
+    return not (wildcard and hidden) and glob_matches(rest, names[1:])
 
 
 def _search_finds(directory: str, names: Sequence[str]) -> bool:
@@ -374,12 +374,12 @@ def _search_finds(directory: str, names: Sequence[str]) -> bool:
     between = [os.path.join(directory, *names[:i]) for i in range(1, len(names))]
     return (
         split_suffix(Path(names[-1]))[0] is not None
-        and not _ignored(os.path.join(*names))
+        and not is_ignored(os.path.join(*names))
         and not any(map(os.path.islink, between))  # (os.walk does not follow them)
     )
 
 
-def _ignored(relative: str) -> bool:
+def is_ignored(relative: str) -> bool:
     """Whether a path (below the directory searched) has a part named ``_...`` or ``....``."""
     return any(part.startswith(IGNORED_PREFIXES) for part in Path(relative).parts)
 

@@ -224,6 +224,16 @@ def is_number(text: str) -> bool:
     return "_" not in text
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters (a cell can be a
+    whole line of binary noise)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value)} bytes" if isinstance(value, bytes) else f"{len(str(value))} characters"
+    return f"{text[:limit]}... ({size})"
+
+
 def non_numbers(values: Iterable[Any], first_row: int = 1) -> list[tuple[int, Any]]:
     """The rows (numbered from ``first_row``) and values that are neither missing nor
     numbers."""
@@ -242,7 +252,7 @@ def raise_first_non_number(
         raise NonNumeric("cannot read this column as numbers", file=label, column=column)
     row, value = bad[0]
     raise NonNumeric(
-        f"{value!r} is not a number",
+        f"{shown(value)} is not a number",
         file=label,
         column=column,
         row=row,

@@ -16,7 +16,7 @@ from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, U
 from lossctl.io.atomic import atomic_path
 from lossctl.io.chunks import ArrowLabels
 from lossctl.io.columns import from_numpy
-from lossctl.io.sources import output_suffix, would_read
+from lossctl.io.sources import is_url, output_suffix, would_read
 
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
 
@@ -29,6 +29,11 @@ def check_output(path: str, inputs: Sequence[str], option: str = "--output") -> 
         raise UnsupportedOutput(
             "unsupported output type", file=path, hint=f"--output writes {OUTPUT_TYPES}"
         )
+    if is_url(path):
+        from lossctl.io.upload import check_output as check_remote
+
+        check_remote(path, inputs, option)
+        return
     target = Path(path).resolve()
     if target.is_dir():
         raise OutputNotWritable(f"{option} names a directory", file=path, hint="Give a file name")

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 #: Classes up to which the confusion matrix is drawn as a heat map.
 HEAT_MAP_CLASSES = 50
+#: The colour of the baseline's curve (no other chart uses it).
+BASELINE_COLOR = "#8172b3"
 
 
 def pyplot() -> Any:
@@ -59,7 +61,11 @@ def loss_histogram(report: Report) -> str:
     return _svg(figure)
 
 
-def reliability_diagram(bins: list[dict[str, Any]], title: str = "") -> str:
+def reliability_diagram(
+    bins: list[dict[str, Any]], title: str = "", baseline: list[dict[str, Any]] | None = None
+) -> str:
+    """The observed frequency per confidence bin, as bars, and at the bins' mean confidence,
+    as a curve; with the ``baseline``'s bins, its curve too."""
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(4.5, 4))
     axes.plot([0, 1], [0, 1], linestyle="--", color="#999999", label="calibrated")
@@ -71,15 +77,24 @@ def reliability_diagram(bins: list[dict[str, Any]], title: str = "") -> str:
         align="edge",
         color="#4c72b0",
         edgecolor="white",
-        label="observed frequency",
+        label="observed frequency" if baseline is None else "predictions' frequency",
     )
     axes.plot(
         [b["confidence"] for b in used],
         [b["frequency"] for b in used],
         marker="o",
         color="#dd8452",
-        label="at the mean confidence",
+        label="at the mean confidence" if baseline is None else "predictions",
     )
+    if baseline is not None:
+        theirs = [b for b in baseline if b["count"]]
+        axes.plot(
+            [b["confidence"] for b in theirs],
+            [b["frequency"] for b in theirs],
+            marker="s",
+            color=BASELINE_COLOR,
+            label="baseline",
+        )
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
     axes.set_xlabel("confidence")

@@ -72,6 +72,7 @@ def render_markdown(report: Report) -> str:
             f"| mean loss | {_fmt(b.mean_loss)} | {_fmt(b.baseline_mean_loss)} "
             f"| {b.difference:+.6g} ({b.difference_pct:+.3g}%) "
             f"| [{_fmt(b.ci_low)}, {_fmt(b.ci_high)}] |",
+            *_metric_rows(report),
             "",
             f"Baseline `{_cell(report.inputs.baseline or '')}`; paired bootstrap over "
             f"{b.n_samples} rows, {b.n_bootstrap} resamples, seed {b.seed}.",
@@ -88,6 +89,19 @@ def render_markdown(report: Report) -> str:
     for note in report.warnings:
         lines += ["", f"> {_cell(note)}"]
     return "\n".join(lines) + "\n"
+
+
+def _metric_rows(report: Report) -> list[str]:
+    """The metrics of the predictions and of the baseline, in the baseline's table."""
+    if report.metrics is None or report.baseline is None or report.baseline.metrics is None:
+        return []
+    rows, base = [], report.baseline.metrics.values
+    for name, value in report.metrics.values.items():
+        other = base.get(name)
+        difference = "-" if value is None or other is None else f"{value - other:+.6g}"
+        cells = ["-" if v is None else _fmt(v) for v in (value, other)]
+        rows.append(f"| {name} | {cells[0]} | {cells[1]} | {difference} | |")
+    return rows
 
 
 def _by_table(column: str, groups: tuple[GroupLoss, ...]) -> list[str]:

@@ -14,6 +14,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lossctl.core.metrics import Metrics
     from lossctl.report.model import Report
 
 #: Rows of a per-class, per-label or per-group table and chart.
@@ -93,8 +94,7 @@ def summary_html(report: Report) -> str:
     rows += [["warning", note] for note in report.warnings]
     parts = [_table(["", ""], rows)]
     if report.metrics is not None:
-        values = [[name, value] for name, value in report.metrics.values.items()]
-        parts.append(_table(["metric", "value"], values))
+        parts.append(_metrics_table(report))
     if report.gates:
         gates = [
             [g.name, g.threshold, g.observed, "passed" if g.passed else "FAILED"]
@@ -102,6 +102,20 @@ def summary_html(report: Report) -> str:
         ]
         parts.append(_table(["gate", "threshold", "observed", "result"], gates))
     return "\n".join(parts)
+
+
+def _metrics_table(report: Report) -> str:
+    """The overall metrics; with a baseline's, a column per model and their difference."""
+    assert report.metrics is not None
+    values, base = report.metrics.values, _baseline_metrics(report)
+    if base is None:
+        return _table(["metric", "value"], [[name, value] for name, value in values.items()])
+    rows = []
+    for name, value in values.items():
+        other = base.values.get(name)
+        difference = None if value is None or other is None else value - other
+        rows.append([name, value, other, difference])
+    return _table(["metric", "predictions", "baseline", "difference"], rows)
 
 
 def notebook_html(report: Report) -> str:
@@ -118,9 +132,10 @@ def _charts(report: Report) -> str:
     from lossctl.report import charts
 
     figures = [_figure(charts.loss_histogram(report), "per-sample losses (log scale)")]
-    m = report.metrics
+    m, base = report.metrics, _baseline_metrics(report)
     if m is not None and m.reliability is not None:
-        svg = charts.reliability_diagram(m.reliability)
+        theirs = None if base is None else base.reliability
+        svg = charts.reliability_diagram(m.reliability, baseline=theirs)
         figures.append(_figure(svg, "reliability: observed frequency per confidence bin"))
     if m is not None and m.confusion is not None:
         heat = charts.confusion_heat_map(m.confusion)
@@ -165,12 +180,19 @@ def _metric_parts(report: Report) -> list[str]:
     if m.per_label:
         from lossctl.report import charts
 
-        figures = [
-            _figure(charts.reliability_diagram(v["reliability"], name), f"reliability of {name}")
-            for name, v in list(m.per_label.items())[:LONGEST]
-        ]
+        base = _baseline_metrics(report)
+        theirs = {} if base is None else base.per_label
+        figures = []
+        for name, v in list(m.per_label.items())[:LONGEST]:
+            other = theirs.get(name, {}).get("reliability")
+            svg = charts.reliability_diagram(v["reliability"], name, other)
+            figures.append(_figure(svg, f"reliability of {name}"))
         parts.append(f'<h2>Reliability per label</h2><div class="charts">{"".join(figures)}</div>')
     return parts
+
+
+def _baseline_metrics(report: Report) -> Metrics | None:
+    return None if report.baseline is None else report.baseline.metrics
 
 
 def _baseline(report: Report) -> list[str]:

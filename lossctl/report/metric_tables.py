@@ -59,9 +59,9 @@ def _table(title: str, *columns: str, numeric: tuple[str, ...] = ()) -> Table:
     return table
 
 
-def render_metrics(metrics: Metrics, console: Console) -> None:
-    """Print every metrics table that ``metrics`` has."""
-    console.print(_summary(metrics))
+def render_metrics(metrics: Metrics, console: Console, baseline: Metrics | None = None) -> None:
+    """Print every metrics table that ``metrics`` has (the summary beside the ``baseline``'s)."""
+    console.print(_summary(metrics, baseline))
     if metrics.confusion is not None:
         console.print(_confusion(metrics.confusion))
     if metrics.reliability is not None:
@@ -76,13 +76,18 @@ def render_metrics(metrics: Metrics, console: Console) -> None:
         console.print(_parts("Metrics per group", "group", metrics.per_group, key))
 
 
-def _summary(metrics: Metrics) -> Table:
+def _summary(metrics: Metrics, baseline: Metrics | None = None) -> Table:
+    """The overall values; beside a baseline's, a column per model."""
     from rich.text import Text
 
-    table = _table("Metrics", "metric", "value", "", numeric=("value",))
+    models = ("value",) if baseline is None else ("predictions", "baseline")
+    table = _table("Metrics", "metric", *models, "", numeric=models)
     for name, what in SUMMARY.items():
         if name in metrics.values:
-            table.add_row(Text(name), Text(_fmt(metrics.values[name])), Text(what, style="dim"))
+            values = [metrics.values[name]]
+            values += [] if baseline is None else [baseline.values.get(name)]
+            cells = [Text(_fmt(value)) for value in values]
+            table.add_row(Text(name), *cells, Text(what, style="dim"))
     if metrics.auc is not None:
         bound = metrics.auc["roc_auc_error_bound"]
         table.caption = f"ROC AUC from a {metrics.auc['bins']}-bin sketch, within {bound:.2g}"

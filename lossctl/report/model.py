@@ -33,6 +33,8 @@ GATE_SUBJECTS = {
     "min_auc": "ROC AUC",
     "max_ece": "ECE",
     "max_brier": "Brier score",
+    "max_accuracy_drop": "accuracy drop from the baseline",
+    "max_auc_drop": "ROC AUC drop from the baseline",
 }
 
 
@@ -325,6 +327,8 @@ class Report:
                 "method": "paired bootstrap over hashed buckets of rows",
                 "n_buckets": b.n_buckets,
             }
+            if b.metrics is not None:  # in the shape of the predictions' keys
+                doc["baseline"].update(metrics_dict(b.metrics, self.threshold))
         return doc
 
     def to_html(self, path: str | os.PathLike[str]) -> None:

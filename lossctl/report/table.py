@@ -46,7 +46,8 @@ def render_table(report: Report, console: Console) -> None:
     if report.metrics is not None:
         from lossctl.report.metric_tables import render_metrics
 
-        render_metrics(report.metrics, console)
+        baseline = None if report.baseline is None else report.baseline.metrics
+        render_metrics(report.metrics, console, baseline)
     if report.summary.groups:
         what = "class" if report.task == "multiclass" else "label"
         console.print(_groups(f"Mean loss per {what}", what, report.summary.groups))

@@ -15,7 +15,11 @@ from distributed.utils import key_split
 def dask_client() -> Iterator[distributed.Client]:
     with (
         distributed.LocalCluster(
-            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 
@@ -37,3 +38,14 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()
+
+
+def written(bucket: str, prefix: str = "") -> dict[str, datetime]:
+    """The objects under ``prefix`` in the server's bucket, with the time the server stored
+    each (to the microsecond; S3's LastModified says the second). The server runs in this
+    process: this reads its own record of the bucket."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    keys = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets[bucket].keys
+    return {key: value.last_modified for key, value in keys.items() if key.startswith(prefix)}

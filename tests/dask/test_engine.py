@@ -96,10 +96,14 @@ def test_a_baseline_and_gates(inputs: dict[str, tuple[str, str]], scheduler: str
         max_increase_pct=1.0,
         max_loss=0.5,
         min_d2=0.1,
+        max_accuracy_drop=0.05,
+        max_auc_drop=0.05,
         n_bootstrap=200,
     )
-    assert [g["name"] for g in doc["gates"]] == ["max_loss", "max_increase_pct", "min_d2"]
+    names = ["max_loss", "max_increase_pct", "min_d2", "max_accuracy_drop", "max_auc_drop"]
+    assert [g["name"] for g in doc["gates"]] == names
     assert doc["baseline"]["n_samples"] == 3_412
+    assert {"metrics", "confusion_matrix", "reliability"} <= set(doc["baseline"])
 
 
 def test_detection_over_every_partition_takes_a_second_pass(tmp_path: Path, scheduler: str) -> None:

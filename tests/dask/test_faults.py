@@ -61,7 +61,11 @@ def test_a_worker_killed_mid_run(tmp_path: Path) -> None:
     local = lossctl.evaluate(p, t, **OPTIONS)
     with (
         distributed.LocalCluster(
-            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -135,6 +139,7 @@ def test_workers_with_a_memory_limit_far_below_the_input(tmp_path: Path) -> None
             threads_per_worker=1,
             memory_limit=LIMIT,
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

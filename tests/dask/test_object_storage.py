@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,14 @@ from typing import Any
 import pytest
 
 import lossctl
-from lossctl.errors import FileNotFound, MissingExtra, NoFileMatches, StorageUnreachable
-from tests.cli.helpers import run_eval
+from lossctl.errors import (
+    FileNotFound,
+    MissingExtra,
+    NoFileMatches,
+    PartVanished,
+    StorageUnreachable,
+)
+from tests.cli.helpers import assert_one_error_line, run_eval
 from tests.dask.data import assert_same, task_frames, write_parts
 from tests.dask.s3 import SECRET, s3_server
 
@@ -115,3 +123,83 @@ def test_without_the_extra_the_path_names_it(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(MissingExtra) as error:
         lossctl.evaluate("s3://models/run/p.parquet", "s3://models/run/t.parquet")
     assert "pip install 'lossctl[s3]'" in str(error.value)
+
+
+def test_the_debug_traceback_of_an_unreachable_endpoint_holds_no_secret(
+    bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    url = f"{bucket}/multiclass_labels.csv"
+    result = run_eval(f"{bucket}/multiclass_probs.csv", url, "--debug")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "Traceback" in result.stderr and SECRET not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"lossctl: error: {url}: the storage does not answer (")
+
+
+def test_missing_credentials_are_one_line_without_the_secret(bucket: str) -> None:
+    """In a process of its own (credentials are looked up once a process): the secret key
+    without its key id, no credentials or config file, no instance metadata. botocore finds
+    no credentials (NoCredentialsError); lossctl says so in one line, and the secret is
+    never printed, not even in --debug's traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO"))}
+    env.update(
+        AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_CONFIG_FILE="/nonexistent",
+        BOTO_CONFIG="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    url = f"{bucket}/multiclass_labels.csv"
+    command = [sys.executable, "-m", "lossctl", "eval", f"{bucket}/multiclass_probs.csv", url]
+    for debug in ([], ["--debug"]):
+        done = subprocess.run(
+            [*command, *debug],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert (done.returncode, done.stdout) == (2, "")
+        assert SECRET not in done.stderr
+        line = f"lossctl: error: {url}: access refused or no credentials (NoCredentialsError)"
+        if debug:
+            assert done.stderr.splitlines()[-1].startswith(line)
+        else:
+            assert_one_error_line(done.stderr, line)
+
+
+def test_a_part_deleted_during_the_run_is_named(bucket: str, local: Path) -> None:
+    """The progress hook of the Python API (told how far the reading has got) deletes the
+    last part's object when first told: chunks of 10 rows, parts of 512 rows or more, so the
+    reading has not reached it then (see tests/io/test_vanished_parts.py)."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    for path in sorted((local / "p").iterdir()):
+        s3.upload_file(str(path), "models", f"vanish/p/{path.name}")
+    last = "vanish/p/part-03.parquet"
+
+    class DeletesTheLastPart:
+        def start(self, total: int | None, unit: str, description: str) -> None:
+            pass
+
+        def update(self, done: int) -> None:
+            s3.delete_object(Bucket="models", Key=last)
+
+        def stop(self) -> None:
+            pass
+
+    with pytest.raises(PartVanished) as error:
+        lossctl.evaluate(
+            "s3://models/vanish/p/",
+            pred_cols=["a"],
+            target_cols=["b"],
+            task="regression",
+            chunk_rows=10,
+            progress=DeletesTheLastPart(),
+        )
+    assert error.value.file == f"s3://models/{last}"

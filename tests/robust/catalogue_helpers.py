@@ -142,6 +142,31 @@ def _storage_fails(error: Exception) -> Callable[[], object]:
     return call
 
 
+#: Three parts of 100 rows: read in chunks of 10, the third is not open yet after the first.
+PARTS = {
+    f"preds/part-{i}.csv": "p,y\n" + "".join(f"0.{j % 9 + 1},{j % 2}\n" for j in range(100))
+    for i in range(3)
+}
+
+
+class _DeletesAPart:
+    """A progress bar (the Python API's hook into a run) that deletes preds/part-2.csv when
+    it is first told how far the reading has got, as another job could at that moment."""
+
+    def start(self, total: int | None, unit: str, description: str) -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        Path("preds/part-2.csv").unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        pass
+
+
+def _part_deleted_while_read() -> object:
+    return lossctl.evaluate("preds", target_cols=["y"], chunk_rows=10, progress=_DeletesAPart())
+
+
 def _patch_evaluate(_: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lossctl.engine, "evaluate", _boom)
 

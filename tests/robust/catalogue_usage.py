@@ -12,6 +12,7 @@ from tests.robust.catalogue_helpers import (
     BINARY_PREDS,
     BINARY_TARGETS,
     PAIR,
+    PARTS,
     Case,
     EndpointConnectionError,
     NoCredentialsError,
@@ -20,6 +21,7 @@ from tests.robust.catalogue_helpers import (
     _no_matplotlib,
     _npy,
     _parquet,
+    _part_deleted_while_read,
     _parts,
     _pyarrow_refuses,
     _stdin_is_a_terminal,
@@ -95,8 +97,7 @@ USAGE_AND_SOURCES: dict[str, Case] = {
     "MissingBaseline": Case(
         PAIR,
         [*ARGS, "--max-increase", "0.1"],
-        "--max-increase and --max-increase-pct compare with a baseline. Give the baseline's "
-        "predictions with --baseline",
+        "--max-increase compares with a baseline. Give the baseline's predictions with --baseline",
     ),
     "MetricNotForTask": Case(
         {"preds.csv": "v\n1.5\n2.0\n", "targets.csv": "y\n1.0\n3.0\n"},
@@ -167,6 +168,14 @@ USAGE_AND_SOURCES: dict[str, Case] = {
         ARGS,
         "preds.csv: no such file. Check the path",
     ),
+    "PartVanished": Case(
+        {},
+        [],
+        "preds/part-2.csv: was deleted during the run (it was listed as a part, then not "
+        "found). Rerun when no other job deletes or replaces the parts while lossctl reads them",
+        setup=_parts(PARTS),
+        call=_part_deleted_while_read,
+    ),
     "IsADirectory": Case(
         {},
         [],
@@ -203,6 +212,11 @@ USAGE_AND_SOURCES: dict[str, Case] = {
         "preds.xlsx: unsupported file type. lossctl reads .csv, .tsv, .parquet, .arrow, "
         ".feather, .ipc, .jsonl, .ndjson, .npy, .csv.gz, .csv.bz2, .csv.zst (or - for CSV on "
         "stdin)",
+    ),
+    "MisnamedFile": Case(
+        {"preds.csv": _parquet(p=[0.3, 0.8]), "targets.csv": BINARY_TARGETS},
+        ["preds.csv", "targets.csv"],
+        "preds.csv: holds Parquet data, but its name says CSV. Rename it to preds.parquet",
     ),
     "StdinIsTerminal": Case(
         {"targets.csv": BINARY_TARGETS},
