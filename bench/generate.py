@@ -1,6 +1,7 @@
 """Generate the benchmark data: deterministic, written with pyarrow.
 
 python bench/generate.py [--out bench/data] [--rows 1000000] [--seed 0] [--force] [--scale]
+                         [--memory]
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ BAD, BAD_COLUMN, BAD_VALUE, BAD_FROM_END = "mc", "c4", b"oops", 4
 # into TRUE_PARTS files; the ids run 0..n-1 in the same order on both sides.
 SCALE_SETS = [("mc1m", 1), ("mc10m", 10)]
 PRED_PARTS, TRUE_PARTS = 10, 4
+#: The files of the metrics' memory bound (``--memory``): ``many_*.parquet``, MANY_CLASSES
+#: classes on --rows / MANY_FEWER rows (20,000), written MANY_GROUP rows to a row group; and
+#: ``groups_*.csv``, --rows binary rows with a ``group`` column of GROUPS values.
+MANY_CLASSES, MANY_LIKELY, MANY_FEWER, MANY_GROUP, GROUPS = 5_000, 20, 50, 1_000, 20_000
 
 
 def _write(
@@ -165,6 +170,43 @@ def _write_parts(out: Path, name: str, n: int, seed: list[int]) -> None:
                 part, end = next(true_ends, (part + 1, n))
 
 
+def many_classes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows of MANY_CLASSES probabilities and a label drawn from each: MANY_LIKELY
+    classes of a row share 95 % of it (Dirichlet), every other class has 1e-5, so that a
+    row sums to 1 and a column is mostly one value (the file stays small)."""
+    rest = 1e-5
+    p = np.full((n, MANY_CLASSES), rest)
+    likely = np.argpartition(rng.random((n, MANY_CLASSES)), MANY_LIKELY, axis=1)
+    share = rng.dirichlet(np.full(MANY_LIKELY, 0.5), n) * (1 - rest * (MANY_CLASSES - MANY_LIKELY))
+    np.put_along_axis(p, likely[:, :MANY_LIKELY], share, axis=1)
+    u = rng.random((n, 1))
+    return p, np.minimum((p.cumsum(axis=1) < u).sum(axis=1), MANY_CLASSES - 1)
+
+
+def _write_many(out: Path, n: int, seed: list[int]) -> None:
+    """``many_pred.parquet`` / ``many_true.parquet``, a row group at a time."""
+    labels = []
+    writer: pq.ParquetWriter | None = None
+    for i, lo in enumerate(range(0, n, MANY_GROUP)):
+        hi = min(n, lo + MANY_GROUP)
+        p, label = many_classes(np.random.default_rng([*seed, i]), hi - lo)
+        columns = {"id": np.arange(lo, hi, dtype=np.int64)}
+        table = pa.table({**columns, **{f"c{k}": p[:, k] for k in range(MANY_CLASSES)}})
+        if writer is None:
+            writer = pq.ParquetWriter(out / "many_pred.parquet", table.schema)
+        writer.write_table(table)
+        labels.append(label)
+    if writer is not None:
+        writer.close()
+    true = {"id": np.arange(n, dtype=np.int64), "label": np.concatenate(labels)}
+    pq.write_table(pa.table(true), out / "many_true.parquet")
+
+
+def groups(rng: np.random.Generator, n: int) -> Pair:
+    pred, true = binary(rng, n)
+    return {**pred, "group": rng.integers(0, GROUPS, n)}, true
+
+
 def _fresh(stamp: Path, meta: dict[str, int], force: bool) -> bool:
     return not force and stamp.exists() and json.loads(stamp.read_text()) == meta
 
@@ -175,10 +217,12 @@ def ensure_data(
     seed: int = 0,
     force: bool = False,
     scale: bool = False,
+    memory: bool = False,
 ) -> Path:
     """Write every data set into ``out`` unless it is already there for these settings.
 
-    With ``scale``, also the scale sets (stamped apart, in meta-scale.json).
+    With ``scale``, also the scale sets (stamped apart, in meta-scale.json); with
+    ``memory``, the memory bound's (in meta-memory.json).
     """
     meta = {"rows": rows, "seed": seed, "version": 4}
     out.mkdir(parents=True, exist_ok=True)
@@ -210,6 +254,16 @@ def ensure_data(
                 f" ({n:,} rows) to {out}"
             )
         stamp.write_text(json.dumps(meta))
+    stamp = out / "meta-memory.json"
+    if memory and not _fresh(stamp, meta, force):
+        stamp.unlink(missing_ok=True)
+        first = len(DATASETS) + len(SCALE_SETS)
+        _write_many(out, max(rows // MANY_FEWER, 1), [seed, first])
+        pred, true = groups(np.random.default_rng([seed, first + 1]), rows)
+        _write(pred, rows, out / "groups_pred", False)
+        _write(true, rows, out / "groups_true", False)
+        print(f"wrote many_pred/many_true ({MANY_CLASSES:,} classes), groups_pred/groups_true")
+        stamp.write_text(json.dumps(meta))
     return out
 
 
@@ -224,8 +278,14 @@ def main() -> None:
         action="store_true",
         help="also the scale sets: --rows and 10 x --rows multiclass rows in Parquet parts",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="also the memory bound's: 5,000 classes on --rows / 50 rows, and a --by column "
+        "of 20,000 groups on --rows binary rows",
+    )
     args = parser.parse_args()
-    ensure_data(args.out, args.rows, args.seed, args.force, args.scale)
+    ensure_data(args.out, args.rows, args.seed, args.force, args.scale, args.memory)
 
 
 if __name__ == "__main__":

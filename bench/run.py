@@ -25,23 +25,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-HERE = Path(__file__).resolve().parent
+from cases import (
+    ALONE,
+    BAD_CASES,
+    GOOD,
+    HERE,
+    MC_BASELINE,
+    MC_CSV,
+    MC_CSV_METRICS,
+    MC_PARQUET,
+    MC_PARQUET_METRICS,
+    MEMORY,
+    MEMORY_10M,
+    MEMORY_CLASSES,
+    MEMORY_GROUPS,
+    NO_METRICS,
+    PEERS,
+    SCALE,
+    SCALE_1M,
+    SCALE_10M,
+    SCALE_BASELINE,
+    STARTUP,
+    Case,
+    Expect,
+    build_cases,
+)
+
 DEFAULT_DATA = HERE / "data"  # as in generate.py, which this runs as a process: see main()
 DEFAULT_ROWS = 1_000_000
-PEERS = {
-    "pandas_sklearn": ("pandas", "sklearn"),
-    "polars_numpy": ("polars",),
-    "duckdb_sql": ("duckdb",),
-}
-IMPORT_LINE = "import numpy, pyarrow.csv, typer, rich"
 SKIPPED = "skipped (install with pip install -e '.[bench]')"
 REL_TOL = 1e-6
-SCALE = "scale-"  # the cases on Parquet parts, whose data generate.py writes on request
 UNITS = {"wall": "s", "rss": "MiB"}
-#: The bad value of mc_pred_bad.csv is this many rows before the last (as in generate.py,
-#: which this does not import: see main()).
-BAD_FROM_END = 4
-GOOD = "good file"  # the same command on the file without the bad value
 
 
 class Target(NamedTuple):
@@ -68,13 +82,6 @@ class Target(NamedTuple):
         return f"{self.tag} {command} {self.measure}: {case} / {other_case} {limit}"
 
 
-MC_CSV, MC_PARQUET, STARTUP = "mc-csv", "mc-parquet", "startup-eval"
-SCALE_1M, SCALE_10M = f"{SCALE}1m", f"{SCALE}10m"
-MC_BASELINE, SCALE_BASELINE = "mc-parquet-baseline", f"{SCALE}10m-baseline"
-ALONE = "lossctl alone"  # the same run without --baseline
-BAD_CASES = ("mc-csv-bad", "mc-csv-gz-bad", "mc-csv-stdin-bad")
-MC_CSV_METRICS, MC_PARQUET_METRICS = "mc-csv-metrics", "mc-parquet-metrics"
-NO_METRICS = "--no-metrics"  # the same run with the loss alone
 TARGETS = [
     # (a) 1M x 10 multiclass CSV against the peers
     Target("(a)", (MC_CSV, "lossctl"), (MC_CSV, "polars_numpy"), "wall", "<=", 1.0),
@@ -100,6 +107,12 @@ TARGETS = [
     Target("(g)", (MC_CSV_METRICS, "lossctl"), (MC_CSV_METRICS, NO_METRICS), "wall", "<=", 1.5),
     Target(
         "(g)", (MC_PARQUET_METRICS, "lossctl"), (MC_PARQUET_METRICS, NO_METRICS), "wall", "<=", 1.5
+    ),
+    # (h) the memory bound: the metrics of 10M rows in parts, of 5,000 classes and of 20,000
+    # --by groups take at most twice the peak RSS of the loss alone
+    *(
+        Target("(h)", (case, "lossctl"), (case, NO_METRICS), "rss", "<=", 2.0)
+        for case in (MEMORY_10M, MEMORY_CLASSES, MEMORY_GROUPS)
     ),
 ]
 
@@ -173,176 +186,9 @@ class Result:
         self.rss_kib = max(self.rss_kib, usage.ru_maxrss)  # KiB on Linux
 
 
-class Expect(NamedTuple):
-    """How a command is run, and how it must end, when not as usual (stdin empty, exit 0)."""
-
-    exit: int = 0  # the exit status it must end with; its stderr is then its output
-    says: str = ""  # what its stderr must hold, if it exits non-zero
-    stdin: Path | None = None  # a file given as standard input
-
-
-@dataclass
-class Case:
-    name: str
-    title: str
-    commands: dict[str, list[str]]
-    output: Path | None = None  # a file that every command must write; removed after each run
-    expect: dict[str, Expect] = field(default_factory=dict)  # by command
-
-
 def installed(command: str) -> bool:
     """Whether a peer's packages are importable (lossctl and the import line: always)."""
     return all(importlib.util.find_spec(module) for module in PEERS.get(command, ()))
-
-
-@dataclass
-class CaseMaker:
-    """Builds the cases on the files in ``data``; the scale cases write into ``out``."""
-
-    data: Path
-    rows: int
-    lossctl: list[str]
-    out: Path
-
-    def peer(self, script: str, task: str, pred: Path | str, true: Path | str) -> list[str]:
-        return [
-            sys.executable,
-            str(HERE / "peers" / f"{script}.py"),
-            "--task",
-            task,
-            str(pred),
-            str(true),
-        ]
-
-    def evaluate(
-        self, pred: Path | str, true: Path | str, *options: str, metrics: bool = False
-    ) -> list[str]:
-        """lossctl on a pair; the loss alone, as the peers compute it, unless ``metrics``."""
-        options = options if metrics else (*options, NO_METRICS)
-        return [
-            *self.lossctl,
-            "eval",
-            str(pred),
-            str(true),
-            "--id",
-            "id",
-            *options,
-            "--format",
-            "value",
-        ]
-
-    def loss_case(
-        self, name: str, title: str, task: str, prefix: str, ext: str = "csv", true: str = "true"
-    ) -> Case:
-        pred, targets = self.data / f"{prefix}_pred.{ext}", self.data / f"{prefix}_{true}.{ext}"
-        commands = {"lossctl": self.evaluate(pred, targets)}
-        commands |= {script: self.peer(script, task, pred, targets) for script in PEERS}
-        return Case(name, f"{title}, {self.rows:,} rows, {ext}", commands)
-
-    def scale_case(self, name: str, prefix: str, n: int) -> Case:
-        # Globs as one argument each: the commands expand them themselves.
-        pred, true = (
-            str(self.data / f"{prefix}_{side}" / "*.parquet") for side in ("pred", "true")
-        )
-        output = self.out / "losses.parquet"
-        options = ["--output", str(output)]
-        commands = {"lossctl": self.evaluate(pred, true, *options)}
-        commands |= {
-            script: [*self.peer(script, "multiclass", pred, true), *options] for script in PEERS
-        }
-        title = f"multiclass x 10, {n:,} rows, parquet parts (10 and 4), losses to parquet"
-        return Case(name, title, commands, output)
-
-    def baseline_case(
-        self, name: str, pred: Path | str, true: Path | str, base: Path | str
-    ) -> Case:
-        """lossctl with --baseline against itself without: what the comparison costs."""
-        commands = {
-            "lossctl": self.evaluate(pred, true, "--baseline", str(base)),
-            ALONE: self.evaluate(pred, true),
-        }
-        return Case(name, f"--baseline vs none: {pred}", commands)
-
-    def bad_case(self, name: str, ext: str, stdin: bool = False) -> Case:
-        """lossctl on predictions with a value that is not a number near the end, against
-        the same command on the good file: what finding and naming the row costs."""
-        pred, bad, true = (
-            self.data / f"mc_pred.{ext}",
-            self.data / f"mc_pred_bad.{ext}",
-            self.data / "mc_true.csv",
-        )
-        row = max(self.rows - BAD_FROM_END, 1)
-        says = f"row {row}: 'oops' is not a number"
-        if stdin:
-            commands = {"lossctl": self.evaluate("-", true), GOOD: self.evaluate("-", true)}
-            expect = {"lossctl": Expect(2, says, bad), GOOD: Expect(stdin=pred)}
-        else:
-            commands = {"lossctl": self.evaluate(bad, true), GOOD: self.evaluate(pred, true)}
-            expect = {"lossctl": Expect(2, says)}
-        where = "on stdin" if stdin else ext
-        title = f"multiclass x 10, {self.rows:,} rows, {where}, 'oops' on row {row:,} vs none"
-        return Case(name, title, commands, expect=expect)
-
-    def metrics_case(self, name: str, ext: str) -> Case:
-        """lossctl with every metric (the default) against the loss alone."""
-        pred, true = self.data / f"mc_pred.{ext}", self.data / f"mc_true.{ext}"
-        commands = {
-            "lossctl": self.evaluate(pred, true, metrics=True),
-            NO_METRICS: self.evaluate(pred, true),
-        }
-        return Case(
-            name,
-            f"metrics vs --no-metrics: multiclass x 10, {self.rows:,} rows, {ext}",
-            commands,
-        )
-
-
-def build_cases(data: Path, rows: int, lossctl: list[str], out: Path) -> list[Case]:
-    """The cases on the files in ``data``; the scale cases write into the directory ``out``."""
-    make = CaseMaker(data, rows, lossctl, out)
-    py = sys.executable
-    imports = [py, "-c", IMPORT_LINE]
-    return [
-        make.loss_case("mc-csv", "multiclass x 10", "multiclass", "mc"),
-        make.loss_case("mc-parquet", "multiclass x 10", "multiclass", "mc", "parquet"),
-        make.loss_case(
-            "mc-csv-shuffled",
-            "multiclass x 10, the targets in another order",
-            "multiclass",
-            "mc",
-            true="true_shuffled",
-        ),
-        make.bad_case(BAD_CASES[0], "csv"),
-        make.bad_case(BAD_CASES[1], "csv.gz"),
-        make.bad_case(BAD_CASES[2], "csv", stdin=True),
-        make.loss_case("binary", "binary", "binary", "bin"),
-        make.loss_case("multilabel", "multilabel x 5", "multilabel", "ml"),
-        make.loss_case("regression", "regression", "regression", "reg"),
-        Case(
-            "startup-eval",
-            "start-up: 1,000-row multiclass eval vs importing the stack",
-            {
-                "lossctl": make.evaluate(data / "small_pred.csv", data / "small_true.csv"),
-                "import line": imports,
-            },
-        ),
-        Case(
-            "startup-help",
-            "start-up: lossctl --help vs importing the stack",
-            {"lossctl": [*lossctl, "--help"], "import line": imports},
-        ),
-        make.baseline_case(
-            MC_BASELINE, *(data / f"mc_{side}.parquet" for side in ("pred", "true", "base"))
-        ),
-        make.metrics_case(MC_CSV_METRICS, "csv"),
-        make.metrics_case(MC_PARQUET_METRICS, "parquet"),
-        make.scale_case(SCALE_1M, "mc1m", rows),
-        make.scale_case(SCALE_10M, "mc10m", 10 * rows),
-        make.baseline_case(
-            SCALE_BASELINE,
-            *(str(data / f"mc10m_{side}" / "*.parquet") for side in ("pred", "true", "base")),
-        ),
-    ]
 
 
 def run_case(case: Case, repeat: int) -> dict[str, Result]:
@@ -373,7 +219,7 @@ def print_case(case: Case, results: dict[str, Result]) -> None:
         ratios = ("-", "-")
         if name != "lossctl" and base is not None and base.ok:
             ratios = (f"{base.wall / result.wall:.2f}", f"{base.rss / result.rss:.2f}")
-        shown = "" if case.name == "startup-help" else result.last_line[:40]  # help: no value
+        shown = "" if case.quiet else result.last_line[:40]  # help, a JSON report: no value
         if name in case.expect and case.expect[name].exit:  # its error, from the column on
             shown = "error: " + result.last_line.partition(", ")[2][:60]
         value = result.value
@@ -429,9 +275,9 @@ def main() -> None:
         "--cases",
         nargs="+",
         choices=names,
-        default=[name for name in names if not name.startswith(SCALE)],
+        default=[name for name in names if not name.startswith((SCALE, MEMORY))],
         metavar="CASE",
-        help=f"cases to run (default all but {SCALE}*): {', '.join(names)}",
+        help=f"cases to run (default all but {SCALE}* and {MEMORY}*): {', '.join(names)}",
     )
     parser.add_argument(
         "--lossctl",
@@ -448,8 +294,10 @@ def main() -> None:
     # this process must stay small (no NumPy here) to keep from inflating the measurements.
     generate = [sys.executable, str(HERE / "generate.py"), "--out", str(data)]
     generate += ["--rows", str(args.rows)]
-    if any(name.startswith(SCALE) for name in args.cases):
+    if any(name.startswith(SCALE) or name == MEMORY_10M for name in args.cases):
         generate.append("--scale")  # about 1 GB for the default rows: only when asked for
+    if any(name in (MEMORY_CLASSES, MEMORY_GROUPS) for name in args.cases):
+        generate.append("--memory")  # the 5,000-class and the 20,000-group files
     subprocess.run(generate, check=True)
     compile_lossctl()
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -33,6 +33,7 @@ from lossctl.errors import (
     NoHeaderNotCsv,
     NoSampleOfClass,
     UnpairedBaseline,
+    redacted,
 )
 from lossctl.gates import check_metric_options, gates
 from lossctl.io.align import Apart, Companion
@@ -111,8 +112,8 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
 def _inputs(source: Source, baseline: str | None = None) -> Inputs:
     plan = source.plan
     return Inputs(
-        predictions=source.pred.label,
-        targets=source.target.label if source.target is not None else None,
+        predictions=redacted(source.pred.label),
+        targets=redacted(source.target.label) if source.target is not None else None,
         pred_columns=plan.pred,
         target_columns=plan.target,
         id_column=plan.pred_id,
@@ -311,7 +312,7 @@ def _balanced(source: Source, o: EvalOptions) -> EvalOptions:
 
 
 def _label(data: object) -> str:
-    return os.fspath(data) if _is_path(data) else "baseline"
+    return redacted(os.fspath(data)) if _is_path(data) else "baseline"
 
 
 def _baseline_input(

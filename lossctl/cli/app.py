@@ -28,7 +28,7 @@ from lossctl._version import __version__
 from lossctl.cli._coerce import install as plain_values
 from lossctl.cli._start import handled
 from lossctl.cli.examples import ROOT, ExamplesHelp
-from lossctl.errors import ExitCode, LossctlError
+from lossctl.errors import ExitCode, LossctlError, redacted
 from lossctl.io.atomic import Renames, deferred_renames
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
             code = ExitCode.INPUT_ERROR
         except LossctlError as error:
             if debug:
-                traceback.print_exc()
+                print_traceback()
             if error.exit_code == ExitCode.INTERNAL_ERROR:
                 internal_error_line(error)
             else:
@@ -164,10 +164,15 @@ class LossctlGroup(ExamplesHelp, TyperGroup):
             code = ExitCode.OK
         except Exception as error:
             if debug:
-                traceback.print_exc()
+                print_traceback()
             internal_error_line(error)
             code = ExitCode.INTERNAL_ERROR
         return int(code), failure if code == ExitCode.INPUT_ERROR else None
+
+
+def print_traceback() -> None:
+    """``--debug``'s traceback, with the secrets of signed URLs in it redacted."""
+    sys.stderr.write(redacted(traceback.format_exc()))
 
 
 def write_error_junit(

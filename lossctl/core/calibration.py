@@ -3,11 +3,17 @@
 As torchmetrics' ``BinaryCalibrationError`` / ``MulticlassCalibrationError``
 (``norm="l1"``): ``bins`` equal-width bins of the confidence over [0, 1], a
 confidence in ``[edge_i, edge_i+1)`` in bin ``i``, and
-``ECE = sum_b (w_b / W) * |frequency_b - confidence_b|``. Two differences,
-both on purpose: every sum is in float64 (torchmetrics' multiclass routine
-casts to float32), and a confidence of exactly 1 falls in the last bin
-(torchmetrics gives it a bin of its own, one past the last). Weights enter
-the bins as they enter every other metric.
+``ECE = sum_b (w_b / W) * |frequency_b - confidence_b|``. Three differences,
+all on purpose: every sum is in float64 (torchmetrics' multiclass routine
+casts to float32); a confidence of exactly 1 falls in the last bin
+(torchmetrics gives it a bin of its own, one past the last); and the edges
+are ``i / bins`` rounded to float64, so a confidence written as an edge
+(0.6 of 5 bins, 11/15) goes in the bin above it. torchmetrics' edges are
+``torch.linspace``'s, a few of them one unit in the last place off ``i / bins``
+(which ones depends on the CPU's vector width), so it can put such a
+confidence one bin lower. Weights enter the bins as they enter every other
+metric. ``tests/fixtures/reference_calibration.json`` holds torchmetrics'
+own numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ class ReliabilityBins:
     the count, the weight, and the weighted sums of confidence and of hits."""
 
     def __init__(self, bins: int, columns: int = 1) -> None:
-        self.edges = np.linspace(0.0, 1.0, bins + 1)
+        self.edges = np.arange(bins + 1) / bins  # each i / bins, correctly rounded
         self.bins = bins
         self.columns = columns
         self.sums = np.zeros((4, columns, bins))  # count, weight, w * conf, w * hit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ __all__ = [
     "LossctlError",
     "SourceError",
     "UsageError",
+    "redacted",
 ]
 
 
@@ -75,7 +77,7 @@ class LossctlError(Exception):
     def __str__(self) -> str:
         where = []
         if self.file is not None:
-            where.append(self.file)
+            where.append(redacted(self.file))
         if self.column is not None:
             where.append(f"column {self.column!r}")
         if self.row is not None:
@@ -135,3 +137,22 @@ FAMILIES: tuple[type[LossctlError], ...] = (
     AlignmentError,
     DetectionError,
 )
+
+
+#: A URL's password (``https://user:secret@host``), and the values of query parameters
+#: that sign or authorise it: S3's X-Amz-Signature, X-Amz-Credential and
+#: X-Amz-Security-Token, GCS's Signature, an Azure SAS's sig, any token, key or secret.
+_SECRETS = re.compile(
+    r"(?P<keep>://[^/:@?#]+:)[^/@?#]+(?=@)"
+    r"|(?P<name>[?&][^=&#]*(?:sig|signature|credential|token|key|secret|password|auth)[^=&#]*=)"
+    r"[^&#]*",
+    re.IGNORECASE,
+)
+
+
+def redacted(label: str) -> str:
+    """``label`` as lossctl prints it: a URL's password and the secrets of a signed URL's
+    query string become ``***`` (the rest of the URL says which object it is)."""
+    if "://" not in label:
+        return label
+    return _SECRETS.sub(lambda m: (m.group("keep") or m.group("name")) + "***", label)

@@ -145,11 +145,14 @@ def listing(spec: str) -> tuple[str, list[str]] | None:
     fs, path = filesystem(spec)
     head = "" if is_web(spec) else spec.partition("://")[0] + "://"
     bare = spec.partition("://")[2]  # (the root is without the scheme, as a Source's path)
-    if any(c in bare for c in "*?["):
+    wild = "*?["
+    if is_web(spec):  # a web URL's ? starts its query (a signed URL's, say)
+        bare, wild = bare.partition("?")[0], "*["
+    if any(c in bare for c in wild):
         found = call(spec, fs.glob, path)
-        root = bare[: min(bare.index(c) for c in "*?[" if c in bare)].rsplit("/", 1)[0]
+        root = bare[: min(bare.index(c) for c in wild if c in bare)].rsplit("/", 1)[0]
         return root, [head + p for p in sorted(found) if call(spec, fs.isfile, p)]
-    if is_web(spec) and not spec.endswith("/"):
+    if is_web(spec) and not bare.endswith("/"):
         return None
     if call(spec, fs.isdir, path):
         found = call(spec, fs.find, path)

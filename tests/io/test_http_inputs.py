@@ -146,3 +146,23 @@ def test_without_aiohttp_the_message_names_the_http_extra(site: str) -> None:
         f"lossctl: error: {url}: reading http:// paths needs lossctl's http extra, which is "
         "not installed. Install it: pip install 'lossctl[http]'\n"
     )
+
+
+SIGNED = "?X-Amz-Credential=AKIDEXAMPLE%2F20261206&X-Amz-Signature=f00dfeed5ec12e7&sig=5ec12e7"
+
+
+def test_a_signed_url_is_read_and_its_secrets_never_printed(site: str) -> None:
+    """The query string of a presigned URL authorises the read; the report and every message,
+    even --debug's traceback, name the object with the signature's values as ***."""
+    url = f"{site}/multiclass_probs.csv{SIGNED}"
+    doc = lossctl.evaluate(url, f"{site}/multiclass_labels.csv").to_dict()
+    assert doc["inputs"]["predictions"] == (
+        f"{site}/multiclass_probs.csv?X-Amz-Credential=***&X-Amz-Signature=***&sig=***"
+    )
+    for args in ([], ["--debug"], ["--format", "json"]):
+        for preds in (url, f"{site}/nope.csv{SIGNED}"):
+            result = run_eval(preds, f"{site}/multiclass_labels.csv", *args)
+            printed = result.stdout + result.stderr
+            assert "5ec12e7" not in printed and "AKIDEXAMPLE" not in printed
+            if result.exit_code or "--format" in args:  # (a table may fold the URL)
+                assert "X-Amz-Signature=***" in printed, printed[-300:]
