@@ -154,6 +154,7 @@ class IdJoin:
         sides = (sides[0], replace(sides[1], starts=tuple(target.starts)))
         self._check_empty(sides)
         pieces = [self._pieces(name, read, integral) for name, read in reads.items()]
+        self._held.clear()  # (of the check in buckets, split another way)
         starts = [p.pred_start for p in self.preds]
         buckets = [
             self.client.submit(join_bucket, p, t, starts) for p, t in zip(*pieces, strict=True)
