@@ -173,6 +173,22 @@ def _tasks_held(dask_scheduler: Any) -> int:
     return len(dask_scheduler.tasks)
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel", "regression"])
+def test_every_task_joined_through_dask(task: str, tmp_path: Path, scheduler: str) -> None:
+    """Each task's target columns (three of them for multilabel) through the join."""
+    preds, targets = task_frames(task, seed=12)
+    start = 0
+    for pred, target in zip(preds, targets, strict=True):
+        ids = [f"s{i}" for i in range(start, start + len(pred))]
+        pred.insert(0, "id", ids)
+        target.insert(0, "id", ids)
+        start += len(pred)
+    names = [c for c in preds[0].columns if c not in ("id", "w", "g")]
+    t = _one_file(targets, tmp_path / "t.parquet", 12)
+    options = {"pred_cols": names, "weight_col": "w", "by": "g", "id_col": "id"}
+    assert both(write_parts(tmp_path, "p", preds), t, scheduler, **options).task == task
+
+
 def test_weights_and_groups_of_the_targets_go_through_the_join(
     tmp_path: Path, scheduler: str
 ) -> None:
