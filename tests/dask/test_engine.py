@@ -167,9 +167,11 @@ def test_the_cli_writes_a_directory_of_parts(
     assert (local.exit_code, dask.exit_code, dask.stderr) == (0, 0, "")
     assert_same(json.loads(local.stdout), json.loads(dask.stdout))
     assert sorted(os.listdir(out)) == [f"part-{i:05d}.parquet" for i in range(4)]
-    whole = pd.read_parquet(tmp_path / "local.parquet")["loss"].to_numpy()
-    parted = pd.read_parquet(out)["loss"].to_numpy()  # (pyarrow reads the parts in order)
-    np.testing.assert_allclose(parted, whole, rtol=1e-12)
+    whole = pd.read_parquet(tmp_path / "local.parquet")
+    parted = pd.read_parquet(out)  # (pyarrow reads the parts in order)
+    assert list(parted.columns) == list(whole.columns) == ["loss", "predicted"]
+    np.testing.assert_allclose(parted["loss"], whole["loss"], rtol=1e-12)
+    assert list(parted["predicted"]) == list(whole["predicted"])
     assert sorted(os.listdir(tmp_path)) == ["local.parquet", "scored.parquet"]
 
 
