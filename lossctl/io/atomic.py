@@ -8,9 +8,9 @@ point, even after the last file was written, leaves no new file behind, and
 every existing one untouched.
 
 A path in object storage (``s3://...``) has no rename: the file is written to a local
-temporary file, uploaded as one object when the rename would be
-(:mod:`lossctl.io.upload`). Any such last step is a :class:`Placement`, which
-:func:`defer` carries out now or holds back for ``commit()``.
+temporary file, uploaded as one object when the rename would be (writers go through
+:func:`lossctl.io.upload.output_path`, which chooses). Either last step is a
+:class:`Placement`, which :func:`defer` carries out now or holds back for ``commit()``.
 
 Standard library only: the command line imports it before it knows what to do.
 """
@@ -117,15 +117,6 @@ def atomic_path(path: str, directory: bool = False) -> Iterator[str]:
     """
     import tempfile
 
-    from lossctl.io.remote import is_url
-
-    if is_url(path):
-        assert not directory  # (parts in object storage: lossctl.io.upload.parts_prefix)
-        from lossctl.io.upload import staged
-
-        with staged(path) as tmp:
-            yield tmp
-        return
     target = Path(path)
     prefix = f".{target.name}."
     try:

@@ -57,6 +57,15 @@ class Upload:
 
 
 @contextlib.contextmanager
+def output_path(path: str) -> Iterator[str]:
+    """A temporary local path that becomes ``path`` only if the block succeeds: renamed
+    into place (:func:`lossctl.io.atomic.atomic_path`), or for a URL uploaded as one
+    object (:func:`staged`)."""
+    with staged(path) if is_url(path) else atomic.atomic_path(path) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
 def staged(url: str) -> Iterator[str]:
     """Yield a local temporary file, uploaded as the object ``url`` if the block succeeds
     (now, or when the command commits); removed whatever happens."""

@@ -13,10 +13,10 @@ import pyarrow as pa
 
 from lossctl.core.chunk import Labels, Predicted
 from lossctl.errors import OutputDirMissing, OutputIsInput, OutputNotWritable, UnsupportedOutput
-from lossctl.io.atomic import atomic_path
 from lossctl.io.chunks import ArrowLabels
 from lossctl.io.columns import from_numpy
 from lossctl.io.sources import is_url, output_suffix, would_read
+from lossctl.io.upload import output_path
 
 OUTPUT_TYPES = ".csv, .tsv, .csv.gz, .parquet"
 
@@ -105,7 +105,7 @@ class LossWriter:
         self.compression: str | None = None
         if isinstance(destination, (str, os.PathLike)):
             self.fmt, self.compression = output_suffix(Path(destination))
-            self.path = self._stack.enter_context(atomic_path(os.fspath(destination)))
+            self.path = self._stack.enter_context(output_path(os.fspath(destination)))
         self._sink: Any = None
         self._first = True
 
@@ -203,5 +203,5 @@ def write_text(path: str, text: str, *, append: bool = False) -> None:
             old = existing.read()
         if old and not old.endswith("\n"):
             old += "\n"  # Markdown needs the heading on a line of its own
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+    with output_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         out.write(old + text)
