@@ -5,25 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import distributed
 import pytest
 from distributed.utils import key_split
 
 
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[distributed.Client]:
+@contextmanager
+def local_cluster(n_workers: int = 2, **options: Any) -> Iterator[distributed.Client]:
+    """A client of a LocalCluster of ``n_workers`` worker processes of one thread each
+    (``options``: LocalCluster's, such as ``memory_limit``), its servers on free ports."""
     with (
         distributed.LocalCluster(
             processes=True,
-            n_workers=2,
+            n_workers=n_workers,
             threads_per_worker=1,
             dashboard_address=None,
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
+            **options,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        assert len(client.scheduler_info()["workers"]) == 2
+        assert len(client.scheduler_info()["workers"]) == n_workers
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[distributed.Client]:
+    with local_cluster() as client:
         yield client
 
 

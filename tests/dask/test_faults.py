@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import lossctl
+from tests.dask.conftest import local_cluster
 from tests.dask.data import write_parts
 from tests.dask.test_ids import OPTIONS, N, _one_file, frames, same
 
@@ -59,19 +60,10 @@ def test_a_worker_killed_mid_run(tmp_path: Path) -> None:
     t = _one_file(targets, tmp_path / "t.parquet", 11)
     marker = tmp_path / "killed"
     local = lossctl.evaluate(p, t, **OPTIONS)
-    with (
-        distributed.LocalCluster(
-            processes=True,
-            n_workers=2,
-            threads_per_worker=1,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster() as client:
         before = _pids(client)
         client.register_plugin(KillOnce(str(marker), partition=2))
-        dask = lossctl.evaluate(p, t, engine="dask", scheduler=cluster.scheduler_address, **OPTIONS)
+        dask = lossctl.evaluate(p, t, engine="dask", scheduler=client.scheduler.address, **OPTIONS)
         client.wait_for_workers(2)
         after = _pids(client)
     assert marker.exists()
@@ -134,17 +126,7 @@ def test_workers_with_a_memory_limit_far_below_the_input(tmp_path: Path) -> None
     losses of its partitions until the client takes them, and Dask kills it.)"""
     p, t, expected = _big_parts(tmp_path)
     assert ROWS * 24 > 3 * LIMIT and ROWS * 8 > LIMIT
-    with (
-        distributed.LocalCluster(
-            processes=True,
-            n_workers=1,
-            threads_per_worker=1,
-            memory_limit=LIMIT,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(1, memory_limit=LIMIT) as client:
         pids = _pids(client)
         with peak_rss(pids) as peaks:
             report = lossctl.evaluate(
@@ -152,7 +134,7 @@ def test_workers_with_a_memory_limit_far_below_the_input(tmp_path: Path) -> None
                 t,
                 weight_col="w",
                 engine="dask",
-                scheduler=cluster.scheduler_address,
+                scheduler=client.scheduler.address,
                 keep_losses=False,
             )
         assert _pids(client) == pids  # (a worker past its limit is killed and restarted)

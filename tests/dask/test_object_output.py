@@ -27,6 +27,7 @@ import pytest
 
 import lossctl.report.table
 from tests.cli.helpers import assert_input_error, assert_one_error_line, run_eval
+from tests.dask.conftest import local_cluster
 from tests.dask.data import task_frames, write_parts
 from tests.dask.s3 import SECRET, s3_server, written
 
@@ -47,16 +48,7 @@ def server() -> Iterator[str]:
 def client(server: str) -> Iterator[distributed.Client]:
     """A cluster of two worker processes, started with the server's endpoint and
     credentials in their environment (as a real cluster's workers have their own)."""
-    with (
-        distributed.LocalCluster(
-            processes=True,
-            n_workers=2,
-            threads_per_worker=1,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # (8787 may be taken)
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster() as client:
         yield client
 
 
