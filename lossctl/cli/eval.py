@@ -181,6 +181,7 @@ def _run(
     no_progress: bool,
 ) -> int:
     """Evaluate, write the files asked for, render the report; return the exit code."""
+    import gc
     import tempfile
 
     from lossctl.cli.progress import ProgressBar
@@ -197,6 +198,10 @@ def _run(
     output = files["--output"]
     # Per-sample CSV for stdout is written aside and printed once the run is complete.
     spool = tempfile.TemporaryFile() if output_format is Format.csv else None  # noqa: SIM115
+    # What the imports made lives as long as the process: out of the collector's sight, a
+    # full collection does not walk it again every time a chunk's objects trigger one
+    # (a third of the time of a 5,000-class file went there).
+    gc.freeze()
     try:
         report = evaluate(
             predictions,

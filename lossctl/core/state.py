@@ -36,9 +36,11 @@ from lossctl.core.chunk import (
     Sample,
     Scored,
     Setup,
+    non_finite,
+    non_finite_columns,
 )
 from lossctl.core.compare import NullState
-from lossctl.core.losses import BoolArray, IntArray, SampleLosses
+from lossctl.core.losses import IntArray, SampleLosses
 from lossctl.core.metric_results import metrics_of
 from lossctl.core.metrics import MetricsState
 from lossctl.core.profiles import Count, PredictionProfile, TargetProfile
@@ -64,17 +66,6 @@ def _key(detection: Detection) -> tuple[object, ...]:
         detection.target_encoding,
         detection.class_names,
     )
-
-
-@np.errstate(over="ignore", invalid="ignore")
-def _non_finite(values: FloatArray) -> BoolArray | None:
-    """The rows that are NaN or infinite; None if there are none, which a finite sum
-    proves in one cheap pass (NaN and infinity carry through it; an overflow does too,
-    and costs only the full check)."""
-    if np.isfinite(np.sum(values)):
-        return None
-    mask: BoolArray = ~np.isfinite(values)
-    return mask if mask.any() else None
 
 
 def _classes(y: FloatArray | IntArray) -> IntArray:
@@ -149,10 +140,10 @@ class EvalState:
     def _checked(self, chunk: Chunk) -> Chunk | None:
         """Count the missing values and negative weights, over every row of every chunk
         (so that the counts do not depend on the chunks); drop those rows if asked."""
-        masks = [_non_finite(column) for column in chunk.pred]
+        masks = non_finite_columns(chunk.pred)
         masks += [m if m.any() else None for m in chunk.target_missing]
         if chunk.weights is not None:
-            masks.append(_non_finite(chunk.weights))
+            masks.append(non_finite(chunk.weights))
         sides = {"pred": chunk.pred_rows, "target": chunk.target_rows}
         for i, ((_, side), mask) in enumerate(zip(self.setup.checked, masks, strict=True)):
             if mask is not None:

@@ -16,7 +16,7 @@ from lossctl.core.chunk import Chunk, Groups
 from lossctl.core.losses import IntArray
 from lossctl.errors import UnsupportedColumnType
 from lossctl.io.align import Aligner
-from lossctl.io.columns import from_numpy, to_float, to_numpy, to_target
+from lossctl.io.columns import float_columns, from_numpy, to_float, to_numpy, to_target
 
 
 class ArrowLabels:
@@ -93,7 +93,7 @@ def numpy_chunks(aligner: Aligner) -> Iterator[Chunk]:
         if chunk.companion is not None and aligner.companion is not None:
             other = tuple(to_float(chunk.companion[name]) for name in aligner.companion.numeric)
         yield Chunk(
-            pred=tuple(to_float(chunk.pred[name]) for name in plan.pred),
+            pred=float_columns([chunk.pred[name] for name in plan.pred]),
             targets=tuple(column for column, _ in targets),
             target_missing=tuple(missing for _, missing in targets),
             weights=weights,
