@@ -5,7 +5,8 @@ install.
 Credentials are the libraries' own (environment, profiles); the endpoint of an
 S3-compatible store comes from ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``, that of a
 Google Cloud Storage emulator from ``STORAGE_EMULATOR_HOST`` (gcsfs reads it; no credentials
-are looked for then). Messages
+are looked for then), that of Azure Blob Storage (or Azurite) from the ``BlobEndpoint`` of
+``AZURE_STORAGE_CONNECTION_STRING`` (adlfs reads it). Messages
 name the URL as given and the kind of failure, never a credential. Parquet in a bucket is
 read in place (ranges of the object); other formats, and anything from a web server
 (which need not serve ranges), are copied to a temporary file first. Writing is in
