@@ -113,7 +113,8 @@ def failure(url: str, error: BaseException, writing: bool = False) -> LossctlErr
         return NoCredentials(f"access refused or no credentials ({kind})", file=url)
     if isinstance(status, int):
         return StorageUnreachable(f"the server answers HTTP {status}", file=url)
-    if "Connect" in kind or "Endpoint" in kind or isinstance(error, (OSError, TimeoutError)):
+    unreachable = ("Connect", "Endpoint", "ServiceRequest")  # (botocore's, aiohttp's, Azure's)
+    if any(word in kind for word in unreachable) or isinstance(error, (OSError, TimeoutError)):
         return StorageUnreachable(f"the storage does not answer ({kind})", file=url)
     return StorageUnreachable(f"cannot be {'written' if writing else 'read'} ({kind})", file=url)
 
