@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,24 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()
+
+
+def without_credentials() -> dict[str, str]:
+    """The environment of a process that finds no usable credentials: the server's endpoint
+    and the secret key without its key id, no credentials or config file, no instance
+    metadata (botocore raises NoCredentialsError). Credentials are looked up once a process:
+    run lossctl in a process of its own with it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO"))}
+    env.update(
+        AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_CONFIG_FILE="/nonexistent",
+        BOTO_CONFIG="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    return env
 
 
 def written(bucket: str, prefix: str = "") -> dict[str, datetime]:

@@ -29,7 +29,7 @@ import lossctl.report.table
 from tests.cli.helpers import assert_input_error, assert_one_error_line, run_eval
 from tests.dask.conftest import local_cluster
 from tests.dask.data import task_frames, write_parts
-from tests.dask.s3 import SECRET, s3_server, written
+from tests.dask.s3 import SECRET, s3_server, without_credentials, written
 
 BUCKET = "scores"
 COLS = ["--pred-col", "p", "--target-col", "y"]
@@ -284,16 +284,7 @@ def test_refused_credentials_and_an_endpoint_that_does_not_answer(
     """No usable credentials (the secret key without its key id, no credentials file, no
     instance metadata): NoCredentials; a closed port: StorageUnreachable. Both before any
     work, and the secret is never printed, not even in --debug's traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO"))}
-    env.update(
-        AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
-        AWS_SECRET_ACCESS_KEY=SECRET,
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-        AWS_CONFIG_FILE="/nonexistent",
-        BOTO_CONFIG="/nonexistent",
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
+    env = without_credentials()
     out = f"{prefix}/losses.csv"
     args = [inputs["p"], inputs["t"], *COLS, "--output", out]
     refused = _lossctl(env, *args, "--debug")

@@ -24,7 +24,7 @@ from lossctl.errors import (
 )
 from tests.cli.helpers import assert_one_error_line, run_eval
 from tests.dask.data import assert_same, task_frames, write_parts
-from tests.dask.s3 import SECRET, s3_server
+from tests.dask.s3 import SECRET, s3_server, without_credentials
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -142,16 +142,7 @@ def test_missing_credentials_are_one_line_without_the_secret(bucket: str) -> Non
     without its key id, no credentials or config file, no instance metadata. botocore finds
     no credentials (NoCredentialsError); lossctl says so in one line, and the secret is
     never printed, not even in --debug's traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO"))}
-    env.update(
-        AWS_ENDPOINT_URL=os.environ["AWS_ENDPOINT_URL"],
-        AWS_SECRET_ACCESS_KEY=SECRET,
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
-        AWS_CONFIG_FILE="/nonexistent",
-        BOTO_CONFIG="/nonexistent",
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
+    env = without_credentials()
     url = f"{bucket}/multiclass_labels.csv"
     command = [sys.executable, "-m", "lossctl", "eval", f"{bucket}/multiclass_probs.csv", url]
     for debug in ([], ["--debug"]):
