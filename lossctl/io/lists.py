@@ -9,8 +9,8 @@ lossctl sees ordinary columns. K is the size of a ``fixed_size_list``; of a vari
 list, the length of its first list that is not null. A list of another length is
 :class:`~lossctl.errors.RaggedList`. A null inside a list is a missing value (NaN);
 a null list is K missing values. A column of lists of anything but numbers
-(text, structs), one whose lists are all null, and one named ``id`` (any case) stay one
-column, which lossctl refuses where it reads it.
+(text, structs), one whose first list is empty or whose lists are all null, and one named
+``id`` (any case) stay one column, which lossctl refuses where it reads it.
 """
 
 from __future__ import annotations
@@ -58,13 +58,11 @@ def split_list(label: str, column: str, data: pa.Array, k: int, start: int) -> l
     """A batch of a list column as K float64 columns (``start``: the row of the file
     where the batch begins, counted from 0); a list of another length than K is
     :class:`RaggedList`."""
+    import pyarrow.compute as pc
+
     n = len(data)
     valid = np.ones(n, dtype=bool) if not data.null_count else to_numpy(data.is_valid())
-    if pa.types.is_fixed_size_list(data.type):
-        values = to_numpy(data.flatten())  # (values under a null list are there too)
-    else:
-        import pyarrow.compute as pc
-
+    if not pa.types.is_fixed_size_list(data.type):
         lengths = to_numpy(pc.list_value_length(data))
         wrong = np.flatnonzero(valid & (lengths != k))
         if len(wrong):
@@ -77,8 +75,14 @@ def split_list(label: str, column: str, data: pa.Array, k: int, start: int) -> l
                 count=len(wrong),
                 hint="Give every row a list of the same length",
             )
-        values = np.full(n * k, np.nan)
-        values.reshape(n, k)[valid] = to_numpy(pc.list_flatten(data)).reshape(-1, k)
-    matrix = values.reshape(n, k)
-    missing = None if valid.all() else ~valid
-    return [pa.array(matrix[:, i], pa.float64(), mask=missing) for i in range(k)]
+    matrix = np.full((n, k), np.nan)
+    matrix[valid] = to_numpy(pc.list_flatten(data)).reshape(-1, k)  # (null lists left out)
+    # (from the buffers: pa.array of a NumPy array imports pandas, which costs more than a
+    # small file's evaluation)
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return [
+        pa.Array.from_buffers(
+            pa.float64(), n, [validity, pa.py_buffer(np.ascontiguousarray(matrix[:, i]))]
+        )
+        for i in range(k)
+    ]

@@ -104,9 +104,10 @@ class InputTable:
                 yield Batch(columns, batch.part, batch.start + offset)
 
     def _with_items(self, names: list[str], schema: pa.Schema | None) -> list[str]:
-        """``names`` with each list column of numbers as its K items (``logits[0]`` ...);
-        one whose lists are all null, or named ``id`` (any case: the id column, which a list
-        cannot be), stays as it is (and is refused where it is read)."""
+        """``names`` with each list column of numbers as its K items (``logits[0]`` ...).
+        One whose first list is empty or whose lists are all null, or one named ``id`` (any
+        case: the id column, which a list cannot be), stays as it is (and is refused where
+        it is read)."""
         if schema is None or not any(is_number_list(field.type) for field in schema):
             return names
         shown = []
@@ -118,7 +119,7 @@ class InputTable:
                 if size is None:
                     batches = self._batches([], [name], [], 0)
                     size = first_length(batch.columns[name] for batch in batches)
-            if size is None:
+            if not size:  # (not a list of numbers, or none but null or empty lists)
                 shown.append(name)
                 continue
             self.list_sizes[name] = size

@@ -43,6 +43,12 @@ def _parquet(path: Path, table: pa.Table) -> str:
     return str(path)
 
 
+def _arrow(path: Path, table: pa.Table) -> str:
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table, max_chunksize=7)  # several record batches
+    return str(path)
+
+
 def _normal(doc: dict[str, Any], path: str) -> dict[str, Any]:
     """A report without the name of its input file (``path``), which its reasons quote."""
     doc = json.loads(json.dumps(doc).replace(json.dumps(path)[1:-1], "PREDS"))
@@ -89,12 +95,18 @@ def _inputs(tmp_path: Path) -> dict[str, str]:
                 {"id": ids, "logits": pa.array(rows, pa.list_(pa.float64(), K)), "label": labels}
             ),
         ),
+        "arrow": _arrow(
+            tmp_path / "preds.arrow",
+            pa.table(
+                {"id": ids, "logits": pa.array(rows, pa.large_list(pa.float64())), "label": labels}
+            ),
+        ),
     }
 
 
 def test_a_list_column_gives_the_report_of_k_plain_columns(tmp_path: Path) -> None:
-    """JSON Lines, Parquet list and fixed_size_list: the report of K plain columns, whose
-    mean loss is scikit-learn's log_loss of the softmax."""
+    """JSON Lines, Parquet list and fixed_size_list, Arrow IPC large_list: the report of K
+    plain columns, whose mean loss is scikit-learn's log_loss of the softmax."""
     _, logits, labels = _data()
     expected = log_loss(labels, _softmax(logits), labels=list(range(K)))
     reports = {}
@@ -147,26 +159,32 @@ def test_a_ragged_list_is_one_error_naming_its_row(tmp_path: Path) -> None:
         lossctl.evaluate(table, target_cols=["label"])
 
 
-def test_nulls_inside_a_list_and_null_lists_are_missing_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["jsonl", "list", "fixed"])
+def test_nulls_inside_a_list_and_null_lists_are_missing_values(kind: str, tmp_path: Path) -> None:
+    """A null list is K missing values, a null inside a list one; in batches that start
+    past a null list (Parquet row groups of 7)."""
     ids, logits, labels = _data()
     rows: list[list[float | None] | None] = [list(r) for r in logits.tolist()]
-    rows[4] = None  # a null list: K missing values
+    rows[4] = rows[13] = None  # null lists: K missing values
     rows[9][1] = None  # a null inside a list
-    path = _jsonl(
-        tmp_path / "hf.jsonl",
-        [
-            {"id": i, "logits": r, "label": int(y)}
-            for i, r, y in zip(ids, rows, labels, strict=True)
-        ],
+    size = K if kind == "fixed" else None
+    table = pa.table(
+        {"id": ids, "logits": pa.array(rows, pa.list_(pa.float64(), size or -1)), "label": labels}
     )
+    if kind == "jsonl":
+        path = _jsonl(tmp_path / "hf.jsonl", table.to_pylist())
+    else:
+        path = _parquet(tmp_path / f"{kind}.parquet", table)
     result = run_eval(path, "--target-col", "label")
-    assert_input_error(result, "column 'logits[0]', row 5:", "missing")
+    assert_input_error(result, "column 'logits[0]', row 5:", "missing", "(2 rows affected)")
     doc = eval_json(path, "--target-col", "label", "--drop-missing")
     kept = np.ones(N, dtype=bool)
-    kept[[4, 9]] = False
+    kept[[4, 9, 13]] = False
     expected = log_loss(labels[kept], _softmax(logits[kept]), labels=list(range(K)))
-    assert doc["n_samples"] == N - 2
+    assert doc["n_samples"] == N - 3
     assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12)
+    report = lossctl.evaluate(table, target_cols=["label"], drop_missing=True, chunk_rows=6)
+    assert report.mean_loss == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_list_of_labels_is_multilabel_targets(tmp_path: Path) -> None:
@@ -226,3 +244,21 @@ def test_the_readme_sample_against_scikit_learn() -> None:
     doc = eval_json(path, "--target-col", "label")
     assert doc["n_samples"] == 50
     assert doc["mean_loss"] == pytest.approx(log_loss(labels, _softmax(logits)), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind"),
+    [
+        ([None, None, None], "list<element: double>"),  # no list to take K from
+        ([[], [0.5], [0.2]], "list<element: double>"),  # a first list of none: K = 0
+        ([["a"], ["b"], ["c"]], "list<element: string>"),  # not numbers
+    ],
+)
+def test_lists_that_are_not_k_numbers_stay_refused(
+    cells: list[Any], kind: str, tmp_path: Path
+) -> None:
+    value = pa.string() if "string" in kind else pa.float64()
+    table = pa.table({"p": pa.array(cells, pa.list_(value)), "y": [0, 1, 0]})
+    path = _parquet(tmp_path / "preds.parquet", table)
+    result = run_eval(path, "--target-col", "y", "--pred-col", "p")
+    assert_input_error(result, "column 'p'", f"holds {kind} values, not numbers")
