@@ -65,10 +65,24 @@ class ColumnPlan:
 
 def _names(parts: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
     """A name is taken as written when a column has it (`` p``), else without the
-    spaces around it (``a, b``)."""
+    spaces around it (``a, b``). The name of a list column (``logits``), which the
+    readers show as its K items ``logits[0]`` ... ``logits[K-1]``, stands for all of them."""
     if parts is None:
         return None
-    return [part if part in available else part.strip() for part in parts]
+    names = []
+    for part in parts:
+        name = part if part in available else part.strip()
+        names += _items(name, available) or [name]
+    return names
+
+
+def _items(name: str, available: Sequence[str]) -> list[str]:
+    """The items ``name[0]``, ``name[1]`` ... of a list column ``name`` that is not itself
+    a column (none otherwise)."""
+    items: list[str] = []
+    while name not in available and f"{name}[{len(items)}]" in available:
+        items.append(f"{name}[{len(items)}]")
+    return items
 
 
 def _require(

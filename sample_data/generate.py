@@ -154,6 +154,21 @@ def edges() -> None:
     )
 
 
+def hf_lists(n: int = 50) -> None:
+    """A Hugging Face style prediction file: each row's logits as one list, its label (a
+    class index) beside them, as ``Trainer.predict`` outputs are dumped."""
+    own = np.random.default_rng(20261206)  # (its own seed: the files above stay as they are)
+    truth = own.normal(0.0, 1.5, (n, 3))
+    label = np.array([own.choice(3, p=p) for p in softmax(truth)])
+    logits = np.round(truth + own.normal(0.0, 0.8, (n, 3)), 4)
+    rows = [
+        {"id": i, "logits": row, "label": int(y)}
+        for i, row, y in zip(range(1, n + 1), logits.tolist(), label, strict=True)
+    ]
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    (HERE / "multiclass_logits_list.jsonl").write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
     binary()
     multiclass()
@@ -161,3 +176,4 @@ if __name__ == "__main__":
     regression()
     headerless()
     edges()
+    hf_lists()

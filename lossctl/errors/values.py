@@ -30,6 +30,7 @@ __all__ = [
     "PartitionColumnClash",
     "PosLabelNeeded",
     "ProbabilityOutOfRange",
+    "RaggedList",
     "TooManyTargetColumns",
     "TooManyValues",
     "UnknownClass",
@@ -70,7 +71,7 @@ class AmbiguousPairing(ColumnError):
 
 class UnsupportedColumnType(ColumnError):
     """A Parquet, Arrow, JSON Lines or DataFrame column of a type that holds no numbers
-    (lists, structs, dates)."""
+    (lists of text, structs, dates)."""
 
     fix = "Pick numeric columns with --pred-col and --target-col"
 
@@ -107,6 +108,13 @@ class NonNumeric(BadValueError):
     """A prediction, weight or numeric target that is not a number."""
 
     fix = "Fix the value, or pick numeric columns with --pred-col"
+
+
+class RaggedList(BadValueError):
+    """A list column of numbers (read as K columns, logits[0] .. logits[K-1]) with a row whose list
+    is not as long as the first list of the column."""
+
+    fix = "Give every row a list of the same length"
 
 
 class MissingValue(BadValueError):

@@ -8,7 +8,8 @@ pyarrow refuses the data, a slow path finds the first offending row and raises
 an error that names it. The helpers below are shared by the readers of each
 kind (:mod:`lossctl.io.csv`, :mod:`lossctl.io.parquet`, :mod:`lossctl.io.parts`,
 :mod:`lossctl.io.memory`); :func:`lossctl.io.readers.open_table` picks one.
-Memory holds one batch at a time.
+Memory holds one batch at a time. A column of lists of numbers is shown in ``names``,
+and read, as K columns ``name[0]`` ... ``name[K-1]`` (:mod:`lossctl.io.lists`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pyarrow.csv as pacsv
 
 from lossctl.errors import DuplicateColumn, NonNumeric, UnsupportedColumnType
 from lossctl.io.columns import is_number_type, is_text_type, one_type
+from lossctl.io.lists import first_length, fixed_size, is_number_list, item_names, split_list
 
 #: Cells that mean "missing", as pyarrow reads them: empty, NA, NaN, null, ...
 NULL_VALUES: tuple[str, ...] = (*pacsv.ConvertOptions().null_values, "None")
@@ -63,7 +65,12 @@ class InputTable:
 
     def __init__(self, label: str, names: Sequence[str], schema: pa.Schema | None = None) -> None:
         self.label = label
-        self.names = list(names)
+        check_unique(names, label)
+        #: The list columns of numbers shown as K columns each (:mod:`lossctl.io.lists`):
+        #: their K by name, and the list column and index of each of the K names.
+        self.list_sizes: dict[str, int] = {}
+        self._items: dict[str, tuple[str, int]] = {}
+        self.names = self._with_items(list(names), schema)
         self.parts = [label]
         #: What the reader decided about the input, for the report's reasons.
         self.notes: list[str] = []
@@ -83,13 +90,63 @@ class InputTable:
         """
         wanted = list(dict.fromkeys(numeric))
         rest = [name for name in dict.fromkeys(other) if name not in wanted]
-        for batch in self._batches(wanted, rest, [name for name in text if name in rest], rows):
+        items = [name for name in [*wanted, *rest] if name in self._items]
+        lists = list(dict.fromkeys(self._items[name][0] for name in items))
+        wanted = [name for name in wanted if name not in self._items]
+        rest = [name for name in rest if name not in self._items] + lists
+        batches = self._batches(wanted, rest, [name for name in text if name in rest], rows)
+        for batch in self._split_lists(batches, items, lists):
             if not rows or batch.num_rows <= rows:
                 yield batch
                 continue
             for offset in range(0, batch.num_rows, rows):
                 columns = {name: c.slice(offset, rows) for name, c in batch.columns.items()}
                 yield Batch(columns, batch.part, batch.start + offset)
+
+    def _with_items(self, names: list[str], schema: pa.Schema | None) -> list[str]:
+        """``names`` with each list column of numbers as its K items (``logits[0]`` ...).
+        One whose first list is empty or whose lists are all null, or one named ``id`` (any
+        case: the id column, which a list cannot be), stays as it is (and is refused where
+        it is read)."""
+        if schema is None or not any(is_number_list(field.type) for field in schema):
+            return names
+        shown = []
+        for name in names:
+            kind = schema.field(name).type if name in schema.names else None
+            size = None
+            if kind is not None and is_number_list(kind) and name.lower() != "id":
+                size = fixed_size(kind)
+                if size is None:
+                    batches = self._batches([], [name], [], 0)
+                    size = first_length(batch.columns[name] for batch in batches)
+            if not size:  # (not a list of numbers, or none but null or empty lists)
+                shown.append(name)
+                continue
+            self.list_sizes[name] = size
+            for index, item in enumerate(item_names(name, size)):
+                self._items[item] = (name, index)
+                shown.append(item)
+        return shown
+
+    def _split_lists(
+        self, batches: Iterable[Batch], items: list[str], lists: list[str]
+    ) -> Iterator[Batch]:
+        """The batches, with the list columns ``lists`` as the K columns named ``items``."""
+        for batch in batches:
+            if not lists:
+                yield batch
+                continue
+            columns = dict(batch.columns)
+            split = {
+                name: split_list(
+                    self.label, name, columns.pop(name), self.list_sizes[name], batch.start
+                )
+                for name in lists
+            }
+            for item in items:
+                name, index = self._items[item]
+                columns[item] = split[name][index]
+            yield Batch(columns, batch.part, batch.start)
 
     def read(
         self, numeric: Sequence[str], other: Sequence[str], text: Sequence[str] = ()

@@ -43,9 +43,9 @@ INPUTS: dict[str, Case] = {
         "--pred-col and --target-col",
     ),
     "UnsupportedColumnType": Case(
-        {"preds.parquet": _parquet(p=[[0.1], [0.8], [0.3]]), "targets.csv": "y\n0\n1\n0\n"},
+        {"preds.parquet": _parquet(p=[["a"], ["b"], ["c"]]), "targets.csv": "y\n0\n1\n0\n"},
         ["preds.parquet", "targets.csv"],
-        "preds.parquet, column 'p': holds list<element: double> values, not numbers. Pick "
+        "preds.parquet, column 'p': holds list<element: string> values, not numbers. Pick "
         "numeric columns with --pred-col",
     ),
     "MixedJsonTypes": Case(
@@ -89,6 +89,16 @@ INPUTS: dict[str, Case] = {
         ARGS,
         "preds.csv, column 'p', row 2: 'high' is not a number (2 rows affected). Fix the "
         "value, or pick numeric prediction columns with --pred-col",
+    ),
+    "RaggedList": Case(
+        {
+            "preds.jsonl": '{"id": "a1", "p": [0.4, 0.6]}\n{"id": "a2", "p": [0.3, 0.7]}\n'
+            '{"id": "a3", "p": [0.9]}\n',
+            "targets.csv": BINARY_TARGETS,
+        },
+        ["preds.jsonl", "targets.csv"],
+        "preds.jsonl, column 'p', row 3: holds a list of length 1, where the first list has "
+        "length 2. Give every row a list of the same length",
     ),
     "MissingValue": Case(
         {"preds.csv": "id,p\na1,0.1\na2,\na3,NaN\n", "targets.csv": BINARY_TARGETS},
