@@ -40,6 +40,7 @@ from lossctl.io.npy import NpyTable
 from lossctl.io.readers import open_table
 from lossctl.io.sources import output_suffix, resolve, split_suffix
 from tests.cli.helpers import assert_input_error, eval_json, run_eval
+from tests.io.reports import same
 
 N = 60
 TASKS = ("binary", "multiclass", "multilabel", "regression")
@@ -113,18 +114,6 @@ def _write(table: pa.Table, tmp_path: Path, name: str, fmt: str) -> str:
     return str(path)
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal, but for floats, which may differ in their last bits: the sums of batches of
-    other sizes add in another order."""
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-13, abs=1e-300)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
 def _normal(doc: dict[str, Any]) -> dict[str, Any]:
     """A report without the names of its input files."""
     doc = json.loads(json.dumps(doc))
@@ -151,11 +140,11 @@ def test_every_format_gives_the_same_report(task: str, tmp_path: Path) -> None:
         np.testing.assert_allclose(report.mean_loss, _oracle(task, preds, targets), rtol=1e-12)
     first = reports["csv"]
     for fmt, doc in reports.items():
-        assert _same(doc, first), (fmt, doc, first)
+        assert same(doc, first), (fmt, doc, first)
     # the command line prints the same report
     for fmt in ("arrow", "ipc", "jsonl", "npy"):
         cli = eval_json(str(tmp_path / f"preds.{fmt}"), str(tmp_path / f"targets.{fmt}"))
-        assert _same(_normal(cli), first), fmt
+        assert same(_normal(cli), first), fmt
 
 
 def _named(seed: int = 3) -> tuple[pa.Table, pa.Table]:
@@ -180,7 +169,7 @@ def test_ids_and_class_names_in_every_named_format(fmt: str, tmp_path: Path) -> 
     other = lossctl.evaluate(
         _write(pred_table, tmp_path, "p", fmt), _write(target_table, tmp_path, "t", fmt)
     )
-    assert _same(_normal(other.to_dict()), _normal(csv.to_dict()))
+    assert same(_normal(other.to_dict()), _normal(csv.to_dict()))
     assert other.inputs.id_column == "id"
 
 
@@ -213,7 +202,7 @@ def test_python_api_takes_arrow_objects_and_polars() -> None:
     preds, targets = _frames(pred_table), _frames(target_table)
     for kind in preds:
         report = lossctl.evaluate(preds[kind], targets[kind])
-        assert _same(report.to_dict(), expected), kind
+        assert same(report.to_dict(), expected), kind
         assert lossctl.detect(preds[kind], targets[kind]).target_encoding == "class name"
     oracle = log_loss(
         [["cat", "dog", "bird"].index(v) for v in _aligned_labels(pred_table, target_table)],
@@ -320,7 +309,7 @@ def test_jsonl_streams_blocks_and_unifies_types_that_change_further_down(
     docs = [_normal(r.to_dict()) for r in (jsonl, lossctl.evaluate(str(csv), **args))]
     for doc in docs:  # (whose reasons name the file: "the targets are columns of t.csv")
         doc.pop("detection")
-    assert _same(*docs)
+    assert same(*docs)
 
 
 @pytest.mark.parametrize("fmt", ["arrow", "ipc", "jsonl", "npy"])

@@ -18,6 +18,7 @@ from sklearn.metrics import log_loss
 import lossctl
 from lossctl.errors import RaggedList
 from tests.cli.helpers import assert_input_error, eval_json, run_eval, sample_path
+from tests.io.reports import same
 
 N, K = 40, 3
 
@@ -55,16 +56,6 @@ def _normal(doc: dict[str, Any], path: str) -> dict[str, Any]:
     doc["inputs"].pop("predictions")
     doc["inputs"].pop("targets", None)
     return doc
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-13, abs=1e-300)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
 
 
 def _inputs(tmp_path: Path) -> dict[str, str]:
@@ -117,7 +108,7 @@ def test_a_list_column_gives_the_report_of_k_plain_columns(tmp_path: Path) -> No
         assert doc["mean_loss"] == pytest.approx(expected, rel=1e-12), kind
         reports[kind] = _normal(doc, path)
     for kind, doc in reports.items():
-        assert _same(doc, reports["plain"]), kind
+        assert same(doc, reports["plain"]), kind
 
 
 def test_pred_col_names_the_list_or_one_of_its_items(tmp_path: Path) -> None:
@@ -233,7 +224,7 @@ def test_parts_with_list_columns_read_as_one_table(tmp_path: Path) -> None:
     for doc in docs:  # (the rows of parts count from 1 in each part)
         for sample in doc["worst"]:
             sample.pop("row")
-    assert _same(*docs)
+    assert same(*docs)
 
 
 def test_the_readme_sample_against_scikit_learn() -> None:
