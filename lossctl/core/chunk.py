@@ -223,11 +223,6 @@ class EvalResult:
     metrics: Metrics | None = None
 
 
-#: From this many prediction columns, one sum over all of them first (a copy of the chunk)
-#: costs less than a sum a column.
-WIDE = 16
-
-
 @np.errstate(over="ignore", invalid="ignore")
 def non_finite(values: FloatArray) -> BoolArray | None:
     """The rows that are NaN or infinite; None if there are none, which a finite sum
@@ -240,9 +235,10 @@ def non_finite(values: FloatArray) -> BoolArray | None:
 
 
 @np.errstate(over="ignore", invalid="ignore")
-def non_finite_columns(columns: Sequence[FloatArray]) -> list[BoolArray | None]:
-    """:func:`non_finite` of each column; of many columns, one finite sum over them all
-    proves at once that none has a missing value (a 5,000-class chunk: one sum, not 5,000)."""
-    if len(columns) >= WIDE and np.isfinite(np.sum(np.stack(columns))):
+def non_finite_columns(columns: Sequence[FloatArray], matrix: FloatArray) -> list[BoolArray | None]:
+    """:func:`non_finite` of each column; one finite sum over ``matrix`` (the columns side
+    by side, which the losses are computed on anyway) proves at once that none has a
+    missing value (a 5,000-class chunk: one sum, not 5,000)."""
+    if np.isfinite(np.sum(matrix)):
         return [None] * len(columns)
     return [non_finite(column) for column in columns]

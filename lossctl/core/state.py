@@ -68,6 +68,11 @@ def _key(detection: Detection) -> tuple[object, ...]:
     )
 
 
+def _matrix(chunk: Chunk) -> FloatArray:
+    """The chunk's predictions as one ``(n, K)`` matrix (its one column if K is 1)."""
+    return chunk.pred[0] if len(chunk.pred) == 1 else stack_columns(list(chunk.pred))
+
+
 def _classes(y: FloatArray | IntArray) -> IntArray:
     """The class of each row: its index, or the most probable class of a target distribution."""
     classes: IntArray = (y if y.ndim == 1 else np.argmax(y, axis=1)).astype(np.intp)
@@ -114,11 +119,12 @@ class EvalState:
 
     def update(self, chunk: Chunk) -> Scored | None:
         """Add one chunk; return its losses when they were computed."""
-        checked = self._checked(chunk)
+        matrix = _matrix(chunk)
+        checked = self._checked(chunk, matrix)
         if checked is None or self.failed:
             return None
-        chunk = checked
-        matrix = chunk.pred[0] if len(chunk.pred) == 1 else stack_columns(list(chunk.pred))
+        if checked is not chunk:  # (rows with missing values dropped)
+            chunk, matrix = checked, _matrix(checked)
         n = matrix.shape[0]
         if n == 0:
             return Scored(np.empty(0), chunk)
@@ -137,10 +143,11 @@ class EvalState:
         loss = self._losses(detection, matrix, chunk)
         return Scored(loss, chunk, self._predicted)
 
-    def _checked(self, chunk: Chunk) -> Chunk | None:
+    def _checked(self, chunk: Chunk, matrix: FloatArray) -> Chunk | None:
         """Count the missing values and negative weights, over every row of every chunk
-        (so that the counts do not depend on the chunks); drop those rows if asked."""
-        masks = non_finite_columns(chunk.pred)
+        (so that the counts do not depend on the chunks); drop those rows if asked.
+        ``matrix``: the chunk's predictions side by side."""
+        masks = non_finite_columns(chunk.pred, matrix)
         masks += [m if m.any() else None for m in chunk.target_missing]
         if chunk.weights is not None:
             masks.append(non_finite(chunk.weights))

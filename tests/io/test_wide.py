@@ -14,8 +14,9 @@ import pytest
 from sklearn.metrics import log_loss
 
 import lossctl
-from lossctl.core.chunk import WIDE, non_finite, non_finite_columns
-from lossctl.io.columns import float_columns, to_float
+from lossctl.core.activations import stack_columns
+from lossctl.core.chunk import non_finite, non_finite_columns
+from lossctl.io.columns import WIDE, float_columns, to_float
 from tests.cli.helpers import assert_input_error, run_eval
 
 
@@ -51,18 +52,23 @@ def test_float_columns_equal_the_column_by_column_conversion(k: int) -> None:
 
 
 def test_one_sum_finds_a_missing_value_in_any_column_of_many() -> None:
+    """Over the chunk's matrix, as EvalState.update passes it."""
     rng = np.random.default_rng(0)
     columns = [rng.random(50) for _ in range(3 * WIDE)]
-    assert non_finite_columns(columns) == [None] * len(columns)
+    assert non_finite_columns(columns, stack_columns(columns)) == [None] * len(columns)
     for value in (np.nan, np.inf, -np.inf):
         broken = [c.copy() for c in columns]
         broken[WIDE + 2][7] = value
-        masks = non_finite_columns(broken)
+        masks = non_finite_columns(broken, stack_columns(broken))
         assert [i for i, m in enumerate(masks) if m is not None] == [WIDE + 2]
         mask = masks[WIDE + 2]
         assert mask is not None and list(np.flatnonzero(mask)) == [7]
     huge = [np.full(4, 1e308) for _ in range(WIDE)]  # the sum overflows: each is checked
-    assert non_finite_columns(huge) == [non_finite(c) for c in huge] == [None] * WIDE
+    assert (
+        non_finite_columns(huge, stack_columns(huge))
+        == [non_finite(c) for c in huge]
+        == [None] * WIDE
+    )
 
 
 def test_a_forty_class_file_against_scikit_learn(tmp_path: Path) -> None:
