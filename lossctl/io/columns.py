@@ -93,10 +93,10 @@ def float_columns(columns: Sequence[pa.ChunkedArray | pa.Array]) -> tuple[FloatA
     """:func:`to_float` of each column; many columns of numbers (a 1,000-class file) in one
     conversion to a column-major matrix, whose columns are contiguous views, instead of a
     conversion a column (which a chunk of a wide file spends most of its time in)."""
+    numeric = all(pa.types.is_integer(c.type) or pa.types.is_floating(c.type) for c in columns)
+    if len(columns) < WIDE or not numeric:
+        return tuple(to_float(column) for column in columns)
     arrays = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
-    numeric = all(pa.types.is_integer(a.type) or pa.types.is_floating(a.type) for a in arrays)
-    if len(arrays) < WIDE or not numeric:
-        return tuple(to_float(column) for column in arrays)
     names = [str(i) for i in range(len(arrays))]
     tensor = pa.RecordBatch.from_arrays(arrays, names=names).to_tensor(
         null_to_nan=True, row_major=False
