@@ -112,8 +112,8 @@ def _setup(source: Source, options: EvalOptions, **changes: Any) -> Setup:
 def _inputs(source: Source, baseline: str | None = None) -> Inputs:
     plan = source.plan
     return Inputs(
-        predictions=redacted(source.pred.label),
-        targets=redacted(source.target.label) if source.target is not None else None,
+        predictions=source.pred.label,
+        targets=source.target.label if source.target is not None else None,
         pred_columns=plan.pred,
         target_columns=plan.target,
         id_column=plan.pred_id,

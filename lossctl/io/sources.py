@@ -21,6 +21,7 @@ from lossctl.errors import (
     NoPartFiles,
     StdinIsTerminal,
     UnsupportedFormat,
+    redacted,
 )
 
 Format = Literal["csv", "tsv", "parquet", "arrow", "jsonl", "npy"]
@@ -72,7 +73,8 @@ FORMAT_NAMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Source:
-    """An input: ``label`` is how messages name it (the argument as given)."""
+    """An input: ``label`` is how messages name it (the argument as given; a signed URL with
+    its secrets as ``***``, see :func:`lossctl.errors.redacted`)."""
 
     label: str
     path: Path | None
@@ -133,7 +135,7 @@ def resolve(spec: str) -> Source:
         from lossctl.io.remote import exists_file
 
         exists_file(spec)
-        return Source(spec, path, fmt, compression, url=spec)
+        return Source(redacted(spec), path, fmt, compression, url=spec)
     if not path.exists():
         raise FileNotFound("no such file", file=spec, hint="Check the path")
     if path.is_dir():
@@ -258,7 +260,7 @@ def _remote_parts(spec: str) -> Parts | None:
             hint="Check the bucket, the prefix and the pattern",
         )
     sources = [resolve(url) for url in kept]
-    return Parts(spec, root, tuple(sources))
+    return Parts(redacted(spec), root, tuple(sources))
 
 
 def is_url(spec: str) -> bool:
